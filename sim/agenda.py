@@ -1,0 +1,247 @@
+"""Agenda formation (step 3) and the members' positions and saliences on each item.
+
+Readiness of an issue area is its base salience, gated by spillover from the
+depth already reached in its parent areas (neo-functionalism: Haas 1958;
+thesis ch. II.1, Fig. 1, p. 18), damped as the area saturates, plus the shocks
+of recent events. Items come from four sources, in this order of precedence,
+at most one per area and year: items an event tables; items deferred last year;
+blocked items that their initiator tables again; new items drawn from the ready
+areas in proportion to readiness.
+
+A member's ideal ambition on an item grows with its stake in the area (its
+interest weights times the area's relevance, with regime stakes scaled by
+autocracy), with its attitude to the pole the item favours (alignment minus
+threat), and falls when its rival tables the item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import SCOModel
+    from sim.scenario import Event
+
+
+@dataclass
+class Agenda:
+    """This year's items as arrays over items (rows) and states (columns)."""
+
+    area: np.ndarray
+    initiator: np.ndarray
+    beneficiary: np.ndarray
+    status_quo: np.ndarray
+    proposal: np.ndarray
+    positions: np.ndarray
+    saliences: np.ndarray
+    titles: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    specs: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.area)
+
+    @classmethod
+    def empty(cls, n_states: int) -> Agenda:
+        """Return an agenda with no items."""
+        return cls(
+            area=np.zeros(0, dtype=int),
+            initiator=np.zeros(0, dtype=int),
+            beneficiary=np.zeros(0, dtype=int),
+            status_quo=np.zeros(0),
+            proposal=np.zeros(0),
+            positions=np.zeros((0, n_states)),
+            saliences=np.zeros((0, n_states)),
+        )
+
+
+def readiness(model: SCOModel) -> np.ndarray:
+    """Return each area's readiness for new items this year."""
+    parents = model.parents
+    n_parents = parents.sum(axis=1)
+    parent_depth = np.divide(
+        parents @ model.depth, n_parents, out=np.zeros(len(n_parents)), where=n_parents > 0
+    )
+    progress = np.clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
+    gate = np.where(n_parents > 0, progress**model.params.spillover_shape, 1.0)
+    ready = model.base_salience * gate * (1.0 - model.depth / 100.0) + model.shock
+    return np.where(model.on_agenda, np.maximum(ready, 0.0), 0.0)
+
+
+def stakes(model: SCOModel) -> np.ndarray:
+    """Return each state's stake in each area (states x areas), in [0, 1]."""
+    scale = np.ones_like(model.weights)
+    scale[:, 3] = model.regime_stake  # regime preservation matters more to autocracies
+    return (model.weights * scale) @ model.relevance.T
+
+
+def pole_attitude(model: SCOModel) -> np.ndarray:
+    """Return each state's attitude to gains of each pole (states x poles), about [-1, 1].
+
+    Alignment counts from a neutral 0.5; threat counts in proportion to the state's
+    balancing weight (balance of threat: a state that cares about balancing resists
+    gains of a pole it fears). A pole welcomes its own gains (attitude 1).
+    """
+    p = model.params
+    attitude = (model.alignment - 0.5) - p.threat_weight * model.weights[:, [2]] * model.threat
+    attitude[model.pole_index, np.arange(len(model.poles))] = 1.0
+    return attitude
+
+
+def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
+    """Step 3: assemble this year's items and compute positions and saliences."""
+    p = model.params
+    rng = model.rng
+    members = model.members
+    if not members.any():
+        return Agenda.empty(len(model.codes))
+    specs: list[dict[str, Any]] = []
+    taken: set[int] = set()
+
+    def add(spec: dict[str, Any]) -> bool:
+        if spec["area"] in taken:
+            return False
+        taken.add(spec["area"])
+        specs.append(spec)
+        return True
+
+    for event in events:
+        for item in event.table:
+            add(
+                {
+                    "area": model.area_index[item.area],
+                    "initiator": model.index[item.initiator],
+                    "title": item.title,
+                    "ambition": item.ambition,
+                    "beneficiary": model.poles.index(item.beneficiary) if item.beneficiary else None,
+                    "positions": {model.index[k]: v for k, v in item.positions.items()},
+                    "saliences": {model.index[k]: v for k, v in item.saliences.items()},
+                    "origin": "event",
+                }
+            )
+    carried, model.carried = model.carried, []
+    for spec in carried:
+        if not add({**spec, "origin": "deferred"}):
+            model.carried.append(spec)
+    if model.blocked_pool:
+        draws = rng.random(len(model.blocked_pool))
+        kept = []
+        for spec, draw in zip(model.blocked_pool, draws, strict=True):
+            if draw < p.retable_probability and add({**spec, "origin": "retabled"}):
+                continue
+            kept.append(spec)
+        model.blocked_pool = kept
+    free = p.agenda_size - len(specs)
+    ready = readiness(model)
+    ready[list(taken)] = 0.0
+    eligible = np.flatnonzero(ready >= p.min_readiness)
+    if free > 0 and len(eligible) > 0:
+        k = min(free, len(eligible))
+        weights = ready[eligible] / ready[eligible].sum()
+        drawn = rng.choice(eligible, size=k, replace=False, p=weights)
+        for area in np.sort(drawn):
+            add(
+                {
+                    "area": int(area),
+                    "initiator": None,
+                    "title": f"{model.scenario.areas[model.areas[area]].label}: new measures",
+                    "ambition": None,
+                    "beneficiary": None,
+                    "positions": {},
+                    "saliences": {},
+                    "origin": "agenda",
+                }
+            )
+    if not specs:
+        return Agenda.empty(len(model.codes))
+    return _positions(model, specs, members)
+
+
+def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray) -> Agenda:
+    p = model.params
+    rng = model.rng
+    n_items, n_states = len(specs), len(model.codes)
+    area = np.array([s["area"] for s in specs], dtype=int)
+    beneficiary = np.array(
+        [
+            s["beneficiary"] if s["beneficiary"] is not None else model.favours[s["area"]]
+            for s in specs
+        ],
+        dtype=int,
+    )
+    stake = stakes(model)[:, area].T  # items x states
+    attitude = np.zeros((n_items, n_states))
+    has_pole = beneficiary >= 0
+    if has_pole.any():
+        attitude[has_pole] = pole_attitude(model)[:, beneficiary[has_pole]].T
+    noise = rng.normal(0.0, 1.0, size=(2, n_items, n_states))
+    desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
+    positions = 100.0 * np.clip(desire + p.position_noise * noise[0], 0.0, 1.0)
+    shocks = model.shock[area][:, None]
+    saliences = np.clip(
+        0.5 * (model.base_salience[area][:, None] + shocks)
+        + stake
+        + p.pole_salience * np.abs(attitude)
+        + p.salience_noise * noise[1],
+        0.05,
+        1.0,
+    )
+    status_quo = model.depth[area].copy()
+
+    # Initiators for new items: a member that wants more, in proportion to how much.
+    draws = rng.random(n_items)
+    initiator = np.full(n_items, -1, dtype=int)
+    for k, spec in enumerate(specs):
+        if spec["initiator"] is not None:
+            initiator[k] = spec["initiator"]
+            continue
+        eagerness = np.where(members, saliences[k] * np.maximum(positions[k] - status_quo[k], 0.0), 0.0)
+        total = eagerness.sum()
+        if total > 0:
+            initiator[k] = int(np.searchsorted(np.cumsum(eagerness) / total, draws[k], side="right"))
+            initiator[k] = min(initiator[k], n_states - 1)
+    # A member is warier of what its rival tables.
+    has_initiator = initiator >= 0
+    rivalry = np.zeros((n_items, n_states))
+    rivalry[has_initiator] = model.rivalry[:, initiator[has_initiator]].T
+    positions = np.clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
+    for k, spec in enumerate(specs):
+        for i, value in spec["positions"].items():
+            positions[k, i] = value
+        for i, value in spec["saliences"].items():
+            saliences[k, i] = value
+    proposal = np.array(
+        [
+            spec["ambition"] if spec["ambition"] is not None else (positions[k, initiator[k]] if initiator[k] >= 0 else 0.0)
+            for k, spec in enumerate(specs)
+        ],
+        dtype=float,
+    )
+    # An item is tabled only if its initiator is a member and it asks for a real step.
+    keep = has_initiator & members[np.maximum(initiator, 0)]
+    keep &= proposal >= status_quo + model.rules.min_increment
+    ids = []
+    for k in range(n_items):
+        if keep[k]:
+            model.item_counter += 1
+            ids.append(model.item_counter)
+            spec = specs[k]
+            spec.update(initiator=int(initiator[k]), ambition=float(proposal[k]))
+    rows = np.flatnonzero(keep)
+    return Agenda(
+        area=area[rows],
+        initiator=initiator[rows],
+        beneficiary=beneficiary[rows],
+        status_quo=status_quo[rows],
+        proposal=proposal[rows],
+        positions=positions[rows],
+        saliences=saliences[rows],
+        titles=[specs[k]["title"] for k in rows],
+        origins=[specs[k]["origin"] for k in rows],
+        ids=ids,
+        specs=[specs[k] for k in rows],
+    )

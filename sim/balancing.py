@@ -1,0 +1,76 @@
+"""Balancing between the poles (step 6) and the balancing index.
+
+Each state compares the poles' weight inside the organisation, weighted by the
+threat it perceives from each (balance of threat: Walt 1987). Where a pole's
+threat-weighted weight exceeds the average over the poles, the state moves away
+from it at a rate set by its balancing weight, or towards it where regime
+security and security ties (dependence) outweigh balancing (bandwagoning).
+Alignment also reverts slowly towards the state's baseline, the multi-vector
+habit of Central Asian diplomacy (thesis ch. IV.1, pp. 59-69, Fig. 4 p. 53).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import SCOModel
+
+
+def pole_weights(model: SCOModel) -> np.ndarray:
+    """Return each pole's weight in the organisation (0 for a pole that is not a member).
+
+    The weight is the capability share of the members weighted by their alignment
+    with the pole, plus the influence the pole has gained from adopted items.
+    """
+    members = model.members
+    cap = model.capability * members
+    total = cap.sum()
+    coalition = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
+    present = members[model.pole_index]
+    return np.where(present, coalition + model.influence_gain, 0.0)
+
+
+def pole_shares(model: SCOModel) -> np.ndarray:
+    """Return the poles' weights as shares summing to 1 (zeros if no pole is present)."""
+    weight = pole_weights(model)
+    total = weight.sum()
+    return weight / total if total > 0 else weight
+
+
+def update_alignment(model: SCOModel) -> None:
+    """Step 6: move every non-pole state's alignment with the poles."""
+    p = model.params
+    shares = pole_shares(model)
+    pressure = model.threat * shares[None, :]
+    relative = pressure - pressure.mean(axis=1, keepdims=True)
+    w = model.weights
+    bandwagon = w[:, [3]] * model.regime_stake[:, None] + w[:, [0]] * model.ties
+    balance = w[:, [2]]
+    drift = p.balancing_rate * relative * (bandwagon - balance)
+    drift += p.alignment_reversion * (model.baseline_alignment - model.alignment)
+    drift[model.is_pole] = 0.0
+    model.alignment = np.clip(model.alignment + drift, 0.0, 1.0)
+    model.pole_shares_previous = shares
+
+
+def balancing_index(model: SCOModel) -> np.ndarray:
+    """Return each state's balancing index in [0, 1].
+
+    The geometric mean of two parts: how evenly the state is aligned with the
+    first two poles (1 = equidistant, 0 = tied to one only), and how evenly those
+    two poles weigh inside the organisation (0 when one of them is absent). A state
+    has room to manoeuvre only when both hold (thesis ch. IV.1: the presence of
+    both Russia and China lets Kazakhstan balance).
+    """
+    if len(model.poles) < 2:
+        return np.full(len(model.codes), np.nan)
+    a, b = model.alignment[:, 0], model.alignment[:, 1]
+    total = a + b
+    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros_like(total), where=total > 0)
+    shares = pole_shares(model)[:2]
+    pair = shares.sum()
+    even_weight = 2.0 * shares.min() / pair if pair > 0 else 0.0
+    return np.sqrt(even_alignment * even_weight)

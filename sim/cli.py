@@ -1,0 +1,225 @@
+"""The ``sco-sim`` command line: thin; it parses arguments and calls the library.
+
+Errors in what the user gave (files, options) are printed as one line on
+standard error with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim import __version__
+from sim.errors import InputError
+
+EXIT_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print a one-line usage error and exit with status 2."""
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with its subcommands."""
+    parser = _Parser(
+        prog="sco-sim",
+        description="Agent-based simulation of consensus and regional balancing in the "
+        "Shanghai Cooperation Organization.",
+    )
+    parser.add_argument("--version", action="version", version=f"sco-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run",
+        help="run one scenario with one seed; write tables, a chart and a summary",
+        description="Run a scenario once and write model.csv/.parquet, states.csv/.parquet, "
+        "decisions.csv/.parquet, summary.json and outcomes.png into the output folder.",
+    )
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    run.add_argument("--seed", type=_seed, default=0, help="random seed, a non-negative integer (default 0)")
+    run.add_argument("--out", metavar="DIR", default=None, help="output folder (default results/<scenario name>)")
+    run.add_argument("--until", metavar="YEAR", type=int, default=None, help="stop after this year")
+    run.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    run.set_defaults(handler=_run)
+
+    check = sub.add_parser(
+        "check",
+        help="validate a scenario file and print what it resolves to",
+        description="Validate a scenario (after extends) and print the resolved settings.",
+    )
+    check.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    check.add_argument("--json", action="store_true", help="print the resolved scenario as JSON")
+    check.set_defaults(handler=_check)
+
+    bargain = sub.add_parser(
+        "bargain",
+        help="apply a decision rule to a plain actor table (CSV)",
+        description="Decide the issue(s) in an actor table (Actor, Capability, Position, "
+        "Salience[, Issue]) under one decision rule, outside the SCO model.",
+    )
+    bargain.add_argument("table", metavar="TABLE.csv", help="actor table (CSV or tab-separated)")
+    bargain.add_argument("--rule", default="compromise", help="decision rule (see `sco-sim rules`)")
+    bargain.add_argument("--status-quo", type=float, default=0.0, help="status quo on 0-100 (default 0)")
+    bargain.add_argument("--proposal", type=float, default=None,
+                         help="text tabled, 0-100 (default: capability x salience weighted mean)")  # fmt: skip
+    bargain.add_argument("--tolerance", type=float, default=0.05,
+                         help="salience-weighted loss accepted without objecting (default 0.05)")  # fmt: skip
+    bargain.add_argument("--max-rounds", type=int, default=6, help="dilution rounds (default 6)")
+    bargain.add_argument("--threshold", type=float, default=2 / 3,
+                         help="qualified-majority threshold (default 2/3)")  # fmt: skip
+    bargain.set_defaults(handler=_bargain)
+
+    rules = sub.add_parser("rules", help="list the decision rules and their sources",
+                           description="List every registered decision rule with its source.")  # fmt: skip
+    rules.set_defaults(handler=_rules)
+    return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim.api import run, write_run
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.until is not None and not scenario.start_year <= args.until <= scenario.end_year:
+        raise InputError(
+            args.scenario,
+            f"--until {args.until} is outside the scenario's years "
+            f"{scenario.start_year}-{scenario.end_year}",
+        )
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    started = time.perf_counter()
+    result = run(scenario, seed=args.seed, until=args.until)
+    elapsed = time.perf_counter() - started
+    try:
+        files = write_run(result, out, chart=not args.no_chart)
+    except OSError as exc:
+        raise InputError(str(out), f"cannot write results here ({exc.strerror or exc})") from None
+    s = result.summary()
+    print(f"{s['scenario']} ({s['years']}, rule {s['rule']}, seed {s['seed']}): {elapsed * 1000:.0f} ms")
+    rate = "n/a" if s["items"] == 0 else f"{s['consensus_rate']:.1%}"
+    print(f"  items decided     {s['items']}  (consensus rate {rate})")
+    print(
+        f"  outcomes          adopted {s['adopted']}, with opt-outs {s['adopted_opt_out']}, "
+        f"diluted {s['diluted']}, blocked {s['blocked']}, deferred {s['deferred']}"
+    )
+    print(f"  members at end    {len(s['members_at_end'])}: {', '.join(s['members_at_end'])}")
+    print(
+        f"  balancing index   {s['focal_state']} {s['balancing_index_start']:.3f} -> "
+        f"{s['balancing_index_end']:.3f}"
+    )
+    print(f"  wrote {len(files)} files to {out}/")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sim.scenario import INTERESTS, load_scenario
+
+    sc = load_scenario(args.scenario)
+    if args.json:
+        print(json.dumps(sc.to_dict(), indent=2, sort_keys=False))
+        return 0
+    print(f"{args.scenario}: OK")
+    print(f"  name         {sc.name}: {sc.description}")
+    print(f"  resolved     {' <- '.join(reversed(sc.lineage))}")
+    print(f"  years        {sc.start_year}-{sc.end_year}; focal state {sc.focal_state}; poles {', '.join(sc.poles)}")
+    r = sc.rules
+    print(
+        f"  rule         {r.decision_rule} (tolerance {r.tolerance}, norm {r.norm_strength}, "
+        f"{r.max_rounds} rounds, dilution step {r.dilution_step})"
+    )
+    m = sc.membership
+    print(f"  membership   {m.mode}; moratorium {m.moratorium}; packages {m.packages or 'none'}")
+    print(f"  states       {len(sc.states)}")
+    header = "    ISO  status@start   capability  " + "  ".join(f"{i[:4]:>5}" for i in INTERESTS)
+    print(header)
+    for code in sc.state_codes:
+        s = sc.states[code]
+        cap = s.capability if not isinstance(s.capability, dict) else _at(s.capability, sc.start_year)
+        weights = "  ".join(f"{w:5.2f}" for w in s.weights.as_tuple())
+        print(f"    {code}  {sc.status_in(code, sc.start_year):<13}  {cap:10.5f}  {weights}")
+    print(f"  areas        {', '.join(sc.areas)}")
+    print(f"  events       {len(sc.events)} in the run" + (f", {len(sc.prehistory)} before it applied as initial conditions" if sc.prehistory else ""))
+    for e in sc.events:
+        print(f"    {e.year}  {e.label}")
+    print(f"  parameters   " + ", ".join(f"{k}={v}" for k, v in sc.parameters.model_dump().items()))
+    return 0
+
+
+def _at(series: dict[int, float], year: int) -> float:
+    import numpy as np
+
+    points = sorted(series.items())
+    return float(np.interp(year, [p[0] for p in points], [p[1] for p in points]))
+
+
+def _bargain(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.bargain import bargain, read_actor_table
+    from sim.rules import RULES, RuleSettings
+
+    if args.rule not in RULES:
+        raise InputError("", f"unknown decision rule '{args.rule}'; expected one of: {', '.join(RULES)}", key="--rule")
+    table = read_actor_table(args.table)
+    settings = RuleSettings(max_rounds=args.max_rounds, majority_threshold=args.threshold)
+    result = bargain(
+        table,
+        rule=args.rule,
+        status_quo=args.status_quo,
+        proposal=args.proposal,
+        tolerance=args.tolerance,
+        settings=settings,
+    )
+    print(f"rule {args.rule} on {args.table} ({len(result.actors)} actor rows, {len(result.outcomes)} issue(s))")
+    for note in result.notes:
+        print(f"  note: {note}")
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(result.outcomes.round(2).to_string(index=False))
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from sim.rules import describe_rules
+
+    for name, summary, source in describe_rules():
+        print(f"{name}\n  {summary}\n  source: {source}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return int(args.handler(args))
+    except InputError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Errors a user can fix: each renders as one line naming the file, the key and the fix."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """A problem with a file the user gave us (scenario, table, experiment).
+
+    Rendered by the command line as a single line, exit status 2, no traceback.
+
+    Args:
+        path: The file the problem is in.
+        message: What was found and what was expected.
+        key: The dotted key (or ``line N``) the problem is at, if known.
+    """
+
+    def __init__(self, path: str, message: str, key: str | None = None) -> None:
+        self.path = str(path)
+        self.key = key
+        self.message = message
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """Return the error as one line: ``FILE: key 'K': MESSAGE``."""
+        where = f"{self.path}: " if self.path else ""
+        at = f"key '{self.key}': " if self.key else ""
+        return f"{where}{at}{self.message}"
+
+
+class ScenarioError(InputError):
+    """A scenario file is unreadable, malformed or inconsistent."""
+
+
+class TableError(InputError):
+    """An actor table (for stand-alone bargaining) is malformed."""

@@ -1,0 +1,318 @@
+"""The SCO model: one step is one year, ending in the Council of Heads of State.
+
+The step reads like the process overview of docs/model.md (ODD section 3):
+
+1. scheduled events take effect;
+2. capabilities update from their series;
+3. the agenda is formed (readiness = base salience x spillover + shocks);
+4. every item is bargained and decided under the scenario's decision rule;
+5. consequences: depth, trust and the influence of the poles;
+6. balancing: states move their alignment with the poles;
+7. membership: applications and accession steps (scheduled or decided);
+8. the year's figures are recorded.
+
+All randomness comes from ``self.rng``, the generator Mesa seeds from ``rng=``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim import agenda, balancing, membership
+from sim.agents import StateAgent
+from sim.recorder import Recorder
+from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, get_rule
+from sim.scenario import INTERESTS, STATUSES, Event, Scenario, interest_weights
+
+MEMBER = STATUSES.index("member")
+
+
+class SCOModel(mesa.Model):
+    """Agent-based model of consensus and balancing in the SCO.
+
+    Args:
+        scenario: A validated scenario (see :func:`sim.scenario.load_scenario`).
+        rng: Seed (int) or ``numpy.random.Generator`` for all randomness.
+        until: Last year to simulate (defaults to the scenario's ``end_year``).
+    """
+
+    def __init__(self, scenario: Scenario, rng: int | np.random.Generator | None = None, until: int | None = None):
+        if rng is None:
+            raise ValueError("SCOModel needs a seed: pass rng=<int> so the run can be reproduced")
+        if isinstance(rng, (bool, float)) or (isinstance(rng, int) and rng < 0):
+            raise ValueError(f"seed must be a non-negative integer, got {rng!r}")
+        super().__init__(rng=rng)
+        self.scenario = scenario
+        self.seed = rng if isinstance(rng, int) else None
+        self.start_year = scenario.start_year
+        self.end_year = scenario.end_year if until is None else int(until)
+        if not scenario.start_year <= self.end_year <= scenario.end_year:
+            raise ValueError(
+                f"until={until} is outside the scenario's years {scenario.start_year}-{scenario.end_year}"
+            )
+        self.year = scenario.start_year
+        self.params = scenario.parameters
+        self.rules = scenario.rules
+        rule_name = scenario.rules.decision_rule
+        self.rule = get_rule(rule_name)
+        opt_out = scenario.rules.opt_out_allowed
+        self.rule_settings = RuleSettings(
+            max_rounds=self.rules.max_rounds,
+            dilution_step=self.rules.dilution_step,
+            diluted_below=self.rules.diluted_below,
+            min_increment=self.rules.min_increment,
+            deferral_margin=self.rules.deferral_margin,
+            opt_out_allowed=bool(opt_out) if opt_out is not None else rule_name == "consensus_opt_out",
+            opt_out_ceiling=self.rules.opt_out_ceiling,
+            opt_out_min_share=self.rules.opt_out_min_share,
+            majority_threshold=self.rules.majority_threshold,
+            majority_weighted=self.rules.majority_weighted,
+        )
+        self._build_states()
+        self._build_areas()
+        self._apply_prehistory()
+        self.recorder = Recorder(self)
+        self.pole_shares_previous = balancing.pole_shares(self)
+
+    # Construction ------------------------------------------------------------
+    def _build_states(self) -> None:
+        sc = self.scenario
+        self.codes: list[str] = sc.state_codes
+        self.index = {code: i for i, code in enumerate(self.codes)}
+        self.poles: list[str] = list(sc.poles)
+        self.pole_index = np.array([self.index[p] for p in self.poles])
+        self.focal = self.index[sc.focal_state]
+        n, n_poles = len(self.codes), len(self.poles)
+        states = [sc.states[c] for c in self.codes]
+        self.weights = np.array([interest_weights(s) for s in states], dtype=float)
+        self.polyarchy = np.array([s.polyarchy for s in states], dtype=float)
+        self.regime_stake = 1.0 - self.polyarchy
+        self.alignment = np.zeros((n, n_poles))
+        self.threat = np.zeros((n, n_poles))
+        self.ties = np.zeros((n, n_poles))
+        for i, s in enumerate(states):
+            for p, pole in enumerate(self.poles):
+                self.alignment[i, p] = 1.0 if self.codes[i] == pole else s.alignment[pole]
+                self.threat[i, p] = s.threat.get(pole, 0.0)
+                self.ties[i, p] = s.security_ties.get(pole, 0.0)
+        self.baseline_alignment = self.alignment.copy()
+        self.is_pole = np.zeros(n, dtype=bool)
+        self.is_pole[self.pole_index] = True
+        self.rivalry = np.zeros((n, n))
+        for i, s in enumerate(states):
+            for other, value in s.rivalries.items():
+                j = self.index[other]
+                self.rivalry[i, j] = max(self.rivalry[i, j], value)
+                self.rivalry[j, i] = max(self.rivalry[j, i], value)
+        self.seeks_membership = np.array([s.wants_membership for s in states], dtype=bool)
+        self.capability_series = self._capability_series(states)
+        self.capability = self.capability_series[0].copy()
+        self.timelines = [sc.status_timeline(c) for c in self.codes]
+        self.status = np.array([STATUSES.index(sc.status_in(c, self.year)) for c in self.codes], dtype=np.int8)
+        self.status_since = np.full(n, self.year, dtype=int)
+        self.trust = np.full((n, n), self.params.trust_initial)
+        np.fill_diagonal(self.trust, 1.0)
+        self.influence_gain = np.zeros(n_poles)
+        for i, code in enumerate(self.codes):
+            StateAgent(self, code, i, sc.states[code].name)
+        self.states_by_code = {a.iso3: a for a in self.agents}
+
+    def _capability_series(self, states: list[Any]) -> np.ndarray:
+        """Capabilities for every simulated year (rows) and state (columns)."""
+        years = np.arange(self.start_year, self.end_year + 1)
+        series = np.zeros((len(years), len(states)))
+        for i, s in enumerate(states):
+            growth = 1.0 + s.capability_growth
+            if isinstance(s.capability, dict):
+                points = sorted(s.capability.items())
+                xs = np.array([p[0] for p in points], dtype=float)
+                ys = np.array([p[1] for p in points], dtype=float)
+                values = np.interp(years, xs, ys)
+                after = years > xs[-1]
+                values[after] = ys[-1] * growth ** (years[after] - xs[-1])
+            else:
+                values = s.capability * growth ** (years - self.start_year)
+            series[:, i] = values
+        # Capability shocks in events scale the series from their year on.
+        for event in [*self.scenario.prehistory, *self.scenario.events]:
+            for code, change in event.capability.items():
+                j = self.index[code]
+                series[years >= event.year, j] *= max(0.0, 1.0 + change)
+        return series
+
+    def _build_areas(self) -> None:
+        sc = self.scenario
+        self.areas: list[str] = sc.area_codes
+        self.area_index = {a: k for k, a in enumerate(self.areas)}
+        areas = [sc.areas[a] for a in self.areas]
+        self.relevance = np.array([a.relevance.as_tuple() for a in areas], dtype=float)
+        self.base_salience = np.array([a.base_salience for a in areas], dtype=float)
+        self.on_agenda = np.array([a.agenda for a in areas], dtype=bool)
+        self.parents = np.zeros((len(areas), len(areas)), dtype=bool)
+        for k, a in enumerate(areas):
+            for parent in a.parents:
+                self.parents[k, self.area_index[parent]] = True
+        self.favours = np.array(
+            [self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int
+        )
+        self.depth = np.array([a.initial_depth for a in areas], dtype=float)
+        self.shock = np.zeros(len(areas))
+        self.moratorium = sc.membership.moratorium
+        self.carried: list[dict[str, Any]] = []
+        self.blocked_pool: list[dict[str, Any]] = []
+        self.item_counter = 0
+
+    def _apply_prehistory(self) -> None:
+        """Inherited events before the start year set the initial conditions."""
+        for event in self.scenario.prehistory:
+            self._apply_lasting_effects(event)
+
+    def _apply_lasting_effects(self, event: Event) -> None:
+        for code, changes in event.threat.items():
+            for pole, delta in changes.items():
+                i, p = self.index[code], self.poles.index(pole)
+                self.threat[i, p] = float(np.clip(self.threat[i, p] + delta, 0.0, 1.0))
+        for code, others in event.rivalry.items():
+            for other, value in others.items():
+                i, j = self.index[code], self.index[other]
+                self.rivalry[i, j] = self.rivalry[j, i] = value
+        if event.moratorium is not None:
+            self.moratorium = event.moratorium
+
+    # The yearly cycle ----------------------------------------------------------
+    @property
+    def members(self) -> np.ndarray:
+        """Boolean mask of current members."""
+        return self.status == MEMBER
+
+    def step(self) -> None:
+        """Simulate one year."""
+        year = self.year
+        events = [e for e in self.scenario.events if e.year == year]
+        self.apply_events(year, events)
+        self.update_capabilities(year)
+        items = agenda.form_agenda(self, year, events)
+        decision = self.decide(items)
+        self.apply_consequences(items, decision)
+        balancing.update_alignment(self)
+        enlargement_items, enlargement_decision = membership.step(self, year)
+        self.recorder.collect(year, items, decision, enlargement_items, enlargement_decision)
+        self.year += 1
+        if self.year > self.end_year:
+            self.running = False
+
+    def run(self) -> SCOModel:
+        """Run to the last year and return the model (for chaining)."""
+        while self.running:
+            self.step()
+        return self
+
+    def apply_events(self, year: int, events: list[Event]) -> None:
+        """Step 1: status changes, shocks to salience, threat, rivalry and the moratorium."""
+        self.shock *= 1.0 - self.params.shock_decay
+        scheduled = self.scenario.membership.mode == "scheduled"
+        for i, timeline in enumerate(self.timelines):
+            if year in timeline:
+                new = STATUSES.index(timeline[year])
+                if not scheduled and new > STATUSES.index("applicant") and self.status[i] != new:
+                    # Endogenous mode: accession steps are decided by the members.
+                    continue
+                membership.set_status(self, i, new, year)
+        for event in events:
+            for area, value in event.salience.items():
+                self.shock[self.area_index[area]] += value
+            self._apply_lasting_effects(event)
+
+    def update_capabilities(self, year: int) -> None:
+        """Step 2: capabilities from the series (held or trended after the data end)."""
+        self.capability = self.capability_series[year - self.start_year]
+
+    def tolerance(self) -> np.ndarray:
+        """Loss each state accepts without objecting: rises with trust and the norm."""
+        members = self.members
+        n_other = np.maximum(members.sum() - members, 1)
+        trust_in_members = (self.trust * members[None, :]).sum(axis=1) - np.where(members, 1.0, 0.0)
+        mean_trust = trust_in_members / n_other
+        factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
+        return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
+
+    def decide(self, items: agenda.Agenda) -> Decision:
+        """Step 4: bargain and decide every item under the scenario's rule."""
+        inputs = BargainInput(
+            positions=items.positions,
+            saliences=items.saliences,
+            capabilities=self.capability,
+            status_quo=items.status_quo,
+            proposal=items.proposal,
+            tolerance=np.broadcast_to(self.tolerance(), items.positions.shape),
+            voters=np.broadcast_to(self.members, items.positions.shape),
+            dilutable=np.ones(len(items), dtype=bool),
+        )
+        return self.rule(inputs, self.rule_settings)
+
+    def apply_consequences(self, items: agenda.Agenda, decision: Decision) -> None:
+        """Step 5: depth grows where texts pass; trust and pole influence respond."""
+        p = self.params
+        self.influence_gain *= 1.0 - p.influence_decay
+        self.realised_utility = np.zeros((len(self.codes), len(INTERESTS)))
+        if len(items) == 0:
+            return
+        members = self.members
+        adopted = np.isfinite(decision.adopted)
+        joined = members[None, :] & ~decision.opt_outs & ~decision.objectors
+        cap = self.capability * members
+        joined_share = (joined * cap[None, :]).sum(axis=1) / max(cap.sum(), 1e-12)
+        for k in np.flatnonzero(adopted):
+            a = items.area[k]
+            gain = self.params.implementation_rate * joined_share[k] * (decision.adopted[k] - self.depth[a])
+            self.depth[a] = float(np.clip(self.depth[a] + max(gain, 0.0), 0.0, 100.0))
+        # Trust: agreeing together builds it; objecting erodes others' trust in you.
+        agreed = (joined & adopted[:, None]).astype(float)
+        together = agreed.T @ agreed
+        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.trust_gain) ** together
+        objections = decision.objectors.sum(axis=0)
+        self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
+        np.fill_diagonal(self.trust, 1.0)
+        # Influence: the pole an adopted item favours (or the pole that tabled it) gains.
+        increment = np.where(adopted, (np.nan_to_num(decision.adopted) - items.status_quo) / 100.0, 0.0)
+        for k in np.flatnonzero(adopted):
+            pole = items.beneficiary[k]
+            if pole < 0 and self.is_pole[items.initiator[k]]:
+                pole = self.poles.index(self.codes[items.initiator[k]])
+            if pole >= 0:
+                self.influence_gain[pole] += p.influence_gain * increment[k]
+        # Utility realised per interest, for the state table.
+        gain = decision_gain(items, decision)
+        share = self.weights[None, :, :] * self.relevance[items.area][:, None, :]
+        total = share.sum(axis=2, keepdims=True)
+        share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
+        self.realised_utility = (gain[:, :, None] * share).sum(axis=0)
+        # Deferred items return next year; blocked ones may be tabled again later.
+        for k, spec in enumerate(items.specs):
+            outcome = int(decision.outcome[k])
+            if outcome == DEFERRED and spec.get("deferrals", 0) < self.params.max_deferrals:
+                self.carried.append({**spec, "deferrals": spec.get("deferrals", 0) + 1})
+            elif outcome in (BLOCKED, DEFERRED):
+                self.blocked_pool = [s for s in self.blocked_pool if s["area"] != spec["area"]]
+                self.blocked_pool.append(spec)
+
+    def balancing_indices(self) -> np.ndarray:
+        """Balancing index of every state this year (see :mod:`sim.balancing`)."""
+        return balancing.balancing_index(self)
+
+    # Output ---------------------------------------------------------------------
+    def tables(self) -> dict[str, Any]:
+        """Return the three tables as pandas DataFrames: model, states, decisions."""
+        return self.recorder.tables()
+
+
+def decision_gain(items: agenda.Agenda, decision: Decision) -> np.ndarray:
+    """Utility each state gains from the adopted texts (items x states; 0 if not adopted)."""
+    adopted = np.isfinite(decision.adopted)
+    x = np.where(adopted, decision.adopted, items.status_quo)
+    before = np.abs(items.status_quo[:, None] - items.positions)
+    after = np.abs(x[:, None] - items.positions)
+    return items.saliences * (before - after) / 100.0

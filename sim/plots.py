@@ -1,0 +1,97 @@
+"""Charts. Each has a ``*_data()`` function that returns numbers (tested) and a
+``plot_*()`` function that draws them (render-tested with the Agg backend).
+Charts read stored tables, never live models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is assumed
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.rules import OUTCOMES  # noqa: E402
+
+OUTCOME_COLOURS = {
+    "adopted": "#2b8a3e",
+    "adopted_opt_out": "#74b816",
+    "diluted": "#f59f00",
+    "blocked": "#c92a2a",
+    "deferred": "#868e96",
+}
+OUTCOME_LABELS = {
+    "adopted": "adopted by all",
+    "adopted_opt_out": "adopted, some opting out",
+    "diluted": "diluted (declarative)",
+    "blocked": "blocked",
+    "deferred": "deferred",
+}
+
+
+def run_outcomes_data(model_table: pd.DataFrame) -> pd.DataFrame:
+    """Return, per year, the count of each outcome class and the balancing index.
+
+    Args:
+        model_table: The yearly model table of one run.
+
+    Returns:
+        A DataFrame indexed by year with one column per outcome class and
+        ``balancing_index``.
+    """
+    missing = [c for c in ("year", *OUTCOMES, "balancing_index") if c not in model_table]
+    if missing:
+        raise ValueError(f"model table lacks columns {missing}")
+    data = model_table.set_index("year")[[*OUTCOMES, "balancing_index"]].copy()
+    data[list(OUTCOMES)] = data[list(OUTCOMES)].astype(int)
+    return data
+
+
+def plot_run_outcomes(data: pd.DataFrame, title: str = "", focal: str = "") -> Any:
+    """Draw outcome classes per year (stacked bars) with the balancing index (line)."""
+    figure, ax = plt.subplots(figsize=(10, 4.8), dpi=100)
+    years = data.index.to_numpy()
+    bottom = None
+    for outcome in OUTCOMES:
+        values = data[outcome].to_numpy()
+        ax.bar(
+            years,
+            values,
+            bottom=bottom,
+            color=OUTCOME_COLOURS[outcome],
+            label=OUTCOME_LABELS[outcome],
+            width=0.8,
+        )
+        bottom = values if bottom is None else bottom + values
+    ax.set_xlabel("year (Council of Heads of State)")
+    ax.set_ylabel("items decided")
+    ax.set_xlim(years.min() - 0.6, years.max() + 0.6)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    right = ax.twinx()
+    right.plot(years, data["balancing_index"].to_numpy(), color="#1c7ed6", marker="o", lw=2,
+               label=f"{focal} balancing index (right axis)".strip())  # fmt: skip
+    right.set_ylim(0, 1)
+    right.set_ylabel("balancing index, 0-1", color="#1c7ed6")
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = right.get_legend_handles_labels()
+    ax.legend(handles + h2, labels + l2, loc="upper left", fontsize=8, ncols=2, framealpha=0.9)
+    top = max(1, int(bottom.max()) if bottom is not None and len(bottom) else 1)
+    ax.set_ylim(0, top * 1.6)
+    if title:
+        ax.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def save_png(figure: Any, path: Any) -> None:
+    """Save a figure as PNG without volatile metadata (so reruns give identical bytes)."""
+    figure.savefig(path, format="png", metadata={"Software": None})
+
+
+def close(figure: Any) -> None:
+    """Release a figure's memory."""
+    plt.close(figure)

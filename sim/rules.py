@@ -1,0 +1,364 @@
+"""Decision rules, each declared with a name and a source, in one registry.
+
+Every rule has the same call signature: ``rule(inputs, settings) -> Decision``.
+Inputs are batched over items (rows) and actors (columns), so a whole summit's
+agenda is decided with a handful of array operations. A rule sees only
+positions, saliences, capabilities, the status quo and the proposal; it knows
+nothing about the SCO model, so it runs as well on a plain actor table
+(:mod:`sim.bargain`).
+
+Utility is spatial and linear (the convention of the DEU studies, Thomson et al.
+2006): an actor with ideal position ``p`` and salience ``s`` loses
+``s * (|x - p| - |q - p|) / 100`` when the status quo ``q`` is replaced by ``x``.
+An actor *objects* to ``x`` when that loss exceeds its tolerance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OUTCOMES: tuple[str, ...] = ("adopted", "adopted_opt_out", "diluted", "blocked", "deferred")
+ADOPTED, OPT_OUT, DILUTED, BLOCKED, DEFERRED = range(5)
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Procedure parameters shared by the rules (scenario ``[rules]`` table)."""
+
+    max_rounds: int = 6
+    dilution_step: float = 0.25
+    diluted_below: float = 0.5
+    min_increment: float = 2.0
+    deferral_margin: float = 1.5
+    opt_out_allowed: bool = False
+    opt_out_ceiling: float = 2.0
+    opt_out_min_share: float = 0.5
+    majority_threshold: float = 2.0 / 3.0
+    majority_weighted: bool = False
+
+
+@dataclass(frozen=True)
+class BargainInput:
+    """One or more items to decide, as arrays over items (rows) and actors (columns).
+
+    Attributes:
+        positions: (items, actors) ideal ambition on 0-100.
+        saliences: (items, actors) in [0, 1].
+        capabilities: (actors,) non-negative.
+        status_quo: (items,) ambition of the status quo.
+        proposal: (items,) ambition tabled.
+        tolerance: (items, actors) or (actors,): loss an actor accepts without objecting.
+        voters: (items, actors) bool: who takes part in the decision (members).
+        dilutable: (items,) bool: may the text be watered down in rounds?
+    """
+
+    positions: np.ndarray
+    saliences: np.ndarray
+    capabilities: np.ndarray
+    status_quo: np.ndarray
+    proposal: np.ndarray
+    tolerance: np.ndarray
+    voters: np.ndarray | None = None
+    dilutable: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Return (items, actors)."""
+        return self.positions.shape  # type: ignore[return-value]
+
+    def voter_mask(self) -> np.ndarray:
+        """Return the voters mask, all actors when none was given."""
+        if self.voters is None:
+            return np.ones(self.shape, dtype=bool)
+        return np.broadcast_to(self.voters, self.shape)
+
+    def dilutable_mask(self) -> np.ndarray:
+        """Return which items may be diluted (all when not given)."""
+        if self.dilutable is None:
+            return np.ones(self.shape[0], dtype=bool)
+        return np.asarray(self.dilutable, dtype=bool)
+
+
+@dataclass
+class Decision:
+    """What a rule decided for each item.
+
+    Attributes:
+        outcome: (items,) codes into ``OUTCOMES``.
+        adopted: (items,) adopted ambition, NaN when nothing was adopted.
+        prediction: (items,) the rule's point forecast of the outcome
+            (the adopted ambition, or the status quo when nothing passes).
+        objectors: (items, actors) bool: objected at the final text.
+        opt_outs: (items, actors) bool: stood aside and are named as not joining.
+        rounds: (items,) bargaining rounds used (1 = the proposal as tabled).
+    """
+
+    outcome: np.ndarray
+    adopted: np.ndarray
+    prediction: np.ndarray
+    objectors: np.ndarray
+    opt_outs: np.ndarray
+    rounds: np.ndarray
+
+    def outcome_names(self) -> list[str]:
+        """Return the outcome classes as strings."""
+        return [OUTCOMES[int(code)] for code in self.outcome]
+
+
+RuleFunction = Callable[[BargainInput, RuleSettings], Decision]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered decision rule: a name, its source, and one function."""
+
+    name: str
+    source: str
+    function: RuleFunction = field(repr=False)
+
+    @property
+    def doc(self) -> str:
+        """Return the first paragraph of the rule's docstring."""
+        return (self.function.__doc__ or "").strip().split("\n\n")[0]
+
+    def __call__(self, inputs: BargainInput, settings: RuleSettings | None = None) -> Decision:
+        """Decide the items in ``inputs``."""
+        return self.function(inputs, settings or RuleSettings())
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(name: str, source: str) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule under ``name``; ``source`` is the citation shown to users."""
+
+    def wrap(function: RuleFunction) -> RuleFunction:
+        if name in RULES:
+            raise ValueError(f"rule '{name}' registered twice")
+        RULES[name] = Rule(name=name, source=source, function=function)
+        return function
+
+    return wrap
+
+
+def get_rule(name: str) -> Rule:
+    """Return the rule registered as ``name`` (KeyError lists the known names)."""
+    try:
+        return RULES[name]
+    except KeyError:
+        raise KeyError(f"unknown decision rule '{name}'; known: {', '.join(RULES)}") from None
+
+
+# Shared machinery -------------------------------------------------------------
+
+
+def losses(positions: np.ndarray, saliences: np.ndarray, status_quo: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Return each actor's salience-weighted loss from moving ``status_quo`` to ``x``.
+
+    Args:
+        positions: (items, actors).
+        saliences: (items, actors).
+        status_quo: (items,).
+        x: (items,) or (items, rounds) candidate ambitions.
+
+    Returns:
+        (items, actors) or (items, rounds, actors), in units of salience x 100 points.
+    """
+    if x.ndim == 1:
+        return saliences * (np.abs(x[:, None] - positions) - np.abs(status_quo[:, None] - positions)) / 100.0
+    sq_distance = np.abs(status_quo[:, None] - positions)[:, None, :]
+    distance = np.abs(x[:, :, None] - positions[:, None, :])
+    return saliences[:, None, :] * (distance - sq_distance) / 100.0
+
+
+def _candidates(inputs: BargainInput, settings: RuleSettings) -> np.ndarray:
+    """Texts on the table in each round: the proposal, then diluted towards the status quo."""
+    rounds = np.arange(settings.max_rounds + 1)
+    keep = (1.0 - settings.dilution_step) ** rounds
+    gap = (inputs.proposal - inputs.status_quo)[:, None]
+    candidates = inputs.status_quo[:, None] + gap * keep[None, :]
+    # Items that may not be diluted (an accession) are voted on as tabled only.
+    frozen = ~inputs.dilutable_mask()
+    candidates[frozen, 1:] = np.nan
+    return candidates
+
+
+def _tolerance(inputs: BargainInput) -> np.ndarray:
+    return np.broadcast_to(np.asarray(inputs.tolerance, dtype=float), inputs.shape)
+
+
+def _settle(
+    inputs: BargainInput,
+    settings: RuleSettings,
+    candidates: np.ndarray,
+    passes: np.ndarray,
+    objecting: np.ndarray,
+    standing_aside: np.ndarray,
+    loss: np.ndarray,
+    tolerance: np.ndarray,
+) -> Decision:
+    """Pick, for each item, the first round whose text passes; classify the result."""
+    n_items, n_actors = inputs.shape
+    increment = np.abs(candidates - inputs.status_quo[:, None])
+    valid = np.isfinite(candidates) & (increment >= settings.min_increment)
+    ok = passes & valid
+    any_ok = ok.any(axis=1)
+    first_ok = np.argmax(ok, axis=1)
+    # Where nothing passes, the last text that was worth tabling is the one refused.
+    n_valid = valid.sum(axis=1)
+    last_valid = np.maximum(n_valid - 1, 0)
+    chosen = np.where(any_ok, first_ok, last_valid)
+    rows = np.arange(n_items)
+
+    adopted = np.where(any_ok, candidates[rows, chosen], np.nan)
+    objectors = objecting[rows, chosen, :] & (n_valid > 0)[:, None]
+    opt_outs = standing_aside[rows, chosen, :] & any_ok[:, None]
+    rounds = np.where(n_valid > 0, chosen + 1, 0)
+
+    proposed_gap = np.abs(inputs.proposal - inputs.status_quo)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(proposed_gap > 0, np.abs(adopted - inputs.status_quo) / proposed_gap, 1.0)
+    outcome = np.full(n_items, BLOCKED, dtype=np.int8)
+    outcome[any_ok] = ADOPTED
+    outcome[any_ok & opt_outs.any(axis=1)] = OPT_OUT
+    outcome[any_ok & (share < settings.diluted_below)] = DILUTED
+    # A refusal in which every objection is mild is postponed, not vetoed.
+    final_loss = loss[rows, chosen, :]
+    mild = np.where(objectors, final_loss <= settings.deferral_margin * tolerance, True).all(axis=1)
+    outcome[~any_ok & mild & objectors.any(axis=1)] = DEFERRED
+    prediction = np.where(any_ok, adopted, inputs.status_quo)
+    return Decision(outcome, adopted, prediction, objectors, opt_outs, rounds.astype(np.int16))
+
+
+def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out: bool) -> Decision:
+    candidates = _candidates(inputs, settings)
+    filled = np.where(np.isfinite(candidates), candidates, inputs.status_quo[:, None])
+    loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, filled)
+    tolerance = _tolerance(inputs)
+    voters = inputs.voter_mask()[:, None, :]
+    objecting = voters & (loss > tolerance[:, None, :])
+    if allow_opt_out:
+        standing_aside = objecting & (loss <= settings.opt_out_ceiling * tolerance[:, None, :])
+        hard = objecting & ~standing_aside
+        joining = (voters & ~standing_aside).sum(axis=2)
+        n_voters = voters.sum(axis=2)
+        enough = joining >= np.ceil(settings.opt_out_min_share * n_voters)
+        passes = ~hard.any(axis=2) & enough
+        objecting = np.where(passes[:, :, None], hard, objecting)
+        standing_aside = np.where(passes[:, :, None], standing_aside, False)
+    else:
+        standing_aside = np.zeros_like(objecting)
+        passes = ~objecting.any(axis=2)
+    return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance)
+
+
+# The rules -------------------------------------------------------------------
+
+
+@register(
+    "consensus",
+    source="SCO Charter (2002) art. 16 (decisions without voting, by consensus); "
+    "dilution in rounds after the 'declarative' outcomes described in Janibekov (2018) ch. III.3",
+)
+def consensus(inputs: BargainInput, settings: RuleSettings) -> Decision:
+    """Adopted only if no member objects; the initiator dilutes the text in rounds.
+
+    A member objects when its loss against the status quo exceeds its tolerance.
+    Each round moves the text a fixed share (``dilution_step``) towards the status
+    quo, up to ``max_rounds``; the first text nobody objects to is adopted. If none
+    is found the item is blocked (or deferred when every objection is mild).
+    With ``settings.opt_out_allowed`` it behaves as ``consensus_opt_out``.
+    """
+    return _consensus_core(inputs, settings, allow_opt_out=settings.opt_out_allowed)
+
+
+@register(
+    "consensus_opt_out",
+    source="flexible consensus as in the SCO Belt and Road paragraphs (2018 Qingdao declaration, "
+    "India not joining); cf. 'variable geometry' in EU studies",
+)
+def consensus_opt_out(inputs: BargainInput, settings: RuleSettings) -> Decision:
+    """Consensus in which a member with a modest loss may stand aside instead of blocking.
+
+    A member whose loss is above its tolerance but within ``opt_out_ceiling`` times
+    it is named as not joining and the text passes without it, provided at least
+    ``opt_out_min_share`` of the members join. Larger losses still block.
+    """
+    return _consensus_core(inputs, settings, allow_opt_out=True)
+
+
+@register(
+    "qualified_majority",
+    source="qualified majority voting as in the EU Council (TEU art. 16(4)); threshold and "
+    "capability weighting set in the scenario",
+)
+def qualified_majority(inputs: BargainInput, settings: RuleSettings) -> Decision:
+    """Adopted when a qualified share of members does not object; others are outvoted.
+
+    Support is the share of voters whose loss is within tolerance (by count, or by
+    capability when ``majority_weighted``). The text is diluted in rounds until
+    support reaches ``majority_threshold``. Outvoted members are recorded as
+    objectors; they do not block.
+    """
+    candidates = _candidates(inputs, settings)
+    filled = np.where(np.isfinite(candidates), candidates, inputs.status_quo[:, None])
+    loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, filled)
+    tolerance = _tolerance(inputs)
+    voters = inputs.voter_mask()[:, None, :]
+    objecting = voters & (loss > tolerance[:, None, :])
+    weight = inputs.capabilities if settings.majority_weighted else np.ones(inputs.shape[1])
+    voter_weight = (voters * weight).sum(axis=2)
+    support = ((voters & ~objecting) * weight).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(voter_weight > 0, support / voter_weight, 0.0)
+    passes = share >= settings.majority_threshold - 1e-12
+    standing_aside = np.zeros_like(objecting)
+    return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance)
+
+
+@register(
+    "compromise",
+    source="compromise model: capability x salience weighted mean of positions "
+    "(van den Bos 1991; Achen 2006; Thomson et al. 2006, The European Union Decides)",
+)
+def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
+    """The outcome is the capability-times-salience weighted mean of the voters' positions.
+
+    No round of dilution and no veto: the weighted mean is the outcome. Members
+    whose loss at that outcome exceeds their tolerance are recorded as objectors.
+    If the outcome moves the status quo by less than ``min_increment`` the status
+    quo stands (outcome ``blocked``).
+    """
+    voters = inputs.voter_mask()
+    weight = voters * inputs.saliences * inputs.capabilities[None, :]
+    total = weight.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(total > 0, (weight * inputs.positions).sum(axis=1) / total, inputs.status_quo)
+    tolerance = _tolerance(inputs)
+    loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, mean)
+    objectors = voters & (loss > tolerance)
+    n_items = inputs.shape[0]
+    moved = np.abs(mean - inputs.status_quo) >= settings.min_increment
+    proposed_gap = np.abs(inputs.proposal - inputs.status_quo)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(proposed_gap > 0, np.abs(mean - inputs.status_quo) / proposed_gap, 1.0)
+    outcome = np.full(n_items, BLOCKED, dtype=np.int8)
+    outcome[moved] = ADOPTED
+    outcome[moved & (share < settings.diluted_below)] = DILUTED
+    adopted = np.where(moved, mean, np.nan)
+    return Decision(
+        outcome=outcome,
+        adopted=adopted,
+        prediction=mean,
+        objectors=objectors,
+        opt_outs=np.zeros_like(objectors),
+        rounds=np.ones(n_items, dtype=np.int16),
+    )
+
+
+def describe_rules() -> list[tuple[str, str, str]]:
+    """Return (name, summary, source) for every registered rule."""
+    return [(rule.name, rule.doc, rule.source) for rule in RULES.values()]
