@@ -101,8 +101,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.until is not None and not scenario.start_year <= args.until <= scenario.end_year:
         raise InputError(
             args.scenario,
-            f"--until {args.until} is outside the scenario's years "
-            f"{scenario.start_year}-{scenario.end_year}",
+            f"{args.until} is outside the scenario's years {scenario.start_year}-{scenario.end_year}",
+            key="--until",
         )
     out = Path(args.out) if args.out else Path("results") / scenario.name
     started = time.perf_counter()
@@ -219,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

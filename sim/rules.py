@@ -219,7 +219,7 @@ def _settle(
     rounds = np.where(n_valid > 0, chosen + 1, 0)
 
     proposed_gap = np.abs(inputs.proposal - inputs.status_quo)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         share = np.where(proposed_gap > 0, np.abs(adopted - inputs.status_quo) / proposed_gap, 1.0)
     outcome = np.full(n_items, BLOCKED, dtype=np.int8)
     outcome[any_ok] = ADOPTED
@@ -312,7 +312,7 @@ def qualified_majority(inputs: BargainInput, settings: RuleSettings) -> Decision
     weight = inputs.capabilities if settings.majority_weighted else np.ones(inputs.shape[1])
     voter_weight = (voters * weight).sum(axis=2)
     support = ((voters & ~objecting) * weight).sum(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         share = np.where(voter_weight > 0, support / voter_weight, 0.0)
     passes = share >= settings.majority_threshold - 1e-12
     standing_aside = np.zeros_like(objecting)
@@ -335,7 +335,7 @@ def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
     voters = inputs.voter_mask()
     weight = voters * inputs.saliences * inputs.capabilities[None, :]
     total = weight.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         mean = np.where(total > 0, (weight * inputs.positions).sum(axis=1) / total, inputs.status_quo)
     tolerance = _tolerance(inputs)
     loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, mean)
@@ -343,7 +343,7 @@ def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
     n_items = inputs.shape[0]
     moved = np.abs(mean - inputs.status_quo) >= settings.min_increment
     proposed_gap = np.abs(inputs.proposal - inputs.status_quo)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         share = np.where(proposed_gap > 0, np.abs(mean - inputs.status_quo) / proposed_gap, 1.0)
     outcome = np.full(n_items, BLOCKED, dtype=np.int8)
     outcome[moved] = ADOPTED

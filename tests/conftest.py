@@ -1,0 +1,34 @@
+"""Shared fixtures: paths to the shipped scenarios and a tiny test scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+DATA = Path(__file__).resolve().parent / "data"
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+
+
+@pytest.fixture
+def tiny_path() -> Path:
+    return DATA / "tiny.toml"
+
+
+@pytest.fixture
+def tiny_text(tiny_path: Path) -> str:
+    return tiny_path.read_text()
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """Write a scenario text into tmp_path and return its path."""
+
+    def _write(text: str, name: str = "scenario.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return _write
