@@ -252,6 +252,7 @@ def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out:
     else:
         standing_aside = np.zeros_like(objecting)
         passes = ~objecting.any(axis=2)
+    passes &= voters.any(axis=2)  # with nobody entitled to decide, nothing is adopted
     return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance)
 
 

@@ -276,3 +276,13 @@ def test_every_outcome_is_a_known_class_and_adopted_lies_between_sq_and_proposal
         hi = np.maximum(inputs.status_quo, inputs.proposal)
         assert np.all(d.adopted[adopted] >= lo[adopted] - 1e-9)
         assert np.all(d.adopted[adopted] <= hi[adopted] + 1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(decisions())
+def test_qualified_majority_passes_whatever_consensus_passes(inputs):
+    consensus = get_rule("consensus")(inputs)
+    qmv = get_rule("qualified_majority")(inputs)
+    passed = np.isfinite(consensus.adopted)
+    assert np.isfinite(qmv.adopted[passed]).all()
+    assert (qmv.rounds[passed] <= consensus.rounds[passed]).all()
