@@ -59,15 +59,16 @@ class Agenda:
         )
 
 
+def _clip(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """np.clip without its per-call overhead (this runs every year for every item)."""
+    return np.minimum(np.maximum(values, low), high)
+
+
 def readiness(model: SCOModel) -> np.ndarray:
     """Return each area's readiness for new items this year."""
-    parents = model.parents
-    n_parents = parents.sum(axis=1)
-    parent_depth = np.divide(
-        parents @ model.depth, n_parents, out=np.zeros(len(n_parents)), where=n_parents > 0
-    )
-    progress = np.clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
-    gate = np.where(n_parents > 0, progress**model.params.spillover_shape, 1.0)
+    parent_depth = model.parent_weights @ model.depth  # mean depth of the parents
+    progress = _clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
+    gate = np.where(model.has_parents, progress**model.params.spillover_shape, 1.0)
     ready = model.base_salience * gate * (1.0 - model.depth / 100.0) + model.shock
     return np.where(model.on_agenda, np.maximum(ready, 0.0), 0.0)
 
@@ -138,7 +139,7 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
     free = p.agenda_size - len(specs)
     ready = readiness(model)
     ready[list(taken)] = 0.0
-    eligible = np.flatnonzero(ready >= p.min_readiness)
+    eligible = np.flatnonzero((ready >= p.min_readiness) & (ready > 0))
     if free > 0 and len(eligible) > 0:
         k = min(free, len(eligible))
         weights = ready[eligible] / ready[eligible].sum()
@@ -148,7 +149,7 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
                 {
                     "area": int(area),
                     "initiator": None,
-                    "title": f"{model.scenario.areas[model.areas[area]].label}: new measures",
+                    "title": f"{model.spec.areas[model.areas[area]].label}: new measures",
                     "ambition": None,
                     "beneficiary": None,
                     "positions": {},
@@ -173,47 +174,43 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
         ],
         dtype=int,
     )
-    stake = stakes(model)[:, area].T  # items x states
+    stake = model.stakes[:, area].T  # items x states
     attitude = np.zeros((n_items, n_states))
     has_pole = beneficiary >= 0
     if has_pole.any():
         attitude[has_pole] = pole_attitude(model)[:, beneficiary[has_pole]].T
     noise = rng.normal(0.0, 1.0, size=(2, n_items, n_states))
     desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
-    positions = 100.0 * np.clip(desire + p.position_noise * noise[0], 0.0, 1.0)
-    shocks = model.shock[area][:, None]
-    saliences = np.clip(
-        0.5 * (model.base_salience[area][:, None] + shocks)
-        + stake
-        + p.pole_salience * np.abs(attitude)
-        + p.salience_noise * noise[1],
+    positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)
+    readiness_terms = 0.5 * (model.base_salience[area] + model.shock[area])
+    saliences = _clip(
+        readiness_terms[:, None] + stake + p.pole_salience * np.abs(attitude) + p.salience_noise * noise[1],
         0.05,
         1.0,
     )
-    status_quo = model.depth[area].copy()
+    status_quo = model.depth[area]
 
-    # Initiators for new items: a member that wants more, in proportion to how much.
+    # Initiators for new items: a member that wants more, drawn in proportion to how much.
     draws = rng.random(n_items)
-    initiator = np.full(n_items, -1, dtype=int)
+    eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * members
+    cumulative = np.cumsum(eagerness, axis=1)
+    threshold = draws * cumulative[:, -1]
+    drawn = np.minimum((cumulative <= threshold[:, None]).sum(axis=1), n_states - 1)
+    initiator = np.where(cumulative[:, -1] > 0, drawn, -1)
     for k, spec in enumerate(specs):
         if spec["initiator"] is not None:
             initiator[k] = spec["initiator"]
-            continue
-        eagerness = np.where(members, saliences[k] * np.maximum(positions[k] - status_quo[k], 0.0), 0.0)
-        total = eagerness.sum()
-        if total > 0:
-            initiator[k] = int(np.searchsorted(np.cumsum(eagerness) / total, draws[k], side="right"))
-            initiator[k] = min(initiator[k], n_states - 1)
     # A member is warier of what its rival tables.
     has_initiator = initiator >= 0
     rivalry = np.zeros((n_items, n_states))
     rivalry[has_initiator] = model.rivalry[:, initiator[has_initiator]].T
-    positions = np.clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
+    positions = _clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
     for k, spec in enumerate(specs):
-        for i, value in spec["positions"].items():
-            positions[k, i] = value
-        for i, value in spec["saliences"].items():
-            saliences[k, i] = value
+        if spec["positions"] or spec["saliences"]:
+            for i, value in spec["positions"].items():
+                positions[k, i] = value
+            for i, value in spec["saliences"].items():
+                saliences[k, i] = value
     proposal = np.array(
         [
             spec["ambition"] if spec["ambition"] is not None else (positions[k, initiator[k]] if initiator[k] >= 0 else 0.0)

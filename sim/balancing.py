@@ -53,10 +53,9 @@ def update_alignment(model: SCOModel) -> None:
     drift += p.alignment_reversion * (model.baseline_alignment - model.alignment)
     drift[model.is_pole] = 0.0
     model.alignment = np.clip(model.alignment + drift, 0.0, 1.0)
-    model.pole_shares_previous = shares
 
 
-def balancing_index(model: SCOModel) -> np.ndarray:
+def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.ndarray:
     """Return each state's balancing index in [0, 1].
 
     The geometric mean of two parts: how evenly the state is aligned with the
@@ -70,7 +69,9 @@ def balancing_index(model: SCOModel) -> np.ndarray:
     a, b = model.alignment[:, 0], model.alignment[:, 1]
     total = a + b
     even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros_like(total), where=total > 0)
-    shares = pole_shares(model)[:2]
+    if weights is None:
+        weights = pole_weights(model)
+    shares = weights[:2]
     pair = shares.sum()
     even_weight = 2.0 * shares.min() / pair if pair > 0 else 0.0
     return np.sqrt(even_alignment * even_weight)

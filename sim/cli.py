@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from sim.scenario import INTERESTS, load_scenario
+    from sim.scenario import INTERESTS, interest_weights, load_scenario
 
     sc = load_scenario(args.scenario)
     if args.json:
@@ -153,7 +153,7 @@ def _check(args: argparse.Namespace) -> int:
     for code in sc.state_codes:
         s = sc.states[code]
         cap = s.capability if not isinstance(s.capability, dict) else _at(s.capability, sc.start_year)
-        weights = "  ".join(f"{w:5.2f}" for w in s.weights.as_tuple())
+        weights = "  ".join(f"{w:5.2f}" for w in interest_weights(s))
         print(f"    {code}  {sc.status_in(code, sc.start_year):<13}  {cap:10.5f}  {weights}")
     print(f"  areas        {', '.join(sc.areas)}")
     print(f"  events       {len(sc.events)} in the run" + (f", {len(sc.prehistory)} before it applied as initial conditions" if sc.prehistory else ""))

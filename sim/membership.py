@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agenda import Agenda, pole_attitude
-from sim.rules import BargainInput, Decision
+from sim.rules import ADOPTED, OPT_OUT, BargainInput, Decision
 from sim.scenario import STATUSES
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def set_status(model: SCOModel, i: int, status: int, year: int) -> None:
 
 
 def _lag(model: SCOModel, status: str) -> int:
-    m = model.scenario.membership
+    m = model.spec.membership
     return {"applicant": m.lag_application, "candidate": m.lag_procedure, "memorandum": m.lag_memorandum}[status]
 
 
@@ -61,7 +61,7 @@ def ready_groups(model: SCOModel, year: int) -> list[list[int]]:
             due.append(i)
     groups: list[list[int]] = []
     seen: set[int] = set()
-    for package in model.scenario.membership.packages:
+    for package in model.spec.membership.packages:
         idx = [model.index[c] for c in package]
         stages = {int(model.status[i]) for i in idx}
         if all(i in due for i in idx) and len(stages) == 1:
@@ -99,7 +99,7 @@ def valuation(model: SCOModel, group: list[int]) -> np.ndarray:
 def step(model: SCOModel, year: int) -> tuple[Agenda, Decision | None]:
     """Step 7: applications, then one enlargement item per due group (endogenous mode)."""
     n = len(model.codes)
-    if model.scenario.membership.mode != "endogenous" or model.moratorium:
+    if model.spec.membership.mode != "endogenous" or model.moratorium:
         return Agenda.empty(n), None
     for agent in sorted(model.agents, key=lambda a: a.index):
         if agent.wants_to_apply():
@@ -140,13 +140,14 @@ def step(model: SCOModel, year: int) -> tuple[Agenda, Decision | None]:
         capabilities=model.capability,
         status_quo=items.status_quo,
         proposal=items.proposal,
-        tolerance=np.broadcast_to(model.tolerance(), positions.shape),
-        voters=np.broadcast_to(model.members, positions.shape),
+        tolerance=model.tolerance(),
+        voters=model.members,
         dilutable=np.zeros(n_items, dtype=bool),  # an accession cannot be watered down
     )
     decision = model.rule(inputs, model.rule_settings)
     for k, group in enumerate(groups):
-        if np.isfinite(decision.adopted[k]):
+        # A watered-down accession is no accession: only a text adopted as tabled counts.
+        if decision.outcome[k] in (ADOPTED, OPT_OUT):
             for i in group:
                 current = STATUSES[int(model.status[i])]
                 set_status(model, i, STATUSES.index(LADDER[LADDER.index(current) + 1]), year)

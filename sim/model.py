@@ -45,7 +45,8 @@ class SCOModel(mesa.Model):
         if isinstance(rng, (bool, float)) or (isinstance(rng, int) and rng < 0):
             raise ValueError(f"seed must be a non-negative integer, got {rng!r}")
         super().__init__(rng=rng)
-        self.scenario = scenario
+        # Not `self.scenario`: Mesa 3.5 reserves that name for its own Scenario objects.
+        self.spec = scenario
         self.seed = rng if isinstance(rng, int) else None
         self.start_year = scenario.start_year
         self.end_year = scenario.end_year if until is None else int(until)
@@ -75,11 +76,10 @@ class SCOModel(mesa.Model):
         self._build_areas()
         self._apply_prehistory()
         self.recorder = Recorder(self)
-        self.pole_shares_previous = balancing.pole_shares(self)
 
     # Construction ------------------------------------------------------------
     def _build_states(self) -> None:
-        sc = self.scenario
+        sc = self.spec
         self.codes: list[str] = sc.state_codes
         self.index = {code: i for i, code in enumerate(self.codes)}
         self.poles: list[str] = list(sc.poles)
@@ -101,6 +101,8 @@ class SCOModel(mesa.Model):
         self.baseline_alignment = self.alignment.copy()
         self.is_pole = np.zeros(n, dtype=bool)
         self.is_pole[self.pole_index] = True
+        self.pole_of = np.full(n, -1, dtype=int)  # which pole a state is (-1: none)
+        self.pole_of[self.pole_index] = np.arange(n_poles)
         self.rivalry = np.zeros((n, n))
         for i, s in enumerate(states):
             for other, value in s.rivalries.items():
@@ -137,14 +139,14 @@ class SCOModel(mesa.Model):
                 values = s.capability * growth ** (years - self.start_year)
             series[:, i] = values
         # Capability shocks in events scale the series from their year on.
-        for event in [*self.scenario.prehistory, *self.scenario.events]:
+        for event in [*self.spec.prehistory, *self.spec.events]:
             for code, change in event.capability.items():
                 j = self.index[code]
                 series[years >= event.year, j] *= max(0.0, 1.0 + change)
         return series
 
     def _build_areas(self) -> None:
-        sc = self.scenario
+        sc = self.spec
         self.areas: list[str] = sc.area_codes
         self.area_index = {a: k for k, a in enumerate(self.areas)}
         areas = [sc.areas[a] for a in self.areas]
@@ -158,6 +160,10 @@ class SCOModel(mesa.Model):
         self.favours = np.array(
             [self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int
         )
+        n_parents = self.parents.sum(axis=1)
+        self.has_parents = n_parents > 0
+        self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
+        self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
         self.depth = np.array([a.initial_depth for a in areas], dtype=float)
         self.shock = np.zeros(len(areas))
         self.moratorium = sc.membership.moratorium
@@ -167,7 +173,7 @@ class SCOModel(mesa.Model):
 
     def _apply_prehistory(self) -> None:
         """Inherited events before the start year set the initial conditions."""
-        for event in self.scenario.prehistory:
+        for event in self.spec.prehistory:
             self._apply_lasting_effects(event)
 
     def _apply_lasting_effects(self, event: Event) -> None:
@@ -191,7 +197,7 @@ class SCOModel(mesa.Model):
     def step(self) -> None:
         """Simulate one year."""
         year = self.year
-        events = [e for e in self.scenario.events if e.year == year]
+        events = [e for e in self.spec.events if e.year == year]
         self.apply_events(year, events)
         self.update_capabilities(year)
         items = agenda.form_agenda(self, year, events)
@@ -213,7 +219,7 @@ class SCOModel(mesa.Model):
     def apply_events(self, year: int, events: list[Event]) -> None:
         """Step 1: status changes, shocks to salience, threat, rivalry and the moratorium."""
         self.shock *= 1.0 - self.params.shock_decay
-        scheduled = self.scenario.membership.mode == "scheduled"
+        scheduled = self.spec.membership.mode == "scheduled"
         for i, timeline in enumerate(self.timelines):
             if year in timeline:
                 new = STATUSES.index(timeline[year])
@@ -247,9 +253,8 @@ class SCOModel(mesa.Model):
             capabilities=self.capability,
             status_quo=items.status_quo,
             proposal=items.proposal,
-            tolerance=np.broadcast_to(self.tolerance(), items.positions.shape),
-            voters=np.broadcast_to(self.members, items.positions.shape),
-            dilutable=np.ones(len(items), dtype=bool),
+            tolerance=self.tolerance(),
+            voters=self.members,
         )
         return self.rule(inputs, self.rule_settings)
 
@@ -262,28 +267,30 @@ class SCOModel(mesa.Model):
             return
         members = self.members
         adopted = np.isfinite(decision.adopted)
-        joined = members[None, :] & ~decision.opt_outs & ~decision.objectors
+        joined = members & ~decision.opt_outs & ~decision.objectors
         cap = self.capability * members
-        joined_share = (joined * cap[None, :]).sum(axis=1) / max(cap.sum(), 1e-12)
-        for k in np.flatnonzero(adopted):
-            a = items.area[k]
-            gain = self.params.implementation_rate * joined_share[k] * (decision.adopted[k] - self.depth[a])
-            self.depth[a] = float(np.clip(self.depth[a] + max(gain, 0.0), 0.0, 100.0))
+        joined_share = (joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)
+        # One item per area and year, so the areas of adopted items are distinct.
+        rows = np.flatnonzero(adopted)
+        areas = items.area[rows]
+        gain = p.implementation_rate * joined_share[rows] * (decision.adopted[rows] - self.depth[areas])
+        self.depth[areas] = np.minimum(self.depth[areas] + np.maximum(gain, 0.0), 100.0)
         # Trust: agreeing together builds it; objecting erodes others' trust in you.
         agreed = (joined & adopted[:, None]).astype(float)
         together = agreed.T @ agreed
         self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.trust_gain) ** together
         objections = decision.objectors.sum(axis=0)
-        self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
+        if objections.any():
+            self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
         np.fill_diagonal(self.trust, 1.0)
         # Influence: the pole an adopted item favours (or the pole that tabled it) gains.
-        increment = np.where(adopted, (np.nan_to_num(decision.adopted) - items.status_quo) / 100.0, 0.0)
-        for k in np.flatnonzero(adopted):
-            pole = items.beneficiary[k]
-            if pole < 0 and self.is_pole[items.initiator[k]]:
-                pole = self.poles.index(self.codes[items.initiator[k]])
-            if pole >= 0:
-                self.influence_gain[pole] += p.influence_gain * increment[k]
+        beneficiary = items.beneficiary[rows]
+        initiator = items.initiator[rows]
+        initiating_pole = self.pole_of[np.maximum(initiator, 0)]
+        credited = np.where(beneficiary >= 0, beneficiary, np.where(initiator >= 0, initiating_pole, -1))
+        increment = (decision.adopted[rows] - items.status_quo[rows]) / 100.0
+        has_pole = credited >= 0
+        np.add.at(self.influence_gain, credited[has_pole], p.influence_gain * increment[has_pole])
         # Utility realised per interest, for the state table.
         gain = decision_gain(items, decision)
         share = self.weights[None, :, :] * self.relevance[items.area][:, None, :]

@@ -31,13 +31,15 @@ if TYPE_CHECKING:
 
 
 class Recorder:
-    """Collects the model's yearly figures into three tables."""
+    """Collects the model's yearly figures into three tables, column by column."""
 
     def __init__(self, model: SCOModel) -> None:
         self.model = model
-        self.model_rows: list[dict[str, Any]] = []
-        self.state_rows: dict[str, list[Any]] = {}
-        self.decision_rows: list[dict[str, Any]] = []
+        self.model_columns: dict[str, list[Any]] = {}
+        self.state_columns: dict[str, list[np.ndarray]] = {}
+        self.decision_columns: dict[str, list[Any]] = {name: [] for name in DECISION_COLUMNS}
+        self.codes = np.array(model.codes)
+        self.status_names = np.array(STATUSES)
 
     def collect(
         self,
@@ -49,112 +51,121 @@ class Recorder:
     ) -> None:
         """Record the year's figures after the summit."""
         m = self.model
-        outcome = decision.outcome if len(items) else np.zeros(0, dtype=np.int8)
-        counts = np.bincount(outcome, minlength=len(OUTCOMES)) if len(items) else np.zeros(len(OUTCOMES), int)
-        n_items = int(len(items))
+        n_items = len(items)
         members = m.members
-        adopted = np.isfinite(decision.adopted) if n_items else np.zeros(0, bool)
-        no_objection = ~decision.objectors.any(axis=1) if n_items else np.zeros(0, bool)
-        member_positions = items.positions[:, members] if n_items else np.zeros((0, 0))
-        spread = member_positions.std(axis=1).mean() if n_items and members.sum() > 1 else np.nan
         n_members = int(members.sum())
-        trust = m.trust[np.ix_(members, members)]
-        mean_trust = (trust.sum() - n_members) / (n_members * (n_members - 1)) if n_members > 1 else np.nan
         weights = balancing.pole_weights(m)
-        bi = m.balancing_indices()
-        row: dict[str, Any] = {
-            "year": year,
-            "members": n_members,
-            "items": n_items,
-            "adopted": int(counts[ADOPTED]),
-            "adopted_opt_out": int(counts[OPT_OUT]),
-            "diluted": int(counts[DILUTED]),
-            "blocked": int(counts[BLOCKED]),
-            "deferred": int(counts[DEFERRED]),
-            "consensus_rate": float((adopted & no_objection).mean()) if n_items else np.nan,
-            "adoption_rate": float(adopted.mean()) if n_items else np.nan,
-            "mean_adopted_ambition": float(decision.adopted[adopted].mean()) if adopted.any() else np.nan,
-            "functional_output": float(
-                (np.where(adopted, np.nan_to_num(decision.adopted) - items.status_quo, 0.0) / 100.0).sum()
+        bi = balancing.balancing_index(m, weights)
+        row: dict[str, Any] = {"year": year, "members": n_members, "items": n_items}
+        if n_items:
+            counts = np.bincount(decision.outcome, minlength=len(OUTCOMES))
+            adopted = np.isfinite(decision.adopted)
+            agreed = adopted & ~decision.objectors.any(axis=1)
+            increments = np.where(adopted, decision.adopted - items.status_quo, 0.0)
+            positions = items.positions[:, members]
+            spread = float(positions.std(axis=1).mean()) if n_members > 1 else np.nan
+            row.update(
+                adopted=int(counts[ADOPTED]),
+                adopted_opt_out=int(counts[OPT_OUT]),
+                diluted=int(counts[DILUTED]),
+                blocked=int(counts[BLOCKED]),
+                deferred=int(counts[DEFERRED]),
+                consensus_rate=float(agreed.sum() / n_items),
+                adoption_rate=float(adopted.sum() / n_items),
+                mean_adopted_ambition=float(decision.adopted[adopted].mean()) if adopted.any() else np.nan,
+                functional_output=float(increments.sum() / 100.0),
+                mean_rounds=float(decision.rounds.sum() / n_items),
+                objections=int(decision.objectors.sum()),
+                cohesion=1.0 - spread / 50.0,
             )
-            if n_items
-            else 0.0,
-            "mean_rounds": float(decision.rounds.mean()) if n_items else np.nan,
-            "objections": int(decision.objectors.sum()) if n_items else 0,
-            "mean_trust": float(mean_trust),
-            "cohesion": float(1.0 - spread / 50.0) if np.isfinite(spread) else np.nan,
-            "moratorium": bool(m.moratorium),
-            "balancing_index": float(bi[m.focal]),
-        }
+        else:
+            row.update(
+                adopted=0, adopted_opt_out=0, diluted=0, blocked=0, deferred=0,
+                consensus_rate=np.nan, adoption_rate=np.nan, mean_adopted_ambition=np.nan,
+                functional_output=0.0, mean_rounds=np.nan, objections=0, cohesion=np.nan,
+            )  # fmt: skip
+        if n_members > 1:
+            trust = m.trust[np.ix_(members, members)]
+            row["mean_trust"] = float((trust.sum() - n_members) / (n_members * (n_members - 1)))
+        else:
+            row["mean_trust"] = np.nan
+        row["moratorium"] = bool(m.moratorium)
+        row["balancing_index"] = float(bi[m.focal])
         for p, pole in enumerate(m.poles):
             row[f"influence_{pole}"] = float(weights[p])
         for k, area in enumerate(m.areas):
             row[f"depth_{area}"] = float(m.depth[k])
-        self.model_rows.append(row)
+        for key, value in row.items():
+            self.model_columns.setdefault(key, []).append(value)
 
-        objections = decision.objectors.sum(axis=0) if n_items else np.zeros(len(m.codes), int)
-        opt_outs = decision.opt_outs.sum(axis=0) if n_items else np.zeros(len(m.codes), int)
+        n_states = len(m.codes)
+        objections = decision.objectors.sum(axis=0) if n_items else np.zeros(n_states, dtype=int)
+        opt_outs = decision.opt_outs.sum(axis=0) if n_items else np.zeros(n_states, dtype=int)
         if enlargement_decision is not None and len(enlargement):
             objections = objections + enlargement_decision.objectors.sum(axis=0)
-        columns: dict[str, list[Any]] = {
-            "year": [year] * len(m.codes),
-            "state": list(m.codes),
-            "status": [STATUSES[int(s)] for s in m.status],
-            "capability": m.capability.tolist(),
-            "objections": objections.tolist(),
-            "opt_outs": opt_outs.tolist(),
-            "balancing_index": bi.tolist(),
+        columns: dict[str, np.ndarray] = {
+            "year": np.full(n_states, year),
+            "state": self.codes,
+            "status": self.status_names[m.status],
+            "capability": m.capability.copy(),
+            "objections": objections,
+            "opt_outs": opt_outs,
+            "balancing_index": bi,
         }
         for p, pole in enumerate(m.poles):
-            columns[f"alignment_{pole}"] = m.alignment[:, p].tolist()
-            columns[f"threat_{pole}"] = m.threat[:, p].tolist()
+            columns[f"alignment_{pole}"] = m.alignment[:, p].copy()
+            columns[f"threat_{pole}"] = m.threat[:, p].copy()
         for k, interest in enumerate(INTERESTS):
-            columns[f"utility_{interest}"] = m.realised_utility[:, k].tolist()
+            columns[f"utility_{interest}"] = m.realised_utility[:, k].copy()
         for key, values in columns.items():
-            self.state_rows.setdefault(key, []).extend(values)
+            self.state_columns.setdefault(key, []).append(values)
 
-        self._log(year, items, decision, members)
+        self._log(year, items, decision, n_members)
         if enlargement_decision is not None:
-            self._log(year, enlargement, enlargement_decision, members)
+            self._log(year, enlargement, enlargement_decision, n_members)
 
-    def _log(self, year: int, items: Agenda, decision: Decision, members: np.ndarray) -> None:
+    def _log(self, year: int, items: Agenda, decision: Decision, n_members: int) -> None:
+        n = len(items)
+        if n == 0:
+            return
         m = self.model
-        codes = np.array(m.codes)
-        for k in range(len(items)):
-            area = int(items.area[k])
-            initiator = int(items.initiator[k])
-            beneficiary = int(items.beneficiary[k])
-            adopted = float(decision.adopted[k])
-            self.decision_rows.append(
-                {
-                    "year": year,
-                    "item": int(items.ids[k]),
-                    "area": m.areas[area] if area >= 0 else "enlargement",
-                    "title": items.titles[k],
-                    "origin": items.origins[k],
-                    "initiator": m.codes[initiator] if initiator >= 0 else "chair",
-                    "beneficiary": m.poles[beneficiary] if beneficiary >= 0 else "",
-                    "status_quo": float(items.status_quo[k]),
-                    "proposed": float(items.proposal[k]),
-                    "adopted": adopted,
-                    "outcome": OUTCOMES[int(decision.outcome[k])],
-                    "objectors": ";".join(codes[decision.objectors[k]]),
-                    "opt_outs": ";".join(codes[decision.opt_outs[k]]),
-                    "rounds": int(decision.rounds[k]),
-                    "members": int(members.sum()),
-                }
-            )
+        c = self.decision_columns
+        areas = m.areas
+        c["year"].extend([year] * n)
+        c["item"].extend(items.ids)
+        c["area"].extend([areas[a] if a >= 0 else "enlargement" for a in items.area.tolist()])
+        c["title"].extend(items.titles)
+        c["origin"].extend(items.origins)
+        c["initiator"].extend([m.codes[i] if i >= 0 else "chair" for i in items.initiator.tolist()])
+        c["beneficiary"].extend([m.poles[b] if b >= 0 else "" for b in items.beneficiary.tolist()])
+        c["status_quo"].extend(items.status_quo.tolist())
+        c["proposed"].extend(items.proposal.tolist())
+        c["adopted"].extend(decision.adopted.tolist())
+        c["outcome"].extend([OUTCOMES[o] for o in decision.outcome.tolist()])
+        codes = self.codes
+        c["objectors"].extend([";".join(codes[row]) if row.any() else "" for row in decision.objectors])
+        c["opt_outs"].extend([";".join(codes[row]) if row.any() else "" for row in decision.opt_outs])
+        c["rounds"].extend(decision.rounds.tolist())
+        c["members"].extend([n_members] * n)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions``."""
         import pandas as pd
 
-        decision_columns = [
-            "year", "item", "area", "title", "origin", "initiator", "beneficiary", "status_quo",
-            "proposed", "adopted", "outcome", "objectors", "opt_outs", "rounds", "members",
-        ]  # fmt: skip
+        states = {key: np.concatenate(parts) for key, parts in self.state_columns.items()}
+        decisions = {key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object)) for key, values in self.decision_columns.items()}
         return {
-            "model": pd.DataFrame(self.model_rows),
-            "states": pd.DataFrame(self.state_rows),
-            "decisions": pd.DataFrame(self.decision_rows, columns=decision_columns),
+            "model": pd.DataFrame(self.model_columns),
+            "states": pd.DataFrame(states),
+            "decisions": pd.DataFrame(decisions),
         }
+
+
+DECISION_COLUMNS = (
+    "year", "item", "area", "title", "origin", "initiator", "beneficiary", "status_quo",
+    "proposed", "adopted", "outcome", "objectors", "opt_outs", "rounds", "members",
+)  # fmt: skip
+DECISION_DTYPES: dict[str, Any] = {
+    "year": np.int64, "item": np.int64, "status_quo": np.float64, "proposed": np.float64,
+    "adopted": np.float64, "rounds": np.int64, "members": np.int64,
+}  # fmt: skip

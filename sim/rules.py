@@ -51,7 +51,7 @@ class BargainInput:
         status_quo: (items,) ambition of the status quo.
         proposal: (items,) ambition tabled.
         tolerance: (items, actors) or (actors,): loss an actor accepts without objecting.
-        voters: (items, actors) bool: who takes part in the decision (members).
+        voters: (items, actors) or (actors,) bool: who takes part in the decision (members).
         dilutable: (items,) bool: may the text be watered down in rounds?
     """
 
@@ -70,10 +70,11 @@ class BargainInput:
         return self.positions.shape  # type: ignore[return-value]
 
     def voter_mask(self) -> np.ndarray:
-        """Return the voters mask, all actors when none was given."""
+        """Return the voters mask, (items, actors) or (1, actors); all actors when none was given."""
         if self.voters is None:
-            return np.ones(self.shape, dtype=bool)
-        return np.broadcast_to(self.voters, self.shape)
+            return np.ones((1, self.shape[1]), dtype=bool)
+        voters = np.asarray(self.voters, dtype=bool)
+        return voters if voters.ndim == 2 else voters[None, :]
 
     def dilutable_mask(self) -> np.ndarray:
         """Return which items may be diluted (all when not given)."""
@@ -187,7 +188,9 @@ def _candidates(inputs: BargainInput, settings: RuleSettings) -> np.ndarray:
 
 
 def _tolerance(inputs: BargainInput) -> np.ndarray:
-    return np.broadcast_to(np.asarray(inputs.tolerance, dtype=float), inputs.shape)
+    """Return tolerance as (items, actors) or (1, actors), broadcastable over items."""
+    tolerance = np.asarray(inputs.tolerance, dtype=float)
+    return tolerance if tolerance.ndim == 2 else tolerance[None, :]
 
 
 def _settle(
@@ -262,7 +265,7 @@ def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out:
 @register(
     "consensus",
     source="SCO Charter (2002) art. 16 (decisions without voting, by consensus); "
-    "dilution in rounds after the 'declarative' outcomes described in Janibekov (2018) ch. III.3",
+    "dilution in rounds after the 'declarative' outcomes described in Janibekov (2018) ch. IV.1",
 )
 def consensus(inputs: BargainInput, settings: RuleSettings) -> Decision:
     """Adopted only if no member objects; the initiator dilutes the text in rounds.
@@ -330,8 +333,9 @@ def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
 
     No round of dilution and no veto: the weighted mean is the outcome. Members
     whose loss at that outcome exceeds their tolerance are recorded as objectors.
-    If the outcome moves the status quo by less than ``min_increment`` the status
-    quo stands (outcome ``blocked``).
+    If the outcome does not move the status quo towards the proposal by at least
+    ``min_increment`` the status quo stands (outcome ``blocked``); ``prediction``
+    still holds the weighted mean, the rule's forecast.
     """
     voters = inputs.voter_mask()
     weight = voters * inputs.saliences * inputs.capabilities[None, :]
@@ -342,7 +346,11 @@ def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
     loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, mean)
     objectors = voters & (loss > tolerance)
     n_items = inputs.shape[0]
-    moved = np.abs(mean - inputs.status_quo) >= settings.min_increment
+    # The outcome counts as adopted only if it moves the status quo towards the proposal
+    # by at least min_increment; otherwise the status quo stands (the point forecast is
+    # still reported in ``prediction``).
+    direction = np.sign(inputs.proposal - inputs.status_quo)
+    moved = direction * (mean - inputs.status_quo) >= settings.min_increment
     proposed_gap = np.abs(inputs.proposal - inputs.status_quo)
     with np.errstate(all="ignore"):
         share = np.where(proposed_gap > 0, np.abs(mean - inputs.status_quo) / proposed_gap, 1.0)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import ScenarioError
 
@@ -41,6 +41,8 @@ ATOMIC_KEYS = frozenset(
     {"weights", "relevance", "status", "capability", "parents", "poles", "packages"}
 )
 WEIGHT_TOLERANCE = 1e-3
+# Fields of Scenario that record the resolution; a file may not set them.
+RESERVED_KEYS = frozenset({"source", "lineage", "prehistory"})
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -74,7 +76,7 @@ class State(_Frozen):
     name: str
     status: dict[int, Status] = Field(default_factory=dict)
     capability: NonNeg | dict[int, NonNeg]
-    capability_growth: float = 0.0
+    capability_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     weights: Weights
     normalize_weights: bool = False
     alignment: dict[str, Unit] = Field(default_factory=dict)
@@ -131,7 +133,7 @@ class Membership(_Frozen):
 class Parameters(_Frozen):
     """Free model parameters (ranges and meaning: docs/scenarios.md)."""
 
-    agenda_size: Annotated[int, Field(ge=0, le=11)] = 5
+    agenda_size: Annotated[int, Field(ge=0)] = 5
     min_readiness: NonNeg = 0.1
     spillover_depth: Annotated[float, Field(gt=0.0)] = 50.0
     spillover_shape: Annotated[float, Field(gt=0.0)] = 2.0
@@ -208,14 +210,6 @@ class Scenario(_Frozen):
     lineage: list[str] = Field(default_factory=list)
     prehistory: list[Event] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _years(self) -> Scenario:
-        if self.end_year < self.start_year:
-            raise ValueError(
-                f"end_year {self.end_year} is before start_year {self.start_year}"
-            )
-        return self
-
     # Convenience views -------------------------------------------------------
     @property
     def state_codes(self) -> list[str]:
@@ -272,6 +266,12 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     if overrides:
         _merge(merged, overrides, origins, "<overrides>", ())
     top = str(path)
+    for reserved in RESERVED_KEYS & set(merged):
+        raise ScenarioError(
+            _origin(origins, (reserved,), top),
+            "unknown key; this name is reserved for what sco-sim records while resolving a scenario",
+            key=reserved,
+        )
     scenario = _validate(merged, origins, top)
     _check_references(scenario, origins, top)
     scenario = _split_events(scenario, own_events, origins, top)
@@ -340,9 +340,11 @@ def _resolve(
                     f"no inherited event has id '{event_id}' (ids: {sorted(k for k in known if k)})",
                     key="drop_events",
                 )
-        base["events"] = [
-            e for e in base.get("events", []) if not (isinstance(e, dict) and e.get("id") in drop)
+        kept = [
+            i for i, e in enumerate(base.get("events", [])) if not (isinstance(e, dict) and e.get("id") in drop)
         ]
+        base["events"] = [base["events"][i] for i in kept]
+        _renumber_events(origins, kept)
     if drop and parent_ref is None:
         raise ScenarioError(str(path), "drop_events needs an extends", key="drop_events")
     n_before = len(base.get("events", []))
@@ -352,6 +354,18 @@ def _resolve(
     for index in range(n_before, len(base.get("events", []))):
         own_events[index] = str(path)
     return base, [*lineage, str(path)]
+
+
+def _renumber_events(origins: dict[tuple[str, ...], str], kept: list[int]) -> None:
+    """After events were dropped, move their origin records to the new positions."""
+    moved: dict[tuple[str, ...], str] = {}
+    for new, old in enumerate(kept):
+        for key, value in list(origins.items()):
+            if key[0] in ("events", "events#") and len(key) >= 2 and key[1] == str(old):
+                moved[(key[0], str(new), *key[2:])] = value
+    for key in [k for k in origins if k[0] in ("events", "events#")]:
+        del origins[key]
+    origins.update(moved)
 
 
 def _merge(
@@ -533,6 +547,8 @@ def _check_references(scenario: Scenario, origins: dict[tuple[str, ...], str], t
         if code not in states:
             fail(loc, f"{what} '{code}' is not declared under [states] (declared: {', '.join(sorted(states))})")
 
+    if scenario.end_year < scenario.start_year:
+        fail(("end_year",), f"{scenario.end_year} is before start_year {scenario.start_year}")
     if scenario.rules.decision_rule not in RULES:
         fail(
             ("rules", "decision_rule"),
@@ -617,8 +633,10 @@ def _check_references(scenario: Scenario, origins: dict[tuple[str, ...], str], t
             need_state(item.initiator, (*item_loc, "initiator"))
             if item.beneficiary is not None and item.beneficiary not in scenario.poles:
                 fail((*item_loc, "beneficiary"), f"'{item.beneficiary}' is not a pole; poles are {scenario.poles}")
-            for code in [*item.positions, *item.saliences]:
+            for code in item.positions:
                 need_state(code, (*item_loc, "positions", code))
+            for code in item.saliences:
+                need_state(code, (*item_loc, "saliences", code))
 
 
 def interest_weights(state: State) -> tuple[float, float, float, float]:

@@ -1,0 +1,101 @@
+"""Endogenous membership: applications, the accession ladder, lags, packages, moratorium."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.model import SCOModel
+from sim.scenario import load_scenario
+
+from .conftest import SCENARIOS
+
+ENDOGENOUS = {"membership": {"mode": "endogenous"}}
+
+
+def statuses(result, code):
+    states = result.states
+    return states[states["state"] == code].set_index("year")["status"]
+
+
+def test_endogenous_history_decides_the_steps_with_lags_and_package():
+    sc = load_scenario(SCENARIOS / "history_1996.toml", overrides=ENDOGENOUS)
+    seen_steps = 0
+    for seed in range(8):
+        result = sim.run(sc, seed=seed)
+        ind, pak = statuses(result, "IND"), statuses(result, "PAK")
+        # India and Pakistan are a package: they always stand at the same step.
+        assert (ind.loc[2014:] == pak.loc[2014:]).all()
+        # Applications are scheduled (2014); nothing beyond them is before 2015.
+        assert ind.loc[2014] in ("applicant",)
+        ladder = ["applicant", "candidate", "memorandum", "member"]
+        steps = [ladder.index(s) for s in ind.loc[2014:]]
+        assert steps == sorted(steps)  # never moves backwards
+        assert all(b - a <= 1 for a, b in zip(steps, steps[1:], strict=False))  # one step a year at most (lags 1)
+        log = result.decisions[result.decisions["area"] == "enlargement"]
+        assert (log["title"].str.startswith("IND+PAK")).all()
+        seen_steps += len(log)
+    assert seen_steps > 0
+
+
+def test_moratorium_stops_enlargement_items():
+    # The 2010 event lifting the moratorium is replayed as an initial condition,
+    # so a new moratorium comes as an event in the run.
+    freeze = {"year": 2017, "label": "members suspend expansion", "moratorium": True}
+    sc = load_scenario(
+        SCENARIOS / "sco6_2017.toml",
+        overrides={"membership": {"mode": "endogenous", "lag_memorandum": 0}, "events": [freeze]},
+    )
+    result = sim.run(sc, seed=0)
+    assert result.model["moratorium"].all()
+    assert (result.decisions["area"] != "enlargement").all()
+    assert (statuses(result, "IND") == "memorandum").all()
+
+
+def test_lags_are_respected():
+    sc = load_scenario(
+        SCENARIOS / "sco6_2017.toml",
+        overrides={"membership": {"mode": "endogenous", "lag_memorandum": 5}},
+    )
+    for seed in range(3):
+        ind = statuses(sim.run(sc, seed=seed), "IND")
+        # memorandum signed in 2016 (prehistory): no accession before 2021
+        assert (ind.loc[:2020] == "memorandum").all()
+
+
+def test_members_decide_accession_under_their_rule():
+    base = {"membership": {"mode": "endogenous", "lag_memorandum": 0}}
+    sc = load_scenario(SCENARIOS / "sco6_2017.toml", overrides=base)
+    result = sim.run(sc, seed=1)
+    log = result.decisions[result.decisions["area"] == "enlargement"]
+    assert len(log) >= 1
+    first = log.iloc[0]
+    assert first["proposed"] == 100.0 and first["status_quo"] == 0.0
+    assert first["outcome"] in ("adopted", "blocked", "deferred")
+    ind = statuses(result, "IND")
+    if first["outcome"] == "adopted":
+        assert ind.loc[first["year"]] == "member"
+    else:
+        assert ind.loc[first["year"]] == "memorandum"
+
+
+def test_endogenous_applications_come_from_observers_that_want_membership():
+    sc = load_scenario(
+        SCENARIOS / "sco6_2017.toml",
+        overrides={"membership": {"mode": "endogenous", "apply_probability": 1.0}},
+    )
+    result = sim.run(sc, seed=0, until=2018)
+    irn = statuses(result, "IRN")
+    mng = statuses(result, "MNG")
+    assert irn.loc[2017] in ("applicant", "candidate")  # Iran wants membership
+    assert (mng == "observer").all()  # Mongolia never sought it
+
+
+def test_new_members_start_with_newcomer_trust():
+    model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=0, until=2017)
+    model.run()
+    i, r = model.index["IND"], model.index["RUS"]
+    assert model.trust[i, r] == pytest.approx(model.params.trust_newcomer, abs=0.05)
+    k = model.index["KAZ"]
+    assert model.trust[k, r] > model.trust[i, r]
