@@ -74,10 +74,12 @@ def readiness(model: SCOModel) -> np.ndarray:
 
 
 def stakes(model: SCOModel) -> np.ndarray:
-    """Return each state's stake in each area (states x areas), in [0, 1]."""
-    scale = np.ones_like(model.weights)
-    scale[:, 3] = model.regime_stake  # regime preservation matters more to autocracies
-    return (model.weights * scale) @ model.relevance.T
+    """Return each state's stake in each area (states x areas), in [0, 1].
+
+    The stake is the state's interest weights (regime weight scaled by autocracy,
+    1 - polyarchy) times the area's relevance over the four interests.
+    """
+    return model.scaled_weights @ model.relevance.T
 
 
 def pole_attitude(model: SCOModel) -> np.ndarray:
@@ -110,9 +112,10 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
         specs.append(spec)
         return True
 
+    overflow: list[dict[str, Any]] = []
     for event in events:
         for item in event.table:
-            add(
+            spec = (
                 {
                     "area": model.area_index[item.area],
                     "initiator": model.index[item.initiator],
@@ -124,10 +127,13 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
                     "origin": "event",
                 }
             )
+            if not add(spec):
+                overflow.append(spec)  # a second item in one area waits for next year
     carried, model.carried = model.carried, []
     for spec in carried:
         if not add({**spec, "origin": "deferred"}):
             model.carried.append(spec)
+    model.carried.extend(overflow)
     if model.blocked_pool:
         draws = rng.random(len(model.blocked_pool))
         kept = []

@@ -90,6 +90,9 @@ class SCOModel(mesa.Model):
         self.weights = np.array([interest_weights(s) for s in states], dtype=float)
         self.polyarchy = np.array([s.polyarchy for s in states], dtype=float)
         self.regime_stake = 1.0 - self.polyarchy
+        # Regime preservation weighs more for autocracies: its weight is scaled by 1 - polyarchy.
+        self.scaled_weights = self.weights.copy()
+        self.scaled_weights[:, 3] *= self.regime_stake
         self.alignment = np.zeros((n, n_poles))
         self.threat = np.zeros((n, n_poles))
         self.ties = np.zeros((n, n_poles))
@@ -116,6 +119,13 @@ class SCOModel(mesa.Model):
         self.status = np.array([STATUSES.index(sc.status_in(c, self.year)) for c in self.codes], dtype=np.int8)
         self.status_since = np.full(n, self.year, dtype=int)
         self.trust = np.full((n, n), self.params.trust_initial)
+        # States admitted in the start year through the procedure (not founders, who were
+        # outsiders the year before) start with newcomer trust, as later entrants do.
+        for i, code in enumerate(self.codes):
+            before = sc.status_in(code, self.year - 1)
+            if self.status[i] == STATUSES.index("member") and before not in ("member", "outsider"):
+                self.trust[i, :] = self.params.trust_newcomer
+                self.trust[:, i] = self.params.trust_newcomer
         np.fill_diagonal(self.trust, 1.0)
         self.influence_gain = np.zeros(n_poles)
         for i, code in enumerate(self.codes):
@@ -202,10 +212,11 @@ class SCOModel(mesa.Model):
         self.update_capabilities(year)
         items = agenda.form_agenda(self, year, events)
         decision = self.decide(items)
+        voters = self.members  # who sat at this summit (accessions below count from next year)
         self.apply_consequences(items, decision)
         balancing.update_alignment(self)
         enlargement_items, enlargement_decision = membership.step(self, year)
-        self.recorder.collect(year, items, decision, enlargement_items, enlargement_decision)
+        self.recorder.collect(year, items, decision, enlargement_items, enlargement_decision, voters)
         self.year += 1
         if self.year > self.end_year:
             self.running = False
@@ -219,12 +230,15 @@ class SCOModel(mesa.Model):
     def apply_events(self, year: int, events: list[Event]) -> None:
         """Step 1: status changes, shocks to salience, threat, rivalry and the moratorium."""
         self.shock *= 1.0 - self.params.shock_decay
-        scheduled = self.spec.membership.mode == "scheduled"
+        endogenous = self.spec.membership.mode == "endogenous"
+        on_ladder = STATUSES.index("applicant")
         for i, timeline in enumerate(self.timelines):
             if year in timeline:
                 new = STATUSES.index(timeline[year])
-                if not scheduled and new > STATUSES.index("applicant") and self.status[i] != new:
-                    # Endogenous mode: accession steps are decided by the members.
+                if endogenous and new >= on_ladder and self.status[i] >= on_ladder:
+                    # Endogenous mode: once a state applies (or is a member) its further
+                    # steps are decided by the members, so the written timeline of later
+                    # steps is not followed, and a state is never moved back down.
                     continue
                 membership.set_status(self, i, new, year)
         for event in events:
@@ -292,8 +306,8 @@ class SCOModel(mesa.Model):
         has_pole = credited >= 0
         np.add.at(self.influence_gain, credited[has_pole], p.influence_gain * increment[has_pole])
         # Utility realised per interest, for the state table.
-        gain = decision_gain(items, decision)
-        share = self.weights[None, :, :] * self.relevance[items.area][:, None, :]
+        gain = decision_gain(items, decision) * members  # only members are bound by the texts
+        share = self.scaled_weights[None, :, :] * self.relevance[items.area][:, None, :]
         total = share.sum(axis=2, keepdims=True)
         share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
         self.realised_utility = (gain[:, :, None] * share).sum(axis=0)

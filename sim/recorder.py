@@ -48,15 +48,20 @@ class Recorder:
         decision: Decision,
         enlargement: Agenda,
         enlargement_decision: Decision | None,
+        voters: np.ndarray,
     ) -> None:
-        """Record the year's figures after the summit."""
+        """Record the year's figures after the summit.
+
+        ``voters`` are the members who decided this year's items; ``members`` in the
+        model table counts the members at the end of the year (after accessions).
+        """
         m = self.model
         n_items = len(items)
-        members = m.members
+        members = voters
         n_members = int(members.sum())
         weights = balancing.pole_weights(m)
         bi = balancing.balancing_index(m, weights)
-        row: dict[str, Any] = {"year": year, "members": n_members, "items": n_items}
+        row: dict[str, Any] = {"year": year, "members": int(m.members.sum()), "items": n_items}
         if n_items:
             counts = np.bincount(decision.outcome, minlength=len(OUTCOMES))
             adopted = np.isfinite(decision.adopted)

@@ -147,3 +147,40 @@ def test_bad_input_in_a_real_process_has_no_traceback(write, tiny_text):
     assert proc.returncode == 2
     assert proc.stdout == ""
     check_one_line(proc.stderr, "broken.toml", "states.CHN.polyarchy")
+
+
+def test_end_before_start(capsys, write, tiny_text):
+    path = write(tiny_text.replace("end_year = 2005", "end_year = 1999"), name="years.toml")
+    status, _, err = cli(capsys, "check", str(path))
+    assert status == 2
+    check_one_line(err, "years.toml", "key 'end_year'", "1999 is before start_year 2000")
+
+
+@pytest.mark.parametrize("reserved", ["source", "lineage", "prehistory"])
+def test_reserved_keys_are_unknown(capsys, write, tiny_text, reserved):
+    path = write(f'{reserved} = "x"\n' + tiny_text, name="reserved.toml")
+    status, _, err = cli(capsys, "check", str(path))
+    assert status == 2
+    check_one_line(err, "reserved.toml", f"key '{reserved}'", "unknown key")
+
+
+def test_error_in_an_inherited_event_after_drop_events_names_the_right_event(capsys, write, tiny_text):
+    parent = tiny_text + (
+        '[[events]]\nid = "gone"\nyear = 2003\nlabel = "dropped"\n'
+        '[[events]]\nyear = 2004\nlabel = "bad"\ntable = [{ area = "trade", initiator = "XXX", title = "t", ambition = 50.0 }]\n'
+    )
+    write(parent, name="parent.toml")
+    path = write('extends = "parent.toml"\nname = "child"\ndrop_events = ["gone"]\n', name="child.toml")
+    status, _, err = cli(capsys, "check", str(path))
+    assert status == 2
+    check_one_line(err, "parent.toml", "events[2].table[0].initiator", "'XXX'")
+
+
+def test_undeclared_state_in_item_saliences_names_saliences(capsys, write, tiny_text):
+    text = tiny_text.replace(
+        'salience = { trade = 0.3 }',
+        'table = [{ area = "trade", initiator = "CHN", title = "t", ambition = 50.0, saliences = { XXX = 0.5 } }]',
+    )
+    status, _, err = cli(capsys, "check", str(write(text, name="sal.toml")))
+    assert status == 2
+    check_one_line(err, "sal.toml", "events[0].table[0].saliences.XXX")

@@ -99,3 +99,17 @@ def test_new_members_start_with_newcomer_trust():
     assert model.trust[i, r] == pytest.approx(model.params.trust_newcomer, abs=0.05)
     k = model.index["KAZ"]
     assert model.trust[k, r] > model.trust[i, r]
+
+
+@pytest.mark.parametrize("rule", ["consensus", "compromise", "qualified_majority"])
+def test_endogenous_mode_never_moves_a_state_back_down(rule):
+    overrides = {"membership": {"mode": "endogenous", "lag_application": 0}, "rules": {"decision_rule": rule}}
+    sc = load_scenario(SCENARIOS / "history_1996.toml", overrides=overrides)
+    ladder = ["observer", "applicant", "candidate", "memorandum", "member"]
+    for seed in range(4):
+        result = sim.run(sc, seed=seed)
+        for code in ("IND", "PAK"):
+            steps = [ladder.index(s) for s in statuses(result, code).loc[2005:]]
+            assert steps == sorted(steps), (rule, seed, code)
+        # Founding members join as written even in endogenous mode.
+        assert statuses(result, "UZB").loc[2001] == "member"

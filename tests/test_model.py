@@ -153,3 +153,33 @@ def test_capability_series_interpolates_and_grows(write, tiny_text):
     states = sim.run(load_scenario(write(text)), seed=0).states
     kaz = states[states["state"] == "KAZ"].set_index("year")["capability"]
     np.testing.assert_allclose(kaz.loc[[2000, 2002, 2004, 2005, 2006]], [0.002, 0.003, 0.004, 0.0044, 0.00484])
+
+
+def test_min_readiness_zero_runs():
+    sc = load_scenario(SCENARIOS / "history_1996.toml", overrides={"parameters": {"min_readiness": 0.0}})
+    assert len(sim.run(sc, seed=0).decisions) > 0
+
+
+def test_second_event_item_in_one_area_waits_a_year(write, tiny_text):
+    text = tiny_text.replace(
+        'salience = { trade = 0.3 }',
+        'table = [{ area = "security", initiator = "CHN", title = "first", ambition = 90.0 },'
+        ' { area = "security", initiator = "RUS", title = "second", ambition = 95.0 }]',
+    )
+    log = sim.run(load_scenario(write(text)), seed=0).decisions
+    assert log.loc[log["title"] == "first", "year"].tolist() == [2002]
+    assert log.loc[log["title"] == "second", "year"].tolist() == [2003]
+
+
+def test_members_admitted_in_the_start_year_start_with_newcomer_trust():
+    model = SCOModel(load_scenario(SCENARIOS / "sco8_2017.toml"), rng=0)
+    ind, kaz, rus = model.index["IND"], model.index["KAZ"], model.index["RUS"]
+    assert model.trust[ind, rus] == model.params.trust_newcomer
+    assert model.trust[kaz, rus] == model.params.trust_initial
+
+
+def test_compromise_rule_never_lowers_depth():
+    sc = load_scenario(SCENARIOS / "history_1996.toml", overrides={"rules": {"decision_rule": "compromise"}})
+    result = sim.run(sc, seed=3)
+    adopted = result.decisions[result.decisions["adopted"].notna()]
+    assert (adopted["adopted"] >= adopted["status_quo"]).all()
