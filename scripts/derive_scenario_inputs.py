@@ -18,8 +18,24 @@ from pathlib import Path
 import pandas as pd
 
 STATES = [
-    "CHN", "RUS", "KAZ", "KGZ", "TJK", "UZB", "IND", "PAK", "IRN", "BLR",
-    "MNG", "AFG", "TUR", "LKA", "AZE", "ARM", "KHM", "NPL",
+    "CHN",
+    "RUS",
+    "KAZ",
+    "KGZ",
+    "TJK",
+    "UZB",
+    "IND",
+    "PAK",
+    "IRN",
+    "BLR",
+    "MNG",
+    "AFG",
+    "TUR",
+    "LKA",
+    "AZE",
+    "ARM",
+    "KHM",
+    "NPL",
 ]
 SCALE = 3.0
 

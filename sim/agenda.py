@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Agenda:
-    """This year's items as arrays over items (rows) and states (columns)."""
+    """Items on the agenda in one year, as arrays over items (rows) and states (columns)."""
 
     area: np.ndarray
     initiator: np.ndarray
@@ -115,18 +115,16 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
     overflow: list[dict[str, Any]] = []
     for event in events:
         for item in event.table:
-            spec = (
-                {
-                    "area": model.area_index[item.area],
-                    "initiator": model.index[item.initiator],
-                    "title": item.title,
-                    "ambition": item.ambition,
-                    "beneficiary": model.poles.index(item.beneficiary) if item.beneficiary else None,
-                    "positions": {model.index[k]: v for k, v in item.positions.items()},
-                    "saliences": {model.index[k]: v for k, v in item.saliences.items()},
-                    "origin": "event",
-                }
-            )
+            spec = {
+                "area": model.area_index[item.area],
+                "initiator": model.index[item.initiator],
+                "title": item.title,
+                "ambition": item.ambition,
+                "beneficiary": model.poles.index(item.beneficiary) if item.beneficiary else None,
+                "positions": {model.index[k]: v for k, v in item.positions.items()},
+                "saliences": {model.index[k]: v for k, v in item.saliences.items()},
+                "origin": "event",
+            }
             if not add(spec):
                 overflow.append(spec)  # a second item in one area waits for next year
     carried, model.carried = model.carried, []
@@ -174,10 +172,7 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
     n_items, n_states = len(specs), len(model.codes)
     area = np.array([s["area"] for s in specs], dtype=int)
     beneficiary = np.array(
-        [
-            s["beneficiary"] if s["beneficiary"] is not None else model.favours[s["area"]]
-            for s in specs
-        ],
+        [s["beneficiary"] if s["beneficiary"] is not None else model.favours[s["area"]] for s in specs],
         dtype=int,
     )
     stake = model.stakes[:, area].T  # items x states
@@ -219,7 +214,9 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
                 saliences[k, i] = value
     proposal = np.array(
         [
-            spec["ambition"] if spec["ambition"] is not None else (positions[k, initiator[k]] if initiator[k] >= 0 else 0.0)
+            spec["ambition"]
+            if spec["ambition"] is not None
+            else (positions[k, initiator[k]] if initiator[k] >= 0 else 0.0)
             for k, spec in enumerate(specs)
         ],
         dtype=float,

@@ -27,6 +27,7 @@ class StateAgent(mesa.Agent):
         iso3: ISO3 code (e.g. ``"KAZ"``).
         index: The state's row in the model's arrays.
         name: Display name.
+
     """
 
     model: SCOModel

@@ -1,11 +1,11 @@
 """The Python API: the command line's operations for notebooks and scripts.
 
-    >>> import sim
-    >>> scenario = sim.load_scenario("scenarios/history_1996.toml")
-    >>> result = sim.run(scenario, seed=7)
-    >>> result.decisions.head()        # pandas DataFrames: .model, .states, .decisions
-    >>> result.summary()
-    >>> result.write("results/history")  # CSV + Parquet + chart, as `sco-sim run` does
+>>> import sim
+>>> scenario = sim.load_scenario("scenarios/history_1996.toml")
+>>> result = sim.run(scenario, seed=7)
+>>> result.decisions.head()        # pandas DataFrames: .model, .states, .decisions
+>>> result.summary()
+>>> result.write("results/history")  # CSV + Parquet + chart, as `sco-sim run` does
 """
 
 from __future__ import annotations
@@ -59,15 +59,14 @@ class RunResult:
         return write_run(self, out_dir, chart=chart)
 
 
-def run(
-    scenario: Scenario | str | Path, seed: int = 0, until: int | None = None
-) -> RunResult:
+def run(scenario: Scenario | str | Path, seed: int = 0, until: int | None = None) -> RunResult:
     """Build the model from a scenario, run it with ``seed`` and return its tables.
 
     Args:
         scenario: A loaded scenario or the path of a scenario file.
         seed: Non-negative integer seed; the same scenario and seed give the same tables.
         until: Last year to simulate (default: the scenario's end year).
+
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)

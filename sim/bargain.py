@@ -30,6 +30,7 @@ def read_actor_table(path: str | Path) -> pd.DataFrame:
 
     Raises:
         TableError: naming the file, the row and the column of the first problem.
+
     """
     path = Path(path)
     where = str(path)
@@ -86,14 +87,19 @@ def check_actor_table(table: pd.DataFrame, where: str = "<table>") -> pd.DataFra
     for column, bad, message in checks:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise TableError(where, f"row {row + 2}, column '{column}': {message}, got {table[column].iloc[row]}")
+            raise TableError(
+                where, f"row {row + 2}, column '{column}': {message}, got {table[column].iloc[row]}"
+            )
     if "Issue" not in table:
         table["Issue"] = "1"
     table["Actor"] = table["Actor"].astype(str)
     duplicated = table.duplicated(["Issue", "Actor"])
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
-        raise TableError(where, f"row {row + 2}, column 'Actor': actor {table['Actor'].iloc[row]!r} appears twice in one issue")
+        raise TableError(
+            where,
+            f"row {row + 2}, column 'Actor': actor {table['Actor'].iloc[row]!r} appears twice in one issue",
+        )
     return table.reset_index(drop=True)
 
 
@@ -128,6 +134,7 @@ def bargain(
 
     Returns:
         A :class:`BargainResult` with one row per issue and one per actor and issue.
+
     """
     chosen = get_rule(rule)
     table = check_actor_table(table)
@@ -144,7 +151,9 @@ def bargain(
     present = np.zeros((n_i, n_a), dtype=bool)
     issue_row = {k: i for i, k in enumerate(issues)}
     actor_col = {a: j for j, a in enumerate(actors)}
-    for issue, actor, cap, pos, sal in table[["Issue", "Actor", "Capability", "Position", "Salience"]].itertuples(index=False):
+    for issue, actor, cap, pos, sal in table[
+        ["Issue", "Actor", "Capability", "Position", "Salience"]
+    ].itertuples(index=False):
         i, j = issue_row[issue], actor_col[actor]
         positions[i, j], saliences[i, j] = pos, sal / saliences_scale
         capability_by_actor[j] = cap

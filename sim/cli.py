@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     run.add_argument("--seed", type=_seed, default=0, help="random seed, a non-negative integer (default 0)")
-    run.add_argument("--out", metavar="DIR", default=None, help="output folder (default results/<scenario name>)")
+    run.add_argument(
+        "--out", metavar="DIR", default=None, help="output folder (default results/<scenario name>)"
+    )
     run.add_argument("--until", metavar="YEAR", type=int, default=None, help="stop after this year")
     run.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     run.set_defaults(handler=_run)
@@ -68,10 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     bargain.add_argument("table", metavar="TABLE.csv", help="actor table (CSV or tab-separated)")
     bargain.add_argument("--rule", default="compromise", help="decision rule (see `sco-sim rules`)")
     bargain.add_argument("--status-quo", type=float, default=0.0, help="status quo on 0-100 (default 0)")
-    bargain.add_argument("--proposal", type=float, default=None,
-                         help="text tabled, 0-100 (default: capability x salience weighted mean)")  # fmt: skip
-    bargain.add_argument("--tolerance", type=float, default=0.05,
-                         help="salience-weighted loss accepted without objecting (default 0.05)")  # fmt: skip
+    bargain.add_argument(
+        "--proposal", type=float, default=None, help="text tabled, 0-100 (default: weighted mean)"
+    )
+    bargain.add_argument(
+        "--tolerance", type=float, default=0.05, help="loss accepted without objecting (default 0.05)"
+    )
     bargain.add_argument("--max-rounds", type=int, default=6, help="dilution rounds (default 6)")
     bargain.add_argument("--threshold", type=float, default=2 / 3,
                          help="qualified-majority threshold (default 2/3)")  # fmt: skip
@@ -139,7 +143,8 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{args.scenario}: OK")
     print(f"  name         {sc.name}: {sc.description}")
     print(f"  resolved     {' <- '.join(reversed(sc.lineage))}")
-    print(f"  years        {sc.start_year}-{sc.end_year}; focal state {sc.focal_state}; poles {', '.join(sc.poles)}")
+    poles = ", ".join(sc.poles)
+    print(f"  years        {sc.start_year}-{sc.end_year}; focal state {sc.focal_state}; poles {poles}")
     r = sc.rules
     print(
         f"  rule         {r.decision_rule} (tolerance {r.tolerance}, norm {r.norm_strength}, "
@@ -156,10 +161,13 @@ def _check(args: argparse.Namespace) -> int:
         weights = "  ".join(f"{w:5.2f}" for w in interest_weights(s))
         print(f"    {code}  {sc.status_in(code, sc.start_year):<13}  {cap:10.5f}  {weights}")
     print(f"  areas        {', '.join(sc.areas)}")
-    print(f"  events       {len(sc.events)} in the run" + (f", {len(sc.prehistory)} before it applied as initial conditions" if sc.prehistory else ""))
+    print(
+        f"  events       {len(sc.events)} in the run"
+        + (f", {len(sc.prehistory)} before it applied as initial conditions" if sc.prehistory else "")
+    )
     for e in sc.events:
         print(f"    {e.year}  {e.label}")
-    print(f"  parameters   " + ", ".join(f"{k}={v}" for k, v in sc.parameters.model_dump().items()))
+    print("  parameters   " + ", ".join(f"{k}={v}" for k, v in sc.parameters.model_dump().items()))
     return 0
 
 
@@ -177,7 +185,9 @@ def _bargain(args: argparse.Namespace) -> int:
     from sim.rules import RULES, RuleSettings
 
     if args.rule not in RULES:
-        raise InputError("", f"unknown decision rule '{args.rule}'; expected one of: {', '.join(RULES)}", key="--rule")
+        raise InputError(
+            "", f"unknown decision rule '{args.rule}'; expected one of: {', '.join(RULES)}", key="--rule"
+        )
     table = read_actor_table(args.table)
     settings = RuleSettings(max_rounds=args.max_rounds, majority_threshold=args.threshold)
     result = bargain(
@@ -188,7 +198,9 @@ def _bargain(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         settings=settings,
     )
-    print(f"rule {args.rule} on {args.table} ({len(result.actors)} actor rows, {len(result.outcomes)} issue(s))")
+    print(
+        f"rule {args.rule} on {args.table} ({len(result.actors)} actor rows, {len(result.outcomes)} issue(s))"
+    )
     for note in result.notes:
         print(f"  note: {note}")
     with pd.option_context("display.width", 160, "display.max_columns", 20):

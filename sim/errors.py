@@ -12,6 +12,7 @@ class InputError(Exception):
         path: The file the problem is in.
         message: What was found and what was expected.
         key: The dotted key (or ``line N``) the problem is at, if known.
+
     """
 
     def __init__(self, path: str, message: str, key: str | None = None) -> None:

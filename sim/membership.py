@@ -49,7 +49,9 @@ def set_status(model: SCOModel, i: int, status: int, year: int) -> None:
 
 def _lag(model: SCOModel, status: str) -> int:
     m = model.spec.membership
-    return {"applicant": m.lag_application, "candidate": m.lag_procedure, "memorandum": m.lag_memorandum}[status]
+    return {"applicant": m.lag_application, "candidate": m.lag_procedure, "memorandum": m.lag_memorandum}[
+        status
+    ]
 
 
 def ready_groups(model: SCOModel, year: int) -> list[list[int]]:

@@ -37,9 +37,12 @@ class SCOModel(mesa.Model):
         scenario: A validated scenario (see :func:`sim.scenario.load_scenario`).
         rng: Seed (int) or ``numpy.random.Generator`` for all randomness.
         until: Last year to simulate (defaults to the scenario's ``end_year``).
+
     """
 
-    def __init__(self, scenario: Scenario, rng: int | np.random.Generator | None = None, until: int | None = None):
+    def __init__(
+        self, scenario: Scenario, rng: int | np.random.Generator | None = None, until: int | None = None
+    ):
         if rng is None:
             raise ValueError("SCOModel needs a seed: pass rng=<int> so the run can be reproduced")
         if isinstance(rng, (bool, float)) or (isinstance(rng, int) and rng < 0):
@@ -116,7 +119,9 @@ class SCOModel(mesa.Model):
         self.capability_series = self._capability_series(states)
         self.capability = self.capability_series[0].copy()
         self.timelines = [sc.status_timeline(c) for c in self.codes]
-        self.status = np.array([STATUSES.index(sc.status_in(c, self.year)) for c in self.codes], dtype=np.int8)
+        self.status = np.array(
+            [STATUSES.index(sc.status_in(c, self.year)) for c in self.codes], dtype=np.int8
+        )
         self.status_since = np.full(n, self.year, dtype=int)
         self.trust = np.full((n, n), self.params.trust_initial)
         # States admitted in the start year through the procedure (not founders, who were
@@ -167,9 +172,7 @@ class SCOModel(mesa.Model):
         for k, a in enumerate(areas):
             for parent in a.parents:
                 self.parents[k, self.area_index[parent]] = True
-        self.favours = np.array(
-            [self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int
-        )
+        self.favours = np.array([self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int)
         n_parents = self.parents.sum(axis=1)
         self.has_parents = n_parents > 0
         self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
@@ -331,7 +334,7 @@ class SCOModel(mesa.Model):
 
 
 def decision_gain(items: agenda.Agenda, decision: Decision) -> np.ndarray:
-    """Utility each state gains from the adopted texts (items x states; 0 if not adopted)."""
+    """Return the utility each state gains from the adopted texts (items x states; 0 if not adopted)."""
     adopted = np.isfinite(decision.adopted)
     x = np.where(adopted, decision.adopted, items.status_quo)
     before = np.abs(items.status_quo[:, None] - items.positions)

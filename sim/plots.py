@@ -1,6 +1,8 @@
-"""Charts. Each has a ``*_data()`` function that returns numbers (tested) and a
+"""Charts drawn from stored tables, never from live models.
+
+Each chart has a ``*_data()`` function that returns numbers (tested) and a
 ``plot_*()`` function that draws them (render-tested with the Agg backend).
-Charts read stored tables, never live models."""
+"""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display is assumed
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from sim.rules import OUTCOMES  # noqa: E402
 
@@ -41,6 +43,7 @@ def run_outcomes_data(model_table: pd.DataFrame) -> pd.DataFrame:
     Returns:
         A DataFrame indexed by year with one column per outcome class and
         ``balancing_index``.
+
     """
     missing = [c for c in ("year", *OUTCOMES, "balancing_index") if c not in model_table]
     if missing:

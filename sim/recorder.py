@@ -158,7 +158,10 @@ class Recorder:
         import pandas as pd
 
         states = {key: np.concatenate(parts) for key, parts in self.state_columns.items()}
-        decisions = {key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object)) for key, values in self.decision_columns.items()}
+        decisions = {
+            key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object))
+            for key, values in self.decision_columns.items()
+        }
         return {
             "model": pd.DataFrame(self.model_columns),
             "states": pd.DataFrame(states),

@@ -53,6 +53,7 @@ class BargainInput:
         tolerance: (items, actors) or (actors,): loss an actor accepts without objecting.
         voters: (items, actors) or (actors,) bool: who takes part in the decision (members).
         dilutable: (items,) bool: may the text be watered down in rounds?
+
     """
 
     positions: np.ndarray
@@ -95,6 +96,7 @@ class Decision:
         objectors: (items, actors) bool: objected at the final text.
         opt_outs: (items, actors) bool: stood aside and are named as not joining.
         rounds: (items,) bargaining rounds used (1 = the proposal as tabled).
+
     """
 
     outcome: np.ndarray
@@ -167,6 +169,7 @@ def losses(positions: np.ndarray, saliences: np.ndarray, status_quo: np.ndarray,
 
     Returns:
         (items, actors) or (items, rounds, actors), in units of salience x 100 points.
+
     """
     if x.ndim == 1:
         return saliences * (np.abs(x[:, None] - positions) - np.abs(status_quo[:, None] - positions)) / 100.0
@@ -329,7 +332,7 @@ def qualified_majority(inputs: BargainInput, settings: RuleSettings) -> Decision
     "(van den Bos 1991; Achen 2006; Thomson et al. 2006, The European Union Decides)",
 )
 def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
-    """The outcome is the capability-times-salience weighted mean of the voters' positions.
+    """Take the capability-times-salience weighted mean of the voters' positions as the outcome.
 
     No round of dilution and no veto: the weighted mean is the outcome. Members
     whose loss at that outcome exceeds their tolerance are recorded as objectors.

@@ -37,9 +37,7 @@ Status = Literal["outsider", "partner", "observer", "applicant", "candidate", "m
 
 # Values replaced whole when a child scenario sets them (merging them key by key
 # would silently mix two weight vectors or two status timelines).
-ATOMIC_KEYS = frozenset(
-    {"weights", "relevance", "status", "capability", "parents", "poles", "packages"}
-)
+ATOMIC_KEYS = frozenset({"weights", "relevance", "status", "capability", "parents", "poles", "packages"})
 WEIGHT_TOLERANCE = 1e-3
 # Fields of Scenario that record the resolution; a file may not set them.
 RESERVED_KEYS = frozenset({"source", "lineage", "prehistory"})
@@ -258,6 +256,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
 
     Raises:
         ScenarioError: with one line naming the file, the key and what was expected.
+
     """
     path = Path(path)
     origins: dict[tuple[str, ...], str] = {}
@@ -341,7 +340,9 @@ def _resolve(
                     key="drop_events",
                 )
         kept = [
-            i for i, e in enumerate(base.get("events", [])) if not (isinstance(e, dict) and e.get("id") in drop)
+            i
+            for i, e in enumerate(base.get("events", []))
+            if not (isinstance(e, dict) and e.get("id") in drop)
         ]
         base["events"] = [base["events"][i] for i in kept]
         _renumber_events(origins, kept)
@@ -545,7 +546,9 @@ def _check_references(scenario: Scenario, origins: dict[tuple[str, ...], str], t
 
     def need_state(code: str, loc: tuple[Any, ...], what: str = "state") -> None:
         if code not in states:
-            fail(loc, f"{what} '{code}' is not declared under [states] (declared: {', '.join(sorted(states))})")
+            fail(
+                loc, f"{what} '{code}' is not declared under [states] (declared: {', '.join(sorted(states))})"
+            )
 
     if scenario.end_year < scenario.start_year:
         fail(("end_year",), f"{scenario.end_year} is before start_year {scenario.start_year}")
@@ -555,9 +558,12 @@ def _check_references(scenario: Scenario, origins: dict[tuple[str, ...], str], t
             f"unknown decision rule '{scenario.rules.decision_rule}'; expected one of: {', '.join(RULES)}",
         )
     if scenario.rules.decision_rule == "consensus_opt_out" and scenario.rules.opt_out_allowed is False:
-        fail(("rules", "opt_out_allowed"), "the consensus_opt_out rule needs opt-outs; remove this key or set it true")
+        fail(
+            ("rules", "opt_out_allowed"),
+            "the consensus_opt_out rule needs opt-outs; remove this key or set it true",
+        )
     if not scenario.poles:
-        fail(("poles",), "expected at least one pole (e.g. [\"RUS\", \"CHN\"])")
+        fail(("poles",), 'expected at least one pole (e.g. ["RUS", "CHN"])')
     for pole in scenario.poles:
         need_state(pole, ("poles",), "pole")
     need_state(scenario.focal_state, ("focal_state",))
@@ -580,8 +586,15 @@ def _check_references(scenario: Scenario, origins: dict[tuple[str, ...], str], t
             fail(("states", code, "weights"), "interest weights are all zero; expected some positive weight")
         for pole in scenario.poles:
             if pole != code and pole not in state.alignment:
-                fail(("states", code, "alignment"), f"missing alignment with pole '{pole}' (a number in [0, 1])")
-        for key, table in (("alignment", state.alignment), ("threat", state.threat), ("security_ties", state.security_ties)):
+                fail(
+                    ("states", code, "alignment"),
+                    f"missing alignment with pole '{pole}' (a number in [0, 1])",
+                )
+        for key, table in (
+            ("alignment", state.alignment),
+            ("threat", state.threat),
+            ("security_ties", state.security_ties),
+        ):
             for pole in table:
                 if pole not in scenario.poles:
                     fail(("states", code, key, pole), f"'{pole}' is not a pole; poles are {scenario.poles}")
@@ -632,7 +645,10 @@ def _check_references(scenario: Scenario, origins: dict[tuple[str, ...], str], t
                 fail((*item_loc, "area"), f"unknown issue area '{item.area}' (areas: {', '.join(areas)})")
             need_state(item.initiator, (*item_loc, "initiator"))
             if item.beneficiary is not None and item.beneficiary not in scenario.poles:
-                fail((*item_loc, "beneficiary"), f"'{item.beneficiary}' is not a pole; poles are {scenario.poles}")
+                fail(
+                    (*item_loc, "beneficiary"),
+                    f"'{item.beneficiary}' is not a pole; poles are {scenario.poles}",
+                )
             for code in item.positions:
                 need_state(code, (*item_loc, "positions", code))
             for code in item.saliences:

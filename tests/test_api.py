@@ -18,7 +18,14 @@ def test_readme_api_lines(tmp_path):
     summary = result.summary()
     assert summary["members_at_end"] == ["CHN", "IND", "KAZ", "KGZ", "PAK", "RUS", "TJK", "UZB"]
     assert 0 <= summary["consensus_rate"] <= 1
-    assert summary["adopted"] + summary["adopted_opt_out"] + summary["diluted"] + summary["blocked"] + summary["deferred"] == summary["items"]
+    assert (
+        summary["adopted"]
+        + summary["adopted_opt_out"]
+        + summary["diluted"]
+        + summary["blocked"]
+        + summary["deferred"]
+        == summary["items"]
+    )
     files = result.write(tmp_path / "out")
     assert {p.name for p in files} >= {"model.csv", "decisions.parquet", "outcomes.png", "summary.json"}
 

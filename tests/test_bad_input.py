@@ -178,7 +178,7 @@ def test_error_in_an_inherited_event_after_drop_events_names_the_right_event(cap
 
 def test_undeclared_state_in_item_saliences_names_saliences(capsys, write, tiny_text):
     text = tiny_text.replace(
-        'salience = { trade = 0.3 }',
+        "salience = { trade = 0.3 }",
         'table = [{ area = "trade", initiator = "CHN", title = "t", ambition = 50.0, saliences = { XXX = 0.5 } }]',
     )
     status, _, err = cli(capsys, "check", str(write(text, name="sal.toml")))

@@ -41,7 +41,6 @@ def test_balancer_moves_away_from_the_rising_threatening_pole(model):
     k = model.focal
     rus, chn = model.poles.index("RUS"), model.poles.index("CHN")
     model.threat[k] = [0.0, 0.8]  # fears China
-    model.params.__class__  # parameters are frozen; use defaults
     before = model.alignment[k].copy()
     model.baseline_alignment = model.alignment.copy()
     balancing.update_alignment(model)

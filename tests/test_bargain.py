@@ -71,14 +71,19 @@ def test_the_bdm_example_table_reads_and_decides():
     assert len(table) == 10
     result = bargain(table, rule="compromise")
     w = table["Capability"] * table["Salience"]
-    assert result.outcomes.loc[0, "prediction"] == pytest.approx(float((w * table["Position"]).sum() / w.sum()))
+    assert result.outcomes.loc[0, "prediction"] == pytest.approx(
+        float((w * table["Position"]).sum() / w.sum())
+    )
 
 
 @pytest.mark.parametrize(
     "text, fragment",
     [
         ("Actor,Capability,Salience\nA,1,1\n", "missing column 'Position'"),
-        ("Actor,Capability,Position,Salience\nA,1,120,1\n", "row 2, column 'Position': expected a position in 0-100"),
+        (
+            "Actor,Capability,Position,Salience\nA,1,120,1\n",
+            "row 2, column 'Position': expected a position in 0-100",
+        ),
         ("Actor,Capability,Position,Salience\nA,1,50,1\nB,1,50,-1\n", "row 3, column 'Salience'"),
         ("Actor,Capability,Position,Salience\nA,-2,50,1\n", "row 2, column 'Capability'"),
         ("Actor,Capability,Position,Salience\nA,1,abc,1\n", "row 2, column 'Position': expected a number"),

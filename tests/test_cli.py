@@ -5,7 +5,6 @@ from __future__ import annotations
 import filecmp
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,7 +15,9 @@ COMMANDS = ["run", "check", "bargain", "rules"]
 
 
 def sco_sim(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -47,7 +48,14 @@ def test_run_prints_a_summary_and_tables_read_back(tmp_path):
     out = tmp_path / "r"
     proc = sco_sim("run", SCENARIOS / "sco8_2017.toml", "--seed", 3, "--out", out)
     assert proc.returncode == 0, proc.stderr
-    for phrase in ("consensus rate", "adopted", "diluted", "blocked", "members at end    8", "balancing index   KAZ"):
+    for phrase in (
+        "consensus rate",
+        "adopted",
+        "diluted",
+        "blocked",
+        "members at end    8",
+        "balancing index   KAZ",
+    ):
         assert phrase in proc.stdout
     csv = pd.read_csv(out / "decisions.csv", keep_default_na=False, na_values=[""])
     parquet = pd.read_parquet(out / "decisions.parquet")

@@ -100,7 +100,19 @@ def test_mesa_agents_are_the_states(tiny_path):
 def test_decision_log_columns_and_consistency():
     result = sim.run(SCENARIOS / "sco8_2017.toml", seed=2)
     log = result.decisions
-    expected = ["year", "item", "area", "title", "initiator", "proposed", "adopted", "outcome", "objectors", "opt_outs", "rounds"]
+    expected = [
+        "year",
+        "item",
+        "area",
+        "title",
+        "initiator",
+        "proposed",
+        "adopted",
+        "outcome",
+        "objectors",
+        "opt_outs",
+        "rounds",
+    ]
     assert set(expected) <= set(log.columns)
     blocked = log[log["outcome"] == "blocked"]
     assert (blocked["objectors"] != "").all() and blocked["adopted"].isna().all()
@@ -132,7 +144,9 @@ def test_qualified_majority_adopts_over_named_objectors():
 
 
 def test_opt_out_rule_runs_in_the_model():
-    sc = load_scenario(SCENARIOS / "sco8_2017.toml", overrides={"rules": {"decision_rule": "consensus_opt_out"}})
+    sc = load_scenario(
+        SCENARIOS / "sco8_2017.toml", overrides={"rules": {"decision_rule": "consensus_opt_out"}}
+    )
     logs = pd.concat([sim.run(sc, seed=s).decisions for s in range(10)])
     assert (logs["outcome"] == "adopted_opt_out").any()
     opted = logs[logs["outcome"] == "adopted_opt_out"]
@@ -148,11 +162,15 @@ def test_events_shift_threat(tiny_path, write, tiny_text):
 
 
 def test_capability_series_interpolates_and_grows(write, tiny_text):
-    text = tiny_text.replace("capability = 0.003\n", "capability = { 2000 = 0.002, 2004 = 0.004 }\ncapability_growth = 0.1\n")
+    text = tiny_text.replace(
+        "capability = 0.003\n", "capability = { 2000 = 0.002, 2004 = 0.004 }\ncapability_growth = 0.1\n"
+    )
     text = text.replace("end_year = 2005", "end_year = 2006")
     states = sim.run(load_scenario(write(text)), seed=0).states
     kaz = states[states["state"] == "KAZ"].set_index("year")["capability"]
-    np.testing.assert_allclose(kaz.loc[[2000, 2002, 2004, 2005, 2006]], [0.002, 0.003, 0.004, 0.0044, 0.00484])
+    np.testing.assert_allclose(
+        kaz.loc[[2000, 2002, 2004, 2005, 2006]], [0.002, 0.003, 0.004, 0.0044, 0.00484]
+    )
 
 
 def test_min_readiness_zero_runs():
@@ -162,7 +180,7 @@ def test_min_readiness_zero_runs():
 
 def test_second_event_item_in_one_area_waits_a_year(write, tiny_text):
     text = tiny_text.replace(
-        'salience = { trade = 0.3 }',
+        "salience = { trade = 0.3 }",
         'table = [{ area = "security", initiator = "CHN", title = "first", ambition = 90.0 },'
         ' { area = "security", initiator = "RUS", title = "second", ambition = 95.0 }]',
     )

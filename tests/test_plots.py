@@ -29,7 +29,11 @@ def test_run_outcomes_data_counts_per_year():
     assert data.loc[2001].to_dict() == {
         "adopted": 1, "adopted_opt_out": 1, "diluted": 0, "blocked": 1, "deferred": 0, "balancing_index": 0.6,
     }  # fmt: skip
-    assert data[["adopted", "adopted_opt_out", "diluted", "blocked", "deferred"]].sum(axis=1).tolist() == [3, 3, 4]
+    assert data[["adopted", "adopted_opt_out", "diluted", "blocked", "deferred"]].sum(axis=1).tolist() == [
+        3,
+        3,
+        4,
+    ]
 
 
 def test_run_outcomes_data_rejects_tables_without_the_columns():

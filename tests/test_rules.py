@@ -25,7 +25,9 @@ from sim.rules import (
 def item(positions, saliences=None, capabilities=None, sq=0.0, proposal=80.0, tolerance=0.05, **kw):
     positions = np.atleast_2d(np.asarray(positions, dtype=float))
     n = positions.shape[1]
-    saliences = np.full_like(positions, 1.0) if saliences is None else np.atleast_2d(np.asarray(saliences, float))
+    saliences = (
+        np.full_like(positions, 1.0) if saliences is None else np.atleast_2d(np.asarray(saliences, float))
+    )
     capabilities = np.ones(n) if capabilities is None else np.asarray(capabilities, float)
     return BargainInput(
         positions=positions,
@@ -203,15 +205,24 @@ def decisions(draw):
     n = draw(actors)
     items = draw(st.integers(min_value=1, max_value=4))
     floats = st.floats(min_value=0, max_value=100, allow_nan=False)
-    positions = np.array(draw(st.lists(st.lists(floats, min_size=n, max_size=n), min_size=items, max_size=items)))
+    positions = np.array(
+        draw(st.lists(st.lists(floats, min_size=n, max_size=n), min_size=items, max_size=items))
+    )
     sal = st.floats(min_value=0.05, max_value=1)
-    saliences = np.array(draw(st.lists(st.lists(sal, min_size=n, max_size=n), min_size=items, max_size=items)))
+    saliences = np.array(
+        draw(st.lists(st.lists(sal, min_size=n, max_size=n), min_size=items, max_size=items))
+    )
     caps = np.array(draw(st.lists(st.floats(min_value=0.01, max_value=10), min_size=n, max_size=n)))
     sq = np.array(draw(st.lists(st.floats(min_value=0, max_value=60), min_size=items, max_size=items)))
-    proposal = np.minimum(100, sq + np.array(draw(st.lists(st.floats(min_value=0, max_value=60), min_size=items, max_size=items))))
+    proposal = np.minimum(
+        100,
+        sq + np.array(draw(st.lists(st.floats(min_value=0, max_value=60), min_size=items, max_size=items))),
+    )
     tol = np.array(draw(st.lists(st.floats(min_value=0, max_value=0.3), min_size=n, max_size=n)))
     voters = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
-    return BargainInput(positions, saliences, caps, sq, proposal, tol, voters=np.broadcast_to(voters, positions.shape))
+    return BargainInput(
+        positions, saliences, caps, sq, proposal, tol, voters=np.broadcast_to(voters, positions.shape)
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -220,7 +231,12 @@ def test_consensus_never_adopts_while_a_member_objects(inputs):
     d = get_rule("consensus")(inputs)
     for k in range(inputs.shape[0]):
         if np.isfinite(d.adopted[k]):
-            loss = losses(inputs.positions[k : k + 1], inputs.saliences[k : k + 1], inputs.status_quo[k : k + 1], d.adopted[k : k + 1])[0]
+            loss = losses(
+                inputs.positions[k : k + 1],
+                inputs.saliences[k : k + 1],
+                inputs.status_quo[k : k + 1],
+                d.adopted[k : k + 1],
+            )[0]
             voting = inputs.voter_mask()[k]
             assert not (voting & (loss > inputs.tolerance)).any()
             assert not d.objectors[k].any()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from sim.scenario import ATOMIC_KEYS, Scenario, interest_weights, load_scenario
 
@@ -93,13 +94,13 @@ def test_overrides_apply_on_top(tiny_path):
 
 def test_scenario_is_frozen(tiny_path):
     sc = load_scenario(tiny_path)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         sc.name = "other"  # type: ignore[misc]
 
 
 def test_scenario_text_is_never_executed(write, tiny_text, tmp_path):
     marker = tmp_path / "pwned"
-    text = tiny_text.replace('name = "tiny"', f'name = "__import__(\'os\').system(\'touch {marker}\')"')
+    text = tiny_text.replace('name = "tiny"', f"name = \"__import__('os').system('touch {marker}')\"")
     sc = load_scenario(write(text))
     assert "__import__" in sc.name
     assert not marker.exists()
