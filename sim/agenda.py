@@ -146,8 +146,10 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
     eligible = np.flatnonzero((ready >= p.min_readiness) & (ready > 0))
     if free > 0 and len(eligible) > 0:
         k = min(free, len(eligible))
-        weights = ready[eligible] / ready[eligible].sum()
-        drawn = rng.choice(eligible, size=k, replace=False, p=weights)
+        # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
+        # largest u ** (1 / w); equivalent to drawing areas one by one in proportion to readiness.
+        keys = rng.random(len(eligible)) ** (1.0 / ready[eligible])
+        drawn = eligible[np.argsort(-keys, kind="stable")[:k]]
         for area in np.sort(drawn):
             add(
                 {

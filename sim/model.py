@@ -120,14 +120,14 @@ class SCOModel(mesa.Model):
         self.capability = self.capability_series[0].copy()
         self.timelines = [sc.status_timeline(c) for c in self.codes]
         self.status = np.array(
-            [STATUSES.index(sc.status_in(c, self.year)) for c in self.codes], dtype=np.int8
+            [STATUSES.index(status_at(t, self.year)) for t in self.timelines], dtype=np.int8
         )
         self.status_since = np.full(n, self.year, dtype=int)
         self.trust = np.full((n, n), self.params.trust_initial)
         # States admitted in the start year through the procedure (not founders, who were
         # outsiders the year before) start with newcomer trust, as later entrants do.
-        for i, code in enumerate(self.codes):
-            before = sc.status_in(code, self.year - 1)
+        for i, timeline in enumerate(self.timelines):
+            before = status_at(timeline, self.year - 1)
             if self.status[i] == STATUSES.index("member") and before not in ("member", "outsider"):
                 self.trust[i, :] = self.params.trust_newcomer
                 self.trust[:, i] = self.params.trust_newcomer
@@ -331,6 +331,16 @@ class SCOModel(mesa.Model):
     def tables(self) -> dict[str, Any]:
         """Return the three tables as pandas DataFrames: model, states, decisions."""
         return self.recorder.tables()
+
+
+def status_at(timeline: dict[int, str], year: int) -> str:
+    """Return the status a timeline gives in ``year`` (``outsider`` before its first entry)."""
+    current = "outsider"
+    for when, status in timeline.items():  # timelines are sorted by year
+        if when > year:
+            break
+        current = status
+    return current
 
 
 def decision_gain(items: agenda.Agenda, decision: Decision) -> np.ndarray:
