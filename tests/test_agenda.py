@@ -1,0 +1,102 @@
+"""Agenda formation: readiness and spillover, stakes, attitudes, one item per area."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import agenda
+from sim.model import SCOModel
+from sim.scenario import load_scenario
+
+from .conftest import SCENARIOS
+
+
+@pytest.fixture
+def model(tiny_path):
+    return SCOModel(load_scenario(tiny_path), rng=0)
+
+
+def test_area_with_parents_waits_for_their_depth(model):
+    security, trade = model.area_index["security"], model.area_index["trade"]
+    model.depth[:] = 0.0
+    ready = agenda.readiness(model)
+    assert ready[security] == pytest.approx(0.8)  # base salience, no parents
+    assert ready[trade] == 0.0  # its parent has no depth yet
+    model.depth[security] = model.params.spillover_depth / 2
+    half = agenda.readiness(model)[trade]
+    expected = 0.5 * 0.5**model.params.spillover_shape  # base 0.5, gate (1/2)^shape
+    assert half == pytest.approx(expected)
+    model.depth[security] = 100.0
+    assert agenda.readiness(model)[trade] == pytest.approx(0.5)
+
+
+def test_readiness_falls_as_an_area_saturates_and_rises_with_shocks(model):
+    security = model.area_index["security"]
+    model.depth[security] = 50.0
+    assert agenda.readiness(model)[security] == pytest.approx(0.4)
+    model.shock[security] = 0.3
+    assert agenda.readiness(model)[security] == pytest.approx(0.7)
+
+
+def test_stakes_scale_regime_weight_by_autocracy(model):
+    kaz = model.index["KAZ"]
+    security = model.area_index["security"]
+    # relevance security 0.8, balancing 0.1, regime 0.1; KAZ weights 0.3/0.25/0.3/0.15, polyarchy 0.3
+    expected = 0.8 * 0.3 + 0.1 * 0.3 + 0.1 * 0.15 * (1 - 0.3)
+    assert model.stakes[kaz, security] == pytest.approx(expected)
+
+
+def test_pole_attitude(model):
+    attitude = agenda.pole_attitude(model)
+    rus, chn = model.poles.index("RUS"), model.poles.index("CHN")
+    assert attitude[model.index["RUS"], rus] == 1.0
+    assert attitude[model.index["CHN"], chn] == 1.0
+    kaz = model.index["KAZ"]
+    assert attitude[kaz, rus] == pytest.approx(0.8 - 0.5)  # no threat in the tiny scenario
+    model.threat[kaz, chn] = 0.5
+    lowered = agenda.pole_attitude(model)[kaz, chn]
+    assert lowered == pytest.approx((0.5 - 0.5) - model.params.threat_weight * 0.3 * 0.5)
+
+
+def test_one_item_per_area_and_only_ready_areas():
+    model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=3)
+    for _ in range(10):
+        year = model.year
+        events = [e for e in model.spec.events if e.year == year]
+        model.apply_events(year, events)
+        items = agenda.form_agenda(model, year, events)
+        assert len(set(items.area.tolist())) == len(items)
+        assert len(items) <= max(model.params.agenda_size, len(events))
+        assert (items.proposal >= items.status_quo + model.rules.min_increment).all()
+        assert model.members[items.initiator].all()
+        assert ((items.positions >= 0) & (items.positions <= 100)).all()
+        assert ((items.saliences > 0) & (items.saliences <= 1)).all()
+        model.apply_consequences(items, model.decide(items))
+        model.year += 1
+
+
+def test_first_year_items_are_border_security_only():
+    # In 1996 nothing else has a foundation yet: spillover gates every other area
+    # except joint external positions, whose base salience is below the threshold.
+    model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=0)
+    events = [e for e in model.spec.events if e.year == 1996]
+    model.apply_events(1996, events)
+    items = agenda.form_agenda(model, 1996, events)
+    assert [model.areas[a] for a in items.area] == ["border_security"]
+    assert items.origins == ["event"]
+    assert items.proposal.tolist() == [60.0]
+
+
+def test_explicit_positions_on_a_tabled_item_override_the_formula():
+    model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=0)
+    while model.year < 2008:
+        model.step()
+    events = [e for e in model.spec.events if e.year == 2008]
+    model.apply_events(2008, events)
+    items = agenda.form_agenda(model, 2008, events)
+    georgia = items.titles.index("Endorse recognition of Abkhazia and South Ossetia")
+    chn = model.index["CHN"]
+    assert items.positions[georgia, chn] == 5.0
+    assert items.saliences[georgia, chn] == 0.9
+    assert np.isclose(items.proposal[georgia], 80.0)
