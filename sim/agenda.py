@@ -126,10 +126,11 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
                 "origin": "event",
             }
             if not add(spec):
-                overflow.append(spec)  # a second item in one area waits for next year
+                # A second item in one area waits for next year, still an event item.
+                overflow.append({**spec, "carried_as": "event"})
     carried, model.carried = model.carried, []
     for spec in carried:
-        if not add({**spec, "origin": "deferred"}):
+        if not add({**spec, "origin": spec.get("carried_as", "deferred")}):
             model.carried.append(spec)
     model.carried.extend(overflow)
     if model.blocked_pool:
@@ -148,7 +149,8 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
         k = min(free, len(eligible))
         # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
         # largest u ** (1 / w); equivalent to drawing areas one by one in proportion to readiness.
-        keys = rng.random(len(eligible)) ** (1.0 / ready[eligible])
+        # (compared as log(u) / w, which keeps tiny weights from rounding to 0).
+        keys = np.log(rng.random(len(eligible))) / ready[eligible]
         drawn = eligible[np.argsort(-keys, kind="stable")[:k]]
         for area in np.sort(drawn):
             add(

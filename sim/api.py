@@ -78,7 +78,7 @@ def run(scenario: Scenario | str | Path, seed: int = 0, until: int | None = None
 def summarise(result: RunResult) -> dict[str, Any]:
     """Headline figures: consensus rate, outcome counts, members at the end, balancing index."""
     decisions = result.decisions
-    policy = decisions[decisions["area"] != "enlargement"]
+    policy = decisions[decisions["origin"] != "membership"]
     counts = policy["outcome"].value_counts()
     model = result.model
     last = result.states[result.states["year"] == result.states["year"].max()]

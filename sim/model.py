@@ -238,10 +238,10 @@ class SCOModel(mesa.Model):
         for i, timeline in enumerate(self.timelines):
             if year in timeline:
                 new = STATUSES.index(timeline[year])
-                if endogenous and new >= on_ladder and self.status[i] >= on_ladder:
+                if endogenous and self.status[i] >= on_ladder:
                     # Endogenous mode: once a state applies (or is a member) its further
-                    # steps are decided by the members, so the written timeline of later
-                    # steps is not followed, and a state is never moved back down.
+                    # steps are decided by the members, so the written timeline no longer
+                    # applies to it, and it is never moved back down.
                     continue
                 membership.set_status(self, i, new, year)
         for event in events:
@@ -318,7 +318,9 @@ class SCOModel(mesa.Model):
         for k, spec in enumerate(items.specs):
             outcome = int(decision.outcome[k])
             if outcome == DEFERRED and spec.get("deferrals", 0) < self.params.max_deferrals:
-                self.carried.append({**spec, "deferrals": spec.get("deferrals", 0) + 1})
+                self.carried.append(
+                    {**spec, "deferrals": spec.get("deferrals", 0) + 1, "carried_as": "deferred"}
+                )
             elif outcome in (BLOCKED, DEFERRED):
                 self.blocked_pool = [s for s in self.blocked_pool if s["area"] != spec["area"]]
                 self.blocked_pool.append(spec)

@@ -443,7 +443,7 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
             args = [a for a in getattr(model, "__args__", ()) if a is not type(None)]
             model = args[0] if args else None
     if isinstance(model, type) and issubclass(model, BaseModel):
-        return sorted(name for name in model.model_fields if name not in {"source", "lineage", "prehistory"})
+        return sorted(name for name in model.model_fields if name not in RESERVED_KEYS)
     return []
 
 

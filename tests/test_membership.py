@@ -114,3 +114,23 @@ def test_endogenous_mode_never_moves_a_state_back_down(rule):
             assert steps == sorted(steps), (rule, seed, code)
         # Founding members join as written even in endogenous mode.
         assert statuses(result, "UZB").loc[2001] == "member"
+
+
+def test_a_scheduled_lower_status_does_not_undo_an_application():
+    # Belarus (a partner from 2009 that seeks membership) applies as soon as the 2007-2010
+    # moratorium is lifted; the record's 2015 'observer' entry must not send it back down.
+    overrides = {"membership": {"mode": "endogenous", "apply_probability": 1.0, "lag_application": 50}}
+    result = sim.run(load_scenario(SCENARIOS / "history_1996.toml", overrides=overrides), seed=0)
+    blr = statuses(result, "BLR")
+    assert blr.loc[2009] == "partner"
+    assert (blr.loc[2010:] == "applicant").all()
+
+
+def test_postponed_event_item_keeps_its_origin(write, tiny_text):
+    text = tiny_text.replace(
+        "salience = { trade = 0.3 }",
+        'table = [{ area = "security", initiator = "CHN", title = "first", ambition = 90.0 },'
+        ' { area = "security", initiator = "RUS", title = "second", ambition = 95.0 }]',
+    )
+    log = sim.run(load_scenario(write(text)), seed=0).decisions
+    assert log.loc[log["title"] == "second", "origin"].tolist() == ["event"]
