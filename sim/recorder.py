@@ -22,6 +22,8 @@ from sim import balancing
 from sim.rules import ADOPTED, BLOCKED, DEFERRED, DILUTED, OPT_OUT, OUTCOMES
 from sim.scenario import INTERESTS, STATUSES
 
+MEMBER = STATUSES.index("member")
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -35,8 +37,10 @@ class Recorder:
 
     def __init__(self, model: SCOModel) -> None:
         self.model = model
-        self.model_columns: dict[str, list[Any]] = {}
-        self.state_columns: dict[str, list[np.ndarray]] = {}
+        self.model_rows: list[dict[str, Any]] = []
+        self.model_arrays: list[tuple[np.ndarray, np.ndarray]] = []
+        self.state_arrays: list[tuple[np.ndarray, ...]] = []
+        self.zeros = np.zeros(len(model.codes), dtype=np.int64)
         self.decision_columns: dict[str, list[Any]] = {name: [] for name in DECISION_COLUMNS}
         self.codes = np.array(model.codes)
         self.status_names = np.array(STATUSES)
@@ -61,7 +65,7 @@ class Recorder:
         n_members = int(members.sum())
         weights = balancing.pole_weights(m)
         bi = balancing.balancing_index(m, weights)
-        row: dict[str, Any] = {"year": year, "members": int(m.members.sum()), "items": n_items}
+        row: dict[str, Any] = {"year": year, "members": int((m.status == MEMBER).sum()), "items": n_items}
         if n_items:
             counts = np.bincount(decision.outcome, minlength=len(OUTCOMES))
             adopted = np.isfinite(decision.adopted)
@@ -90,40 +94,32 @@ class Recorder:
                 functional_output=0.0, mean_rounds=np.nan, objections=0, cohesion=np.nan,
             )  # fmt: skip
         if n_members > 1:
-            trust = m.trust[np.ix_(members, members)]
-            row["mean_trust"] = float((trust.sum() - n_members) / (n_members * (n_members - 1)))
+            trust_sum = float(m.trust[members][:, members].sum())
+            row["mean_trust"] = (trust_sum - n_members) / (n_members * (n_members - 1))
         else:
             row["mean_trust"] = np.nan
         row["moratorium"] = bool(m.moratorium)
         row["balancing_index"] = float(bi[m.focal])
-        for p, pole in enumerate(m.poles):
-            row[f"influence_{pole}"] = float(weights[p])
-        for k, area in enumerate(m.areas):
-            row[f"depth_{area}"] = float(m.depth[k])
-        for key, value in row.items():
-            self.model_columns.setdefault(key, []).append(value)
+        self.model_rows.append(row)
+        self.model_arrays.append((weights, m.depth.copy()))
 
-        n_states = len(m.codes)
-        objections = decision.objectors.sum(axis=0) if n_items else np.zeros(n_states, dtype=int)
-        opt_outs = decision.opt_outs.sum(axis=0) if n_items else np.zeros(n_states, dtype=int)
+        objections = decision.objectors.sum(axis=0) if n_items else self.zeros
+        opt_outs = decision.opt_outs.sum(axis=0) if n_items else self.zeros
         if enlargement_decision is not None and len(enlargement):
             objections = objections + enlargement_decision.objectors.sum(axis=0)
-        columns: dict[str, np.ndarray] = {
-            "year": np.full(n_states, year),
-            "state": self.codes,
-            "status": self.status_names[m.status],
-            "capability": m.capability.copy(),
-            "objections": objections,
-            "opt_outs": opt_outs,
-            "balancing_index": bi,
-        }
-        for p, pole in enumerate(m.poles):
-            columns[f"alignment_{pole}"] = m.alignment[:, p].copy()
-            columns[f"threat_{pole}"] = m.threat[:, p].copy()
-        for k, interest in enumerate(INTERESTS):
-            columns[f"utility_{interest}"] = m.realised_utility[:, k].copy()
-        for key, values in columns.items():
-            self.state_columns.setdefault(key, []).append(values)
+        # Whole arrays per year; split into columns once, in tables().
+        self.state_arrays.append(
+            (
+                m.status.copy(),
+                m.capability,  # a row of the precomputed series, never written to
+                objections,
+                opt_outs,
+                bi,
+                m.alignment.copy(),
+                m.threat.copy(),
+                m.realised_utility,  # a fresh array every year
+            )
+        )
 
         self._log(year, items, decision, n_members)
         if enlargement_decision is not None:
@@ -157,13 +153,41 @@ class Recorder:
         """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions``."""
         import pandas as pd
 
-        states = {key: np.concatenate(parts) for key, parts in self.state_columns.items()}
+        m = self.model
+        model: dict[str, Any] = {key: [row[key] for row in self.model_rows] for key in self.model_rows[0]}
+        if self.model_arrays:
+            weights = np.array([w for w, _ in self.model_arrays])
+            depth = np.array([d for _, d in self.model_arrays])
+            for p, pole in enumerate(m.poles):
+                model[f"influence_{pole}"] = weights[:, p]
+            for k, area in enumerate(m.areas):
+                model[f"depth_{area}"] = depth[:, k]
+
+        years = np.array([row["year"] for row in self.model_rows])
+        n_states = len(m.codes)
+        status, capability, objections, opt_outs, bi, alignment, threat, utility = (
+            np.concatenate(part) for part in zip(*self.state_arrays, strict=True)
+        )
+        states: dict[str, Any] = {
+            "year": np.repeat(years, n_states),
+            "state": np.tile(self.codes, len(years)),
+            "status": self.status_names[status],
+            "capability": capability,
+            "objections": objections,
+            "opt_outs": opt_outs,
+            "balancing_index": bi,
+        }
+        for p, pole in enumerate(m.poles):
+            states[f"alignment_{pole}"] = alignment[:, p]
+            states[f"threat_{pole}"] = threat[:, p]
+        for k, interest in enumerate(INTERESTS):
+            states[f"utility_{interest}"] = utility[:, k]
         decisions = {
             key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object))
             for key, values in self.decision_columns.items()
         }
         return {
-            "model": pd.DataFrame(self.model_columns),
+            "model": pd.DataFrame(model),
             "states": pd.DataFrame(states),
             "decisions": pd.DataFrame(decisions),
         }
