@@ -81,10 +81,179 @@ def build_parser() -> argparse.ArgumentParser:
                          help="qualified-majority threshold (default 2/3)")  # fmt: skip
     bargain.set_defaults(handler=_bargain)
 
+    batch = sub.add_parser(
+        "batch",
+        help="run an experiment: every arm, sweep point and seed, stored as they finish",
+        description="Run an experiment file's batch into a results folder (Parquet tables and a "
+        "manifest). Finished runs are kept if the batch is interrupted; --resume runs only what is missing.",
+    )
+    batch.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (TOML)")
+    batch.add_argument("--out", metavar="DIR", default=None, help="results folder (default results/<name>)")
+    batch.add_argument("--workers", type=_positive, default=2, help="local worker processes (default 2)")
+    batch.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out")
+    batch.add_argument("--sequential", action="store_true", help="run in this process (no workers)")
+    batch.add_argument("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler to use")
+    batch.add_argument("--dask-local", metavar="N", type=_positive, default=None,
+                       help="start a local Dask cluster with N workers")  # fmt: skip
+    batch.add_argument("--replications", type=_positive, default=None,
+                       help="override the file's replications (e.g. a quick check)")  # fmt: skip
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch.set_defaults(handler=_batch)
+
+    for name, text, handler in (
+        ("compare", "paired differences, bootstrap intervals and verdicts for every claim", _compare),
+        ("plot", "draw the experiment's charts (PNG and SVG) into RESULTS/charts", _plot),
+        ("report", "write a self-contained HTML report into RESULTS/report.html", _report),
+    ):
+        cmd = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        cmd.add_argument("results", metavar="RESULTS", help="results folder written by `sco-sim batch`")
+        cmd.set_defaults(handler=handler)
+
+    rerun = sub.add_parser(
+        "rerun",
+        help="reproduce one stored run exactly, from its run id",
+        description="Rerun one run of a results folder from its stored scenario and seed, check that "
+        "its tables equal the stored ones, and write them.",
+    )
+    rerun.add_argument("run_id", metavar="RUN_ID", help="run id (see summaries in the results folder)")
+    rerun.add_argument("--results", metavar="DIR", required=True, help="results folder holding the run")
+    rerun.add_argument("--out", metavar="DIR", default=None, help="where to write its tables")
+    rerun.set_defaults(handler=_rerun)
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure runs per second on this machine (1 and 2 workers, vs mesa.batch_run)",
+        description="Run the reference batch (SCO-8, 2017-2035) and print the median time of one run, "
+        "runs per second with 1 and 2 workers, mesa.batch_run on the same model and seeds where "
+        "available, and peak memory.",
+    )
+    bench.add_argument(
+        "--runs", type=_positive, default=400, help="runs in the reference batch (default 400)"
+    )
+    bench.add_argument(
+        "--workers", type=_positive, nargs="+", default=[1, 2], help="worker counts (default 1 2)"
+    )
+    bench.add_argument("--memory-runs", type=_positive, default=None,
+                       help="also run this many runs into a store and report peak memory")  # fmt: skip
+    bench.set_defaults(handler=_bench)
+
     rules = sub.add_parser("rules", help="list the decision rules and their sources",
                            description="List every registered decision rule with its source.")  # fmt: skip
     rules.set_defaults(handler=_rules)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from sim.experiment import load_experiment, resolve
+    from sim.results import ResultStore
+    from sim.runner import ExecutorChoice, run_batch
+
+    design = load_experiment(args.experiment)
+    if args.replications:
+        experiment = design.experiment.model_copy(update={"replications": args.replications})
+        design = resolve(experiment, design.path, design.file_hash + f"-r{args.replications}")
+    out = Path(args.out) if args.out else Path("results") / design.experiment.name
+    if args.scheduler or args.dask_local:
+        choice = ExecutorChoice("dask", scheduler=args.scheduler, dask_local=args.dask_local)
+        where = (
+            f"Dask at {args.scheduler}" if args.scheduler else f"a local Dask cluster of {args.dask_local}"
+        )
+    elif args.sequential:
+        choice, where = ExecutorChoice("sequential"), "this process"
+    else:
+        choice, where = ExecutorChoice("process", workers=args.workers), f"{args.workers} worker processes"
+    store = ResultStore(out, design, resume=args.resume)
+    todo = len(store.missing(design.runs))
+    print(
+        f"{design.experiment.name}: {len(design.arms)} arms x {len(design.points)} point(s) x "
+        f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
+        f"{todo} to run on {where} -> {out}/"
+    )
+    try:
+        report = run_batch(design, store, choice, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        resume = f"sco-sim batch {args.experiment} --out {out} --resume"
+        print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    except ConnectionError as exc:
+        raise InputError(str(args.scheduler), str(exc), key="--scheduler") from None
+    rate = report.done / report.seconds if report.seconds else float("nan")
+    print(
+        f"done: {report.done} runs in {report.seconds:.1f} s ({rate:.1f} runs/s), {report.failed} failed, "
+        f"{report.skipped} already stored"
+    )
+    if report.failed:
+        print(f"  failed runs are listed in {out}/manifest.json and {out}/failures/")
+    return 0
+
+
+def _load_results(folder: str) -> object:
+    from sim.results import load_results
+
+    return load_results(folder)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.analysis import analyse, write_analysis
+
+    results = _load_results(args.results)
+    analysis = analyse(results)  # type: ignore[arg-type]
+    print(f"{results.experiment.name}: {analysis.n_ok} runs finished, {analysis.n_failed} failed")  # type: ignore[attr-defined]
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60):
+        if len(analysis.claims):
+            print("\nclaims (paired by seed; mean difference a - b with a 95% bootstrap interval):")
+            for row in analysis.claims.itertuples(index=False):
+                print(
+                    f"  {row.id:<22} {row.statement:<48} diff {row.mean_diff:+.4f} "
+                    f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}]  d_z {row.effect_size:+.2f}  "
+                    f"n={row.n_pairs}  {row.verdict.upper()}"
+                )
+        print("\nmetrics by arm (mean with 95% bootstrap interval):")
+        print(analysis.metrics.round(4).to_string(index=False))
+    files = write_analysis(results, analysis)  # type: ignore[arg-type]
+    print(f"\nwrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from sim.analysis import make_charts
+
+    paths = make_charts(_load_results(args.results))  # type: ignore[arg-type]
+    print(f"wrote {len(paths)} chart files to {Path(args.results) / 'charts'}/")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.analysis import make_report
+
+    path = make_report(_load_results(args.results))  # type: ignore[arg-type]
+    print(f"wrote {path} (self-contained; open it in any browser)")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from sim.rerun import rerun
+
+    return rerun(args.run_id, args.results, args.out)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from sim.bench import bench_main
+
+    return bench_main(args)
 
 
 def _seed(text: str) -> int:

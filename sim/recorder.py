@@ -81,6 +81,7 @@ class Recorder:
                 deferred=int(counts[DEFERRED]),
                 consensus_rate=float(agreed.sum() / n_items),
                 adoption_rate=float(adopted.sum() / n_items),
+                diluted_share=float(counts[DILUTED] / n_items),
                 mean_adopted_ambition=float(decision.adopted[adopted].mean()) if adopted.any() else np.nan,
                 functional_output=float(increments.sum() / 100.0),
                 mean_rounds=float(decision.rounds.sum() / n_items),
@@ -90,7 +91,8 @@ class Recorder:
         else:
             row.update(
                 adopted=0, adopted_opt_out=0, diluted=0, blocked=0, deferred=0,
-                consensus_rate=np.nan, adoption_rate=np.nan, mean_adopted_ambition=np.nan,
+                consensus_rate=np.nan, adoption_rate=np.nan, diluted_share=np.nan,
+                mean_adopted_ambition=np.nan,
                 functional_output=0.0, mean_rounds=np.nan, objections=0, cohesion=np.nan,
             )  # fmt: skip
         if n_members > 1:

@@ -1,0 +1,101 @@
+"""From a results folder to verdicts, charts and the report (what compare/plot/report run).
+
+Everything here reads stored tables (:func:`sim.results.load_results`); nothing
+reaches back to the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import batchplots, compare, report
+from sim.results import Results, load_results
+
+BOOTSTRAP_SEED = 20180609  # fixed, so verdicts and intervals are reproducible
+N_BOOT = 2000
+
+
+@dataclass
+class Analysis:
+    """Verdicts for the claims and the metrics by arm."""
+
+    claims: pd.DataFrame
+    metrics: pd.DataFrame
+    n_ok: int
+    n_failed: int
+
+
+def analyse(results: Results) -> Analysis:
+    """Evaluate every claim (paired, bootstrap) and describe every metric by arm."""
+    summaries = results.summaries
+    arms = results.arms
+    metrics = list(results.experiment.metrics)
+    if not len(summaries):
+        empty = pd.DataFrame()
+        return Analysis(empty, empty, 0, 0)
+    claims = compare.evaluate_claims(summaries, results.claims, n_boot=N_BOOT, seed=BOOTSTRAP_SEED)
+    table = compare.metric_table(summaries, metrics, arms, n_boot=N_BOOT, seed=BOOTSTRAP_SEED)
+    ok = int((summaries["status"] == "ok").sum())
+    return Analysis(claims, table, ok, int(len(summaries) - ok))
+
+
+def write_analysis(results: Results, analysis: Analysis) -> list[Path]:
+    """Write ``claims.csv`` and ``metrics.csv`` into the results folder."""
+    written = []
+    for name, frame in (("claims", analysis.claims), ("metrics", analysis.metrics)):
+        path = results.folder / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    return written
+
+
+def make_charts(results: Results, analysis: Analysis | None = None, out: Path | None = None) -> list[Path]:
+    """Draw the experiment's charts as PNG and SVG into ``out`` (default RESULTS/charts)."""
+    analysis = analysis or analyse(results)
+    out = out or results.folder / "charts"
+    focal = results.experiment.focal_state
+    paths = batchplots.write_charts(results.tables, analysis.claims, results.arms, out, focal=focal)
+    wanted = set(results.experiment.charts)
+    return [p for p in paths if _chart_family(p.stem) in wanted]
+
+
+def _chart_family(stem: str) -> str:
+    return "envelopes" if stem.startswith("envelopes") else stem
+
+
+def make_report(results: Results, out: Path | None = None) -> Path:
+    """Write the self-contained HTML report (default RESULTS/report.html)."""
+    analysis = analyse(results)
+    charts = make_charts(results, analysis)
+    manifest = results.manifest
+    versions = manifest.get("versions", {})
+    flat: dict[str, Any] = {
+        "experiment_hash": manifest.get("experiment", {}).get("hash", ""),
+        "started": manifest.get("started"),
+        "finished": manifest.get("finished"),
+        "status": manifest.get("status"),
+        "python": versions.get("python"),
+        "mesa": versions.get("mesa"),
+        "sco_sim": versions.get("sco_sim"),
+        "git_revision": versions.get("git_revision"),
+        "n_runs": manifest.get("n_runs"),
+        "n_failed": analysis.n_failed,
+        "failures": manifest.get("failures", []),
+    }
+    return report.write_report(
+        out or results.folder / "report.html",
+        manifest.get("experiment", {}),
+        analysis.claims,
+        analysis.metrics,
+        charts,
+        flat,
+    )
+
+
+def load(folder: str | Path) -> Results:
+    """Load a results folder (re-exported for the command line)."""
+    return load_results(folder)

@@ -1,0 +1,207 @@
+"""``sco-sim bench``: throughput of the reference batch, measured on this machine.
+
+The reference batch is the SCO-8 scenario (2017-2035, yearly data collected),
+one run per seed from ``SeedSequence(0)``. Reported: the median time of one run
+on one core, runs per second with 1 and 2 worker processes, peak memory of the
+parent and of the workers, and, where the installed Mesa still has it,
+``mesa.batch_run`` on the same model and seeds for comparison.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.experiment import Experiment, Metric, RunSpec, derive_seeds, run_id
+from sim.model import SCOModel
+from sim.runner import execute_chunk
+from sim.scenario import Scenario, load_scenario
+
+REFERENCE = Path(__file__).resolve().parents[1] / "scenarios" / "sco8_2017.toml"
+_SCENARIO: Scenario | None = None
+
+
+def reference_scenario(path: Path = REFERENCE) -> Scenario:
+    """Load (once per process) the reference scenario."""
+    global _SCENARIO
+    if _SCENARIO is None:
+        _SCENARIO = load_scenario(path)
+    return _SCENARIO
+
+
+def _experiment() -> Experiment:
+    return Experiment(
+        name="bench",
+        base_seed=0,
+        replications=1,
+        arms={"sco8": {"scenario": str(REFERENCE)}},
+        metrics={"consensus_rate": Metric(column="consensus_rate")},
+    )
+
+
+def _specs(scenario: Scenario, seeds: list[int]) -> list[RunSpec]:
+    return [RunSpec(i, run_id(scenario, s), "sco8", 0, i, s, scenario) for i, s in enumerate(seeds)]
+
+
+@dataclass
+class BenchResult:
+    """Figures measured by :func:`bench`."""
+
+    runs: int
+    median_run_ms: float
+    throughput: dict[int, float]
+    mesa_batch_run: float | None
+    mesa_note: str
+    peak_parent_mb: float
+    peak_worker_mb: float
+
+
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def median_run_ms(scenario: Scenario, seeds: list[int]) -> float:
+    """Median wall time of one run (model, yearly collection, tables), one core."""
+    times = []
+    for seed in seeds:
+        started = time.perf_counter()
+        SCOModel(scenario, rng=seed).run().tables()
+        times.append(time.perf_counter() - started)
+    return 1000.0 * statistics.median(times)
+
+
+def throughput(scenario: Scenario, seeds: list[int], workers: int, chunk: int = 25) -> float:
+    """Return runs per second through the process-pool executor (pool already warm)."""
+    experiment = _experiment()
+    specs = _specs(scenario, seeds)
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # Warm-up: start every worker and import the package before timing.
+        list(pool.map(execute_chunk, [specs[:1]] * workers, [experiment] * workers))
+        started = time.perf_counter()
+        futures = [
+            pool.submit(execute_chunk, specs[i : i + chunk], experiment) for i in range(0, len(specs), chunk)
+        ]
+        done = sum(len(f.result()["summaries"]) for f in futures)
+        elapsed = time.perf_counter() - started
+    return done / elapsed
+
+
+class _BatchRunModel(SCOModel):
+    """The SCO model as ``mesa.batch_run`` expects it: keyword parameters, a DataCollector."""
+
+    def __init__(self, seed: int = 0) -> None:
+        import mesa
+
+        super().__init__(reference_scenario(), rng=seed)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"consensus_rate": lambda m: m.recorder.model_rows[-1]["consensus_rate"]}
+        )
+
+    def step(self) -> None:
+        super().step()
+        self.datacollector.collect(self)
+
+
+def mesa_batch_run(seeds: list[int]) -> tuple[float | None, str]:
+    """Return runs per second of ``mesa.batch_run`` (one process) on the same model and seeds."""
+    try:
+        from mesa import batch_run
+    except ImportError:
+        return None, "mesa.batch_run is not in the installed Mesa"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # batch_run is deprecated in current Mesa; we only measure it
+        started = time.perf_counter()
+        batch_run(
+            _BatchRunModel,
+            parameters={"seed": seeds},
+            number_processes=1,
+            data_collection_period=-1,
+            max_steps=10_000,
+            display_progress=False,
+        )
+        elapsed = time.perf_counter() - started
+    return len(seeds) / elapsed, "mesa.batch_run, 1 process, same model and seeds"
+
+
+def bench(runs: int = 400, workers: tuple[int, ...] = (1, 2)) -> BenchResult:
+    """Measure the reference batch; see the module docstring."""
+    scenario = reference_scenario()
+    seeds = derive_seeds(0, runs)
+    median_ms = median_run_ms(scenario, seeds[: min(runs, 200)])
+    rates = {n: throughput(scenario, seeds, n) for n in workers}
+    mesa_rate, note = mesa_batch_run(seeds[: min(runs, 200)])
+    return BenchResult(
+        runs=runs,
+        median_run_ms=median_ms,
+        throughput=rates,
+        mesa_batch_run=mesa_rate,
+        mesa_note=note,
+        peak_parent_mb=_peak_mb(resource.RUSAGE_SELF),
+        peak_worker_mb=_peak_mb(resource.RUSAGE_CHILDREN),
+    )
+
+
+def memory_batch(runs: int, workers: int = 2) -> float:
+    """Run ``runs`` runs through the full batch machinery into a temporary store; peak MB."""
+    from sim.experiment import Design
+    from sim.results import ResultStore
+    from sim.runner import ExecutorChoice, run_batch
+
+    scenario = reference_scenario()
+    seeds = derive_seeds(0, runs)
+    experiment = _experiment()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.toml"
+        path.write_text('name = "bench"\n')
+        design = Design(experiment, path, "bench", [], [{}], seeds, _specs(scenario, seeds))
+        store = ResultStore(Path(folder) / "results", design, flush_every=2000)
+        run_batch(design, store, ExecutorChoice("process", workers=workers), progress=sys.stderr.isatty())
+    return max(_peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN))
+
+
+def format_result(result: BenchResult) -> str:
+    """Render the figures as the table ``sco-sim bench`` prints."""
+    lines = [
+        f"reference batch: {REFERENCE.name} (2017-2035, yearly data collected), {result.runs} runs",
+        f"  median time of one run (one core)      {result.median_run_ms:8.1f} ms",
+    ]
+    for n, rate in result.throughput.items():
+        lines.append(f"  process pool, {n} worker(s)             {rate:8.1f} runs/s")
+    if len(result.throughput) >= 2:
+        ones = result.throughput.get(1)
+        twos = result.throughput.get(2)
+        if ones and twos:
+            lines.append(f"  speed-up 2 workers / 1 worker          {twos / ones:8.2f} x")
+    if result.mesa_batch_run is not None:
+        lines.append(f"  {result.mesa_note:<38} {result.mesa_batch_run:8.1f} runs/s")
+        if 1 in result.throughput:
+            lines.append(
+                f"  sco-sim 1 worker / mesa.batch_run      "
+                f"{result.throughput[1] / result.mesa_batch_run:8.2f} x"
+            )
+    else:
+        lines.append(f"  {result.mesa_note}")
+    lines.append(
+        f"  peak memory: parent {result.peak_parent_mb:.0f} MB, largest worker {result.peak_worker_mb:.0f} MB"
+    )
+    return "\n".join(lines)
+
+
+def bench_main(args: Any) -> int:
+    """Entry point used by the command line."""
+    result = bench(runs=args.runs, workers=tuple(args.workers))
+    print(format_result(result))
+    if args.memory_runs:
+        peak = memory_batch(args.memory_runs)
+        print(f"  peak memory of a {args.memory_runs}-run batch into a store: {peak:.0f} MB")
+    return 0

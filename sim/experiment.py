@@ -1,0 +1,450 @@
+"""Experiment files: TOML on disk -> validated design -> a list of run specifications.
+
+An experiment names arms (a scenario file plus overrides), replications and a
+base seed, optional parameter sweeps (a full grid, or a Latin hypercube or
+Sobol sample through :mod:`scipy.stats.qmc`), metrics with year windows, the
+directional claims to test, and the charts to draw. Like a scenario, an
+experiment file is data: nothing in it is executed.
+
+Seeds are derived in the parent with :class:`numpy.random.SeedSequence`: one
+child per replication, shared by every arm and sweep point (common random
+numbers), so comparisons between arms are paired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim import __version__
+from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario
+from sim.scenario import _describe as describe_error  # same wording as scenario errors
+from sim.scenario import _dotted as dotted
+
+CHARTS = ("envelopes", "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections")
+CLAIM = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*(<|>)\s*(\w+)\s*\[\s*(\w+)\s*\]\s*$")
+
+
+class ExperimentError(InputError):
+    """An experiment file is unreadable, malformed or inconsistent."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Arm(_Frozen):
+    """One arm: a scenario file (relative to the experiment file) and overrides."""
+
+    scenario: str
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    label: str = ""
+
+
+class SweepParameter(_Frozen):
+    """A scenario key to vary: listed values (grid) or a range (samples)."""
+
+    values: list[float] | None = None
+    range: tuple[float, float] | None = None
+    integer: bool = False
+
+
+class Sweep(_Frozen):
+    """Parameter sweep: a full grid of values, or a Latin hypercube / Sobol sample of ranges."""
+
+    method: Literal["grid", "latin_hypercube", "sobol"] = "grid"
+    samples: Annotated[int, Field(ge=1)] = 8
+    seed: int | None = None
+    parameters: dict[str, SweepParameter]
+
+
+class Metric(_Frozen):
+    """A figure computed per run from one table over a window of years."""
+
+    column: str
+    table: Literal["model", "states"] = "model"
+    aggregate: Literal["mean", "sum", "last", "first", "max", "min"] = "mean"
+    years: tuple[int, int] | None = None
+    state: str | None = None
+    label: str = ""
+
+
+class Claim(_Frozen):
+    """A directional claim, e.g. ``consensus_rate[sco8] < consensus_rate[sco6]``."""
+
+    id: str
+    statement: str
+    hypothesis: str = ""
+    label: str = ""
+
+
+class Experiment(_Frozen):
+    """A validated experiment file."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str = ""
+    base_seed: Annotated[int, Field(ge=0)]
+    replications: Annotated[int, Field(ge=1)]
+    arms: dict[str, Arm]
+    sweep: Sweep | None = None
+    metrics: dict[str, Metric]
+    claims: list[Claim] = Field(default_factory=list)
+    charts: list[str] = Field(default_factory=lambda: list(CHARTS))
+    focal_state: str = "KAZ"
+
+
+@dataclass(frozen=True)
+class ParsedClaim:
+    """A claim split into its parts."""
+
+    id: str
+    hypothesis: str
+    label: str
+    statement: str
+    metric: str
+    arm_a: str
+    op: str
+    arm_b: str
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs; small and picklable, sent to workers."""
+
+    run_index: int
+    run_id: str
+    arm: str
+    point: int
+    replication: int
+    seed: int
+    scenario: Scenario = field(repr=False)
+    point_values: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass
+class Design:
+    """An experiment resolved into run specifications."""
+
+    experiment: Experiment
+    path: Path
+    file_hash: str
+    claims: list[ParsedClaim]
+    points: list[dict[str, float]]
+    seeds: list[int]
+    runs: list[RunSpec]
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm names in file order."""
+        return list(self.experiment.arms)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description for the manifest and the report."""
+        e = self.experiment
+        return {
+            "name": e.name,
+            "description": e.description,
+            "file": str(self.path),
+            "hash": self.file_hash,
+            "arms": [
+                {"name": k, "scenario": a.scenario, "overrides": a.overrides} for k, a in e.arms.items()
+            ],
+            "replications": e.replications,
+            "base_seed": e.base_seed,
+            "points": self.points,
+            "metrics": [{"name": k, **m.model_dump(mode="json")} for k, m in e.metrics.items()],
+            "claims": [
+                {"id": c.id, "hypothesis": c.hypothesis, "statement": c.statement, "label": c.label}
+                for c in self.claims
+            ],
+            "charts": list(e.charts),
+            "n_runs": len(self.runs),
+        }
+
+
+def derive_seeds(base_seed: int, replications: int) -> list[int]:
+    """Return one seed per replication from ``SeedSequence(base_seed).spawn``.
+
+    The seeds are distinct 63-bit integers; the same base seed always gives the
+    same list, and a longer list starts with the shorter one.
+    """
+    children = np.random.SeedSequence(base_seed).spawn(replications)
+    seeds = []
+    for child in children:
+        low, high = (int(word) for word in child.generate_state(2, dtype=np.uint32))
+        seeds.append((low | (high << 32)) >> 1)
+    if len(set(seeds)) != len(seeds):  # astronomically unlikely; never silently repeat a seed
+        raise ValueError("seed derivation produced a repeated seed; choose another base_seed")
+    return seeds
+
+
+def run_id(scenario: Scenario, seed: int) -> str:
+    """Content hash of a run: the resolved scenario, the seed and the code version.
+
+    Keys are hashed in file order, not sorted: the order of issue areas is part
+    of the scenario (it sets the order of random draws).
+    """
+    content = json.dumps(
+        {"scenario": scenario.to_dict(), "seed": seed, "code": __version__}, sort_keys=False, default=str
+    )
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def load_experiment(path: str | Path) -> Design:
+    """Load and validate an experiment file and resolve it into run specifications.
+
+    Raises:
+        ExperimentError: one line naming the file, the key and what was expected.
+
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ExperimentError(where, "file not found (check the path)") from None
+    except IsADirectoryError:
+        raise ExperimentError(where, "is a folder, expected a .toml experiment file") from None
+    except OSError as exc:
+        raise ExperimentError(where, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ExperimentError(where, "is not UTF-8 text; expected a TOML experiment file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(where, f"TOML syntax error: {exc}") from None
+    try:
+        experiment = Experiment.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
+        first = errors[0]
+        message = describe_error(first)
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        raise ExperimentError(where, message, key=dotted(first["loc"]) or None) from None
+    file_hash = hashlib.sha256(raw).hexdigest()
+    return resolve(experiment, path, file_hash)
+
+
+def resolve(experiment: Experiment, path: Path, file_hash: str = "") -> Design:
+    """Check references and expand arms x sweep points x replications into runs."""
+    where = str(path)
+
+    def fail(key: str, message: str) -> None:
+        raise ExperimentError(where, message, key=key)
+
+    if not experiment.arms:
+        fail("arms", "expected at least one arm")
+    if not experiment.metrics:
+        fail("metrics", "expected at least one metric")
+    for name in experiment.charts:
+        if name not in CHARTS:
+            fail("charts", f"unknown chart '{name}'; expected some of: {', '.join(CHARTS)}")
+    for key, metric in experiment.metrics.items():
+        if metric.years and metric.years[0] > metric.years[1]:
+            fail(f"metrics.{key}.years", f"window {list(metric.years)} ends before it starts")
+        if metric.table == "states" and not metric.state:
+            fail(f"metrics.{key}.state", "a metric on the states table needs a state (ISO3 code)")
+    claims = parse_claims(experiment, where)
+    points = sweep_points(experiment, where)
+    return _expand(experiment, path, file_hash, claims, points)
+
+
+def parse_claims(experiment: Experiment, where: str = "") -> list[ParsedClaim]:
+    """Split each claim statement into metric, arms and direction, checking the names."""
+
+    def fail(key: str, message: str) -> None:
+        raise ExperimentError(where, message, key=key)
+
+    claims: list[ParsedClaim] = []
+    for i, claim in enumerate(experiment.claims):
+        match = CLAIM.match(claim.statement)
+        if not match:
+            fail(f"claims[{i}].statement", f"expected 'metric[arm] < metric[arm]', got {claim.statement!r}")
+        metric_a, arm_a, op, metric_b, arm_b = match.groups()  # type: ignore[union-attr]
+        if metric_a != metric_b:
+            fail(f"claims[{i}].statement", f"compare one metric across arms, got {metric_a} and {metric_b}")
+        if metric_a not in experiment.metrics:
+            fail(
+                f"claims[{i}].statement",
+                f"unknown metric '{metric_a}' (metrics: {', '.join(experiment.metrics)})",
+            )
+        for arm in (arm_a, arm_b):
+            if arm not in experiment.arms:
+                fail(f"claims[{i}].statement", f"unknown arm '{arm}' (arms: {', '.join(experiment.arms)})")
+        if arm_a == arm_b:
+            fail(f"claims[{i}].statement", "a claim compares two different arms")
+        claims.append(
+            ParsedClaim(claim.id, claim.hypothesis, claim.label, claim.statement, metric_a, arm_a, op, arm_b)
+        )
+    if len({c.id for c in claims}) != len(claims):
+        fail("claims", "claim ids must be unique")
+    return claims
+
+
+def _expand(
+    experiment: Experiment,
+    path: Path,
+    file_hash: str,
+    claims: list[ParsedClaim],
+    points: list[dict[str, float]],
+) -> Design:
+    where = str(path)
+
+    def fail(key: str, message: str) -> None:
+        raise ExperimentError(where, message, key=key)
+
+    seeds = derive_seeds(experiment.base_seed, experiment.replications)
+    runs: list[RunSpec] = []
+    scenarios: dict[tuple[str, int], Scenario] = {}
+    for arm_name, arm in experiment.arms.items():
+        scenario_path = (path.parent / arm.scenario).resolve()
+        for p, values in enumerate(points):
+            overrides = _nested(values, arm.overrides)
+            try:
+                scenario = load_scenario(scenario_path, overrides=overrides or None)
+            except InputError as exc:
+                raise ExperimentError(
+                    where, f"arm '{arm_name}': {exc.one_line()}", key=f"arms.{arm_name}"
+                ) from None
+            if scenario.focal_state != experiment.focal_state:
+                pass  # each scenario keeps its own focal state; the experiment's is for charts
+            for key, metric in experiment.metrics.items():
+                if metric.table == "states" and metric.state not in scenario.states:
+                    fail(f"metrics.{key}.state", f"state '{metric.state}' is not in arm '{arm_name}'")
+                if metric.years and not (
+                    scenario.start_year <= metric.years[0] and metric.years[1] <= scenario.end_year
+                ):
+                    fail(
+                        f"metrics.{key}.years",
+                        f"window {list(metric.years)} is outside arm '{arm_name}' "
+                        f"({scenario.start_year}-{scenario.end_year})",
+                    )
+            scenarios[(arm_name, p)] = scenario
+    index = 0
+    for arm_name in experiment.arms:
+        for p, values in enumerate(points):
+            scenario = scenarios[(arm_name, p)]
+            for r, seed in enumerate(seeds):
+                runs.append(
+                    RunSpec(
+                        run_index=index,
+                        run_id=run_id(scenario, seed),
+                        arm=arm_name,
+                        point=p,
+                        replication=r,
+                        seed=seed,
+                        scenario=scenario,
+                        point_values=tuple(sorted(values.items())),
+                    )
+                )
+                index += 1
+    return Design(experiment, path, file_hash, claims, points, seeds, runs)
+
+
+def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, float]]:
+    """Return the sweep's points (one empty point when there is no sweep)."""
+    sweep = experiment.sweep
+    if sweep is None or not sweep.parameters:
+        return [{}]
+    names = list(sweep.parameters)
+    for name, spec in sweep.parameters.items():
+        if sweep.method == "grid" and not spec.values:
+            raise ExperimentError(where, "a grid sweep needs values = [...]", key=f"sweep.parameters.{name}")
+        if sweep.method != "grid" and not spec.range:
+            raise ExperimentError(
+                where, "a sampled sweep needs range = [low, high]", key=f"sweep.parameters.{name}"
+            )
+        if spec.range and spec.range[0] >= spec.range[1]:
+            raise ExperimentError(
+                where, "range must be [low, high] with low < high", key=f"sweep.parameters.{name}"
+            )
+        if not name.startswith(("parameters.", "rules.", "membership.", "states.", "areas.")):
+            raise ExperimentError(
+                where,
+                "expected a dotted scenario key such as 'parameters.balancing_rate'",
+                key=f"sweep.parameters.{name}",
+            )
+    if sweep.method == "grid":
+        grid = itertools.product(*(sweep.parameters[n].values or [] for n in names))
+        return [dict(zip(names, (float(v) for v in combo), strict=True)) for combo in grid]
+    from scipy.stats import qmc
+
+    seed = sweep.seed if sweep.seed is not None else experiment.base_seed
+    if sweep.method == "latin_hypercube":
+        sampler: Any = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed))
+        unit = sampler.random(sweep.samples)
+    else:
+        sampler = qmc.Sobol(d=len(names), scramble=True, seed=np.random.default_rng(seed))
+        unit = sampler.random(sweep.samples)
+    lows = np.array([sweep.parameters[n].range[0] for n in names])  # type: ignore[index]
+    highs = np.array([sweep.parameters[n].range[1] for n in names])  # type: ignore[index]
+    scaled = qmc.scale(unit, lows, highs)
+    points = []
+    for row in scaled:
+        point = {}
+        for name, value in zip(names, row, strict=True):
+            point[name] = float(round(value)) if sweep.parameters[name].integer else float(value)
+        points.append(point)
+    return points
+
+
+def _nested(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
+    """Merge dotted sweep keys into an arm's overrides (as nested tables)."""
+    merged = json.loads(json.dumps(base))
+    for dotted_key, value in values.items():
+        node = merged
+        parts = dotted_key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = int(value) if float(value).is_integer() and parts[-1] in _INTEGER_KEYS else value
+    return merged
+
+
+_INTEGER_KEYS = {
+    "agenda_size",
+    "max_rounds",
+    "max_deferrals",
+    "lag_application",
+    "lag_procedure",
+    "lag_memorandum",
+}
+
+
+# Metrics ---------------------------------------------------------------------
+
+
+def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str, float]:
+    """Compute every metric of the experiment from one run's tables."""
+    values: dict[str, float] = {}
+    for name, metric in experiment.metrics.items():
+        frame = tables[metric.table]
+        if metric.column not in frame:
+            raise KeyError(f"metric '{name}': no column '{metric.column}' in the {metric.table} table")
+        keep = np.ones(len(frame), dtype=bool)
+        if metric.table == "states":
+            keep &= frame["state"].to_numpy() == metric.state
+        if metric.years:
+            year = frame["year"].to_numpy()
+            keep &= (year >= metric.years[0]) & (year <= metric.years[1])
+        series = frame[metric.column].to_numpy(dtype=float)[keep]
+        present = series[~np.isnan(series)]  # years with no items have no rate: skipped
+        if metric.aggregate in ("first", "last"):
+            values[name] = float(series[0 if metric.aggregate == "first" else -1]) if len(series) else np.nan
+        elif not len(present):
+            values[name] = 0.0 if metric.aggregate == "sum" else np.nan
+        else:
+            values[name] = float(getattr(np, metric.aggregate)(present))
+    return values

@@ -1,0 +1,384 @@
+"""The result store: a folder per experiment, tidy Parquet tables written as runs finish.
+
+Layout of a results folder::
+
+    manifest.json            experiment, its hash, seeds, versions, git revision, times, failures
+    experiment.toml          a copy of the experiment file as it was run
+    scenarios/ARM-POINT.json the resolved scenario of every arm and sweep point (for rerun)
+    model/part-000001.parquet     yearly model figures of many runs
+    states/part-000001.parquet    yearly state figures
+    decisions/part-000001.parquet decision logs
+    summaries/part-000001.parquet one row per finished run: ids, status, metrics
+    failures/part-000001.parquet  one row per failed run: ids and the error
+
+Parts are written atomically (temporary file, then rename) and summaries last,
+so an interrupted batch leaves only whole parts; a run counts as done once its
+summary row is stored. Loading sorts every table by run index, so the tables
+are identical row for row whichever executor produced them.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import __version__
+from sim.errors import InputError
+
+TABLES = ("model", "states", "decisions", "summaries", "failures")
+ID_COLUMNS = ["run_index", "run_id", "arm", "point", "replication", "seed"]
+MANIFEST = "manifest.json"
+
+
+class StoreError(InputError):
+    """The results folder cannot be used (another experiment, changed file, unwritable)."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _git_revision() -> str:
+    try:
+        root = Path(__file__).resolve().parents[1]
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if out.returncode == 0:
+            dirty = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
+            return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "unknown"
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, Mesa, numpy, pandas and sco-sim, and the git revision."""
+    import mesa
+    import numpy
+
+    return {
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+        "sco_sim": __version__,
+        "git_revision": _git_revision(),
+    }
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder, then rename into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ResultStore:
+    """Write a batch's results into a folder, part by part.
+
+    Args:
+        folder: The results folder.
+        design: The experiment design (see :func:`sim.experiment.load_experiment`).
+        resume: Continue a batch stored in ``folder`` (runs only what is missing).
+        flush_every: Runs kept in memory before a part is written.
+
+    """
+
+    def __init__(self, folder: str | Path, design: Any, resume: bool = False, flush_every: int = 200) -> None:
+        self.folder = Path(folder)
+        self.design = design
+        self.flush_every = flush_every
+        self.buffer: list[dict[str, Any]] = []
+        self.n_failed_now = 0
+        self.n_done_now = 0
+        self._open(resume)
+
+    # Opening --------------------------------------------------------------------
+    def _open(self, resume: bool) -> None:
+        where = str(self.folder)
+        manifest_path = self.folder / MANIFEST
+        design = self.design
+        if manifest_path.exists():
+            try:
+                manifest = json.loads(manifest_path.read_text())
+            except (OSError, ValueError) as exc:
+                raise StoreError(
+                    where, f"has an unreadable manifest.json ({exc}); use another --out folder"
+                ) from None
+            if manifest.get("experiment", {}).get("name") != design.experiment.name:
+                raise StoreError(
+                    where,
+                    f"holds results of experiment '{manifest.get('experiment', {}).get('name')}', "
+                    f"not '{design.experiment.name}'; choose another --out folder",
+                )
+            if not resume:
+                raise StoreError(
+                    where,
+                    "already holds results of this experiment; add --resume to complete them, "
+                    "or choose another --out folder",
+                )
+            if manifest.get("experiment", {}).get("hash") != design.file_hash:
+                raise StoreError(
+                    where,
+                    "the experiment file has changed since this batch started, so --resume would mix "
+                    "two designs; run the changed file into another --out folder",
+                )
+            self.manifest = manifest
+            self.manifest["resumed"] = [*manifest.get("resumed", []), _now()]
+        else:
+            if self.folder.exists() and any(self.folder.iterdir()):
+                raise StoreError(
+                    where, "exists and is not a results folder (no manifest.json); choose another --out"
+                )
+            if resume:
+                raise StoreError(where, "has no stored batch to resume; run without --resume")
+            self.manifest = {
+                "experiment": design.describe(),
+                "seeds": design.seeds,
+                "versions": versions(),
+                "started": _now(),
+                "finished": None,
+                "status": "running",
+                "n_runs": len(design.runs),
+            }
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for table in TABLES:
+                (self.folder / table).mkdir(exist_ok=True)
+            (self.folder / "scenarios").mkdir(exist_ok=True)
+            if not (self.folder / "experiment.toml").exists():
+                data = design.path.read_bytes()
+                atomic_write(self.folder / "experiment.toml", lambda tmp: Path(tmp).write_bytes(data))
+            for spec in design.runs:
+                target = self.folder / "scenarios" / f"{spec.arm}-{spec.point}.json"
+                if not target.exists():
+                    text = json.dumps(spec.scenario.to_dict(), indent=1, sort_keys=False)
+                    atomic_write(target, lambda tmp, t=text: Path(tmp).write_text(t))
+            self._write_manifest()
+        except OSError as exc:
+            raise self._os_error(exc) from None
+        self.done = self._stored_ids()
+
+    def _os_error(self, exc: OSError) -> StoreError:
+        reason = {
+            errno.ENOSPC: "the disk is full",
+            errno.EROFS: "the folder is on a read-only file system",
+            errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied",
+        }.get(exc.errno or 0, exc.strerror or str(exc))
+        return StoreError(
+            str(self.folder),
+            f"cannot write results ({reason}); finished runs already stored are kept; "
+            "free space or choose another --out, then use --resume",
+        )
+
+    def _stored_ids(self) -> set[str]:
+        parts = sorted((self.folder / "summaries").glob("part-*.parquet"))
+        if not parts:
+            return set()
+        ids = pd.concat([pd.read_parquet(p, columns=["run_id"]) for p in parts])
+        return set(ids["run_id"])
+
+    # Writing ----------------------------------------------------------------------
+    def missing(self, runs: list[Any]) -> list[Any]:
+        """Return the runs whose results are not stored yet."""
+        return [run for run in runs if run.run_id not in self.done]
+
+    def add(self, output: dict[str, Any]) -> None:
+        """Add one chunk's output (tables and summaries); write a part when enough have come."""
+        self.buffer.append(output)
+        if sum(len(o["summaries"]) + len(o["failures"]) for o in self.buffer) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered runs as one new part per table (summaries last)."""
+        if not self.buffer:
+            return
+        number = 1 + max(
+            (int(p.stem.split("-")[1]) for p in (self.folder / "summaries").glob("part-*.parquet")),
+            default=0,
+        )
+        number = max(number, 1 + max(
+            (int(p.stem.split("-")[1]) for p in (self.folder / "failures").glob("part-*.parquet")), default=0
+        ))  # fmt: skip
+        name = f"part-{number:06d}.parquet"
+        try:
+            for table in ("model", "states", "decisions", "failures", "summaries"):
+                frames = [o[table] for o in self.buffer if len(o[table])]
+                if table in ("summaries", "failures"):
+                    rows = [row for o in self.buffer for row in o[table]]
+                    if not rows:
+                        continue
+                    frame = pd.DataFrame(rows)
+                else:
+                    if not frames:
+                        continue
+                    frame = pd.concat(frames, ignore_index=True)
+                atomic_write(self.folder / table / name, lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+        except OSError as exc:
+            raise self._os_error(exc) from None
+        for output in self.buffer:
+            self.done.update(row["run_id"] for row in output["summaries"])
+            self.n_done_now += len(output["summaries"])
+            self.n_failed_now += len(output["failures"])
+        self.buffer = []
+
+    def close(self, status: str) -> None:
+        """Flush and record the batch's end in the manifest."""
+        self.flush()
+        failures = load_table(self.folder, "failures")
+        self.manifest["status"] = status
+        self.manifest["finished"] = _now()
+        self.manifest["n_done"] = len(self.done)
+        self.manifest["n_failed"] = int(failures["run_id"].nunique()) if len(failures) else 0
+        self.manifest["failures"] = (
+            failures.drop_duplicates("run_id", keep="last")[["run_id", "arm", "replication", "seed", "error"]]
+            .head(50)
+            .to_dict("records")
+            if len(failures)
+            else []
+        )
+        try:
+            self._write_manifest()
+        except OSError as exc:
+            raise self._os_error(exc) from None
+
+    def _write_manifest(self) -> None:
+        text = json.dumps(self.manifest, indent=2, default=str) + "\n"
+        atomic_write(self.folder / MANIFEST, lambda tmp: Path(tmp).write_text(text))
+
+
+# Loading -------------------------------------------------------------------------
+
+
+def load_table(folder: str | Path, table: str) -> pd.DataFrame:
+    """Read one table of a results folder (all parts), sorted by run index."""
+    parts = sorted((Path(folder) / table).glob("part-*.parquet"))
+    if not parts:
+        return pd.DataFrame()
+    frames = []
+    for part in parts:
+        frame = pd.read_parquet(part)
+        frame["_part"] = int(part.stem.split("-")[1])
+        frames.append(frame)
+    data = pd.concat(frames, ignore_index=True)
+    return data
+
+
+@dataclass
+class Results:
+    """A results folder loaded back: DataFrames, the manifest and the experiment."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    experiment: Any
+    claims: list[Any]
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+
+    @property
+    def model(self) -> pd.DataFrame:
+        """Yearly model figures of every stored run."""
+        return self.tables["model"]
+
+    @property
+    def states(self) -> pd.DataFrame:
+        """Yearly state figures of every stored run."""
+        return self.tables["states"]
+
+    @property
+    def decisions(self) -> pd.DataFrame:
+        """Decision logs of every stored run."""
+        return self.tables["decisions"]
+
+    @property
+    def summaries(self) -> pd.DataFrame:
+        """One row per run (finished or failed): ids, status, error and metrics."""
+        return self.tables["summaries"]
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm names in the experiment's order."""
+        return list(self.experiment.arms)
+
+
+def load_results(folder: str | Path) -> Results:
+    """Load a results folder; every table is sorted by run index (executor-independent)."""
+    from sim.experiment import Experiment, parse_claims
+
+    folder = Path(folder)
+    where = str(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise StoreError(
+            where, "is not a results folder (no manifest.json); run `sco-sim batch` first"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise StoreError(where, f"has an unreadable manifest.json ({exc})") from None
+    try:
+        experiment = Experiment.model_validate(tomllib.loads((folder / "experiment.toml").read_text()))
+    except (OSError, ValueError) as exc:
+        raise StoreError(where, f"has an unreadable experiment.toml ({exc})") from None
+    claims = parse_claims(experiment, str(folder / "experiment.toml"))
+    summaries = load_table(folder, "summaries")
+    failures = load_table(folder, "failures")
+    ok_ids: set[str] = set()
+    if len(summaries):
+        # A run stored twice (a crash between parts, then --resume) keeps its last copy.
+        summaries = summaries.sort_values("_part").drop_duplicates("run_id", keep="last")
+        ok_ids = set(summaries["run_id"])
+    if len(failures):
+        failures = failures.sort_values("_part").drop_duplicates("run_id", keep="last")
+        failures = failures[~failures["run_id"].isin(ok_ids)]
+        failures = failures.assign(status="failed")
+    combined = pd.concat([s for s in (summaries, failures) if len(s)], ignore_index=True) if (
+        len(summaries) or len(failures)
+    ) else pd.DataFrame(columns=[*ID_COLUMNS, "status"])  # fmt: skip
+    tables: dict[str, pd.DataFrame] = {"summaries": _tidy(combined, None)}
+    for table in ("model", "states", "decisions"):
+        frame = load_table(folder, table)
+        if len(frame):
+            last_part = summaries.set_index("run_id")["_part"] if len(summaries) else pd.Series(dtype=int)
+            frame = frame[frame["run_id"].isin(ok_ids)]
+            # keep rows from the part that holds the run's summary (drops half-written duplicates)
+            frame = frame[frame["_part"].to_numpy() == frame["run_id"].map(last_part).to_numpy()]
+        tables[table] = _tidy(frame, table)
+    return Results(folder, manifest, experiment, claims, tables)
+
+
+def _tidy(frame: pd.DataFrame, table: str | None) -> pd.DataFrame:
+    if not len(frame):
+        return frame
+    frame = frame.drop(columns=["_part"], errors="ignore")
+    order = ["run_index"]
+    if table in ("model", "states", "decisions"):
+        order.append("year")
+    if table == "states":
+        order.append("state")
+    if table == "decisions":
+        order.append("item")
+    return frame.sort_values(order, kind="stable").reset_index(drop=True)
