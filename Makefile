@@ -13,8 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The main job: the enlargement experiment (3 arms x 100 seeds), its verdicts and report.
+# Run again, it completes an interrupted batch (--resume) instead of starting over.
 demo: $(STAMP)
-	$(BIN)/sco-sim run scenarios/history_1996.toml --seed 7 --out results/history_1996
+	$(BIN)/sco-sim batch experiments/enlargement.toml --out results/enlargement \
+		$$( [ -f results/enlargement/manifest.json ] && echo --resume )
+	$(BIN)/sco-sim compare results/enlargement
+	$(BIN)/sco-sim report results/enlargement
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

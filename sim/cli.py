@@ -172,6 +172,13 @@ def _batch(args: argparse.Namespace) -> int:
         choice, where = ExecutorChoice("sequential"), "this process"
     else:
         choice, where = ExecutorChoice("process", workers=args.workers), f"{args.workers} worker processes"
+    if args.scheduler:
+        from sim.runner import check_scheduler
+
+        try:
+            check_scheduler(args.scheduler)
+        except (ConnectionError, RuntimeError) as exc:
+            raise InputError("", str(exc), key="--scheduler") from None
     store = ResultStore(out, design, resume=args.resume)
     todo = len(store.missing(design.runs))
     print(
@@ -186,8 +193,6 @@ def _batch(args: argparse.Namespace) -> int:
         print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
               file=sys.stderr)  # fmt: skip
         return 130
-    except ConnectionError as exc:
-        raise InputError(str(args.scheduler), str(exc), key="--scheduler") from None
     rate = report.done / report.seconds if report.seconds else float("nan")
     print(
         f"done: {report.done} runs in {report.seconds:.1f} s ({rate:.1f} runs/s), {report.failed} failed, "

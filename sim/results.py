@@ -104,11 +104,12 @@ class ResultStore:
         folder: The results folder.
         design: The experiment design (see :func:`sim.experiment.load_experiment`).
         resume: Continue a batch stored in ``folder`` (runs only what is missing).
-        flush_every: Runs kept in memory before a part is written.
+        flush_every: Finished runs kept in memory before a part is written (1: write every
+            chunk as it arrives, so a crash loses no finished run).
 
     """
 
-    def __init__(self, folder: str | Path, design: Any, resume: bool = False, flush_every: int = 200) -> None:
+    def __init__(self, folder: str | Path, design: Any, resume: bool = False, flush_every: int = 1) -> None:
         self.folder = Path(folder)
         self.design = design
         self.flush_every = flush_every

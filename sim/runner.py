@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import signal
 import sys
 import time
 import traceback
@@ -127,7 +128,7 @@ class DaskExecutor:
         self.cluster = None
         if scheduler:
             try:
-                self.client = Client(scheduler, timeout="10s")
+                self.client = Client(scheduler, timeout="5s")
             except (OSError, TimeoutError) as exc:
                 raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
         else:
@@ -160,7 +161,19 @@ def make_executor(choice: ExecutorChoice) -> Any:
     if choice.kind == "dask":
         return DaskExecutor(choice.scheduler, choice.dask_local)
     context = multiprocessing.get_context("spawn")
-    return cf.ProcessPoolExecutor(max_workers=choice.workers or 2, mp_context=context)
+    return cf.ProcessPoolExecutor(
+        max_workers=choice.workers or 2, mp_context=context, initializer=_ignore_interrupts
+    )
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stores what has finished and stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def check_scheduler(address: str) -> None:
+    """Raise ConnectionError unless a Dask scheduler answers at ``address``."""
+    DaskExecutor(address, None).shutdown()
 
 
 def chunks(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
@@ -199,7 +212,9 @@ def run_batch(
         store.close("complete")
         return BatchReport(len(design.runs), skipped, 0, 0, 0.0, "complete")
     workers = 1 if choice.kind == "sequential" else (choice.workers or choice.dask_local or 2)
-    size = chunk_size or max(1, min(50, len(todo) // (workers * 8) or 1))
+    # Chunks: big enough to keep inter-process traffic small, small enough that the store
+    # (written after every chunk) and the progress bar stay current.
+    size = chunk_size or max(1, min(200, len(todo) // (workers * 8) or 1))
     started = time.perf_counter()
     bar = _progress(len(todo), progress)
     executor = make_executor(choice)
