@@ -427,19 +427,20 @@ _INTEGER_KEYS = {
 
 
 def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str, float]:
-    """Compute every metric of the experiment from one run's tables."""
+    """Compute every metric of the experiment from one run's tables (DataFrames or columns)."""
     values: dict[str, float] = {}
     for name, metric in experiment.metrics.items():
         frame = tables[metric.table]
         if metric.column not in frame:
             raise KeyError(f"metric '{name}': no column '{metric.column}' in the {metric.table} table")
-        keep = np.ones(len(frame), dtype=bool)
+        column = np.asarray(frame[metric.column], dtype=float)
+        keep = np.ones(len(column), dtype=bool)
         if metric.table == "states":
-            keep &= frame["state"].to_numpy() == metric.state
+            keep &= np.asarray(frame["state"]) == metric.state
         if metric.years:
-            year = frame["year"].to_numpy()
+            year = np.asarray(frame["year"])
             keep &= (year >= metric.years[0]) & (year <= metric.years[1])
-        series = frame[metric.column].to_numpy(dtype=float)[keep]
+        series = column[keep]
         present = series[~np.isnan(series)]  # years with no items have no rate: skipped
         if metric.aggregate in ("first", "last"):
             values[name] = float(series[0 if metric.aggregate == "first" else -1]) if len(series) else np.nan

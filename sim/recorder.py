@@ -43,7 +43,7 @@ class Recorder:
         self.zeros = np.zeros(len(model.codes), dtype=np.int64)
         self.decision_columns: dict[str, list[Any]] = {name: [] for name in DECISION_COLUMNS}
         self.codes = np.array(model.codes)
-        self.status_names = np.array(STATUSES)
+        self.status_names = np.array(STATUSES, dtype=object)
 
     def collect(
         self,
@@ -151,28 +151,26 @@ class Recorder:
         c["rounds"].extend(decision.rounds.tolist())
         c["members"].extend([n_members] * n)
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions``."""
-        import pandas as pd
-
+    def columns(self) -> dict[str, dict[str, np.ndarray]]:
+        """Return the three tables as columns of numpy arrays (cheap to join across runs)."""
         m = self.model
-        model: dict[str, Any] = {key: [row[key] for row in self.model_rows] for key in self.model_rows[0]}
-        if self.model_arrays:
-            weights = np.array([w for w, _ in self.model_arrays])
-            depth = np.array([d for _, d in self.model_arrays])
-            for p, pole in enumerate(m.poles):
-                model[f"influence_{pole}"] = weights[:, p]
-            for k, area in enumerate(m.areas):
-                model[f"depth_{area}"] = depth[:, k]
+        rows = self.model_rows
+        model: dict[str, np.ndarray] = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+        weights = np.array([w for w, _ in self.model_arrays])
+        depth = np.array([d for _, d in self.model_arrays])
+        for p, pole in enumerate(m.poles):
+            model[f"influence_{pole}"] = weights[:, p]
+        for k, area in enumerate(m.areas):
+            model[f"depth_{area}"] = depth[:, k]
 
-        years = np.array([row["year"] for row in self.model_rows])
+        years = model["year"]
         n_states = len(m.codes)
         status, capability, objections, opt_outs, bi, alignment, threat, utility = (
             np.concatenate(part) for part in zip(*self.state_arrays, strict=True)
         )
-        states: dict[str, Any] = {
+        states: dict[str, np.ndarray] = {
             "year": np.repeat(years, n_states),
-            "state": np.tile(self.codes, len(years)),
+            "state": np.tile(self.codes.astype(object), len(years)),
             "status": self.status_names[status],
             "capability": capability,
             "objections": objections,
@@ -188,11 +186,13 @@ class Recorder:
             key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object))
             for key, values in self.decision_columns.items()
         }
-        return {
-            "model": pd.DataFrame(model),
-            "states": pd.DataFrame(states),
-            "decisions": pd.DataFrame(decisions),
-        }
+        return {"model": model, "states": states, "decisions": decisions}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions``."""
+        import pandas as pd
+
+        return {name: pd.DataFrame(columns) for name, columns in self.columns().items()}
 
 
 DECISION_COLUMNS = (

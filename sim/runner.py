@@ -32,11 +32,11 @@ from sim.model import SCOModel
 from sim.results import ID_COLUMNS, ResultStore
 
 
-def simulate(spec: RunSpec) -> dict[str, pd.DataFrame]:
-    """Run one specification and return its three tables."""
+def simulate(spec: RunSpec) -> dict[str, dict[str, np.ndarray]]:
+    """Run one specification and return its three tables as numpy columns."""
     model = SCOModel(spec.scenario, rng=spec.seed)
     model.run()
-    return model.tables()
+    return model.recorder.columns()
 
 
 def execute_chunk(specs: list[RunSpec], experiment: Experiment) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def execute_chunk(specs: list[RunSpec], experiment: Experiment) -> dict[str, Any
         ``failures``: one dict per failed run (ids and the error).
 
     """
-    tables: dict[str, list[pd.DataFrame]] = {"model": [], "states": [], "decisions": []}
+    tables: dict[str, list[dict[str, np.ndarray]]] = {"model": [], "states": [], "decisions": []}
     owners: list[dict[str, Any]] = []
     summaries: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
@@ -81,14 +81,20 @@ def execute_chunk(specs: list[RunSpec], experiment: Experiment) -> dict[str, Any
     }
 
 
-def _with_ids(frames: list[pd.DataFrame], owners: list[dict[str, Any]]) -> pd.DataFrame:
-    """Concatenate runs' tables and put the run's id columns in front."""
-    if not frames:
+def _with_ids(runs: list[dict[str, np.ndarray]], owners: list[dict[str, Any]]) -> pd.DataFrame:
+    """Join runs' columns into one DataFrame with the run's id columns in front."""
+    if not runs:
         return pd.DataFrame()
-    lengths = np.array([len(f) for f in frames])
-    data = pd.concat(frames, ignore_index=True)
-    ids = {key: np.repeat(np.array([o[key] for o in owners]), lengths) for key in ID_COLUMNS}
-    return pd.concat([pd.DataFrame(ids), data], axis=1)
+    lengths = np.array([len(next(iter(run.values()))) for run in runs])
+    columns: dict[str, np.ndarray] = {
+        key: np.repeat(
+            np.array([o[key] for o in owners], dtype=object if key in ("run_id", "arm") else None), lengths
+        )
+        for key in ID_COLUMNS
+    }
+    for key in runs[0]:
+        columns[key] = np.concatenate([run[key] for run in runs])
+    return pd.DataFrame(columns)
 
 
 # Executors ---------------------------------------------------------------------
