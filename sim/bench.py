@@ -111,6 +111,10 @@ def _depth_reporter(k: int) -> Any:
     return lambda m: float(m.depth[k])
 
 
+def _depth_reporter(k: int) -> Any:
+    return lambda m: float(m.depth[k])
+
+
 class _BatchRunModel(SCOModel):
     """The same model collected the Mesa way, for ``mesa.batch_run``.
 
@@ -140,9 +144,7 @@ class _BatchRunModel(SCOModel):
                 "deferred": outcome(4),
                 "mean_trust": lambda m: float(m.trust[m.members][:, m.members].mean()),
                 "balancing_index": lambda m: float(m.balancing_indices()[m.focal]),
-                **{
-                    f"depth_{a}": (lambda k: lambda m: float(m.depth[k]))(k) for k, a in enumerate(self.areas)
-                },
+                **{f"depth_{a}": _depth_reporter(k) for k, a in enumerate(self.areas)},
             },
             agent_reporters={
                 "status": "status",
