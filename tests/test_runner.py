@@ -85,7 +85,9 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
         return real(spec)
 
     monkeypatch.setattr(runner, "simulate", flaky)
-    report = run_batch(design, ResultStore(tmp_path / "f", design), ExecutorChoice("sequential"), progress=False)
+    report = run_batch(
+        design, ResultStore(tmp_path / "f", design), ExecutorChoice("sequential"), progress=False
+    )
     assert report.done == 7 and report.failed == 1
     res = load_results(tmp_path / "f")
     failed = res.summaries[res.summaries["status"] == "failed"]
@@ -94,7 +96,9 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     assert manifest["n_failed"] == 1 and manifest["failures"][0]["error"].endswith("simulated failure")
     # --resume runs only the missing (failed) run
     monkeypatch.setattr(runner, "simulate", real)
-    again = run_batch(design, ResultStore(tmp_path / "f", design, resume=True), ExecutorChoice("sequential"), progress=False)
+    again = run_batch(
+        design, ResultStore(tmp_path / "f", design, resume=True), ExecutorChoice("sequential"), progress=False
+    )
     assert again.done == 1 and again.skipped == 7
     assert (load_results(tmp_path / "f").summaries["status"] == "ok").all()
 
@@ -105,7 +109,17 @@ def test_interrupted_batch_resumed_equals_uninterrupted(sequential, tmp_path):
     experiment.write_text(MINI.read_text().replace("replications = 4", "replications = 40"))
     (tmp_path / "tiny.toml").write_text((DATA / "tiny.toml").read_text())
     out = tmp_path / "r"
-    cmd = [sys.executable, "-m", "sim", "batch", str(experiment), "--out", str(out), "--sequential", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "batch",
+        str(experiment),
+        "--out",
+        str(out),
+        "--sequential",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and not list((out / "summaries").glob("part-*.parquet")):
@@ -122,7 +136,9 @@ def test_interrupted_batch_resumed_equals_uninterrupted(sequential, tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(partial)} already stored" in resumed.stdout
     whole = tmp_path / "whole"
-    subprocess.run([*cmd[:5], "--out", str(whole), "--sequential", "--no-progress"], check=True, capture_output=True)
+    subprocess.run(
+        [*cmd[:5], "--out", str(whole), "--sequential", "--no-progress"], check=True, capture_output=True
+    )
     assert_same(stored(whole), stored(out))
 
 
@@ -171,7 +187,9 @@ def test_full_or_read_only_folder_keeps_what_is_stored(tmp_path, monkeypatch, er
     monkeypatch.setattr(results_module, "atomic_write", real_write)
     kept = load_results(folder).summaries
     assert len(kept) == 2  # the chunk stored before the failure is intact
-    report = run_batch(design, ResultStore(folder, design, resume=True), ExecutorChoice("sequential"), progress=False)
+    report = run_batch(
+        design, ResultStore(folder, design, resume=True), ExecutorChoice("sequential"), progress=False
+    )
     assert report.skipped == 2 and report.done == 6
 
 
@@ -179,7 +197,17 @@ def test_unreachable_scheduler_is_a_clean_error(tmp_path):
     pytest.importorskip("distributed")
     out = tmp_path / "r"
     proc = subprocess.run(
-        [sys.executable, "-m", "sim", "batch", str(MINI), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"],
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "batch",
+            str(MINI),
+            "--out",
+            str(out),
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ],
         capture_output=True,
         text=True,
     )
