@@ -247,23 +247,32 @@ def differences_data(claims_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_differences(data: pd.DataFrame) -> Figure:
-    """Draw each claim's mean difference (a - b) with its interval, coloured by verdict."""
-    figure, ax = plt.subplots(figsize=(9, 1.4 + 0.5 * max(1, len(data))), dpi=100)
-    y = np.arange(len(data))
-    ax.axvline(0.0, color="black", lw=1)
-    shown: set[str] = set()
-    for k, row in enumerate(data.itertuples(index=False)):
+    """Draw each claim's mean difference (a - b) with its interval, coloured by verdict.
+
+    Claims compare metrics in different units (rates, counts, rounds), so each claim
+    gets its own row with its own horizontal scale, always showing zero.
+    """
+    n = max(1, len(data))
+    figure, axes = plt.subplots(n, 1, figsize=(9, 0.9 + 0.85 * n), dpi=100, squeeze=False)
+    for ax, row in zip(axes[:, 0], data.itertuples(index=False), strict=False):
         colour = VERDICT_COLOURS.get(row.verdict, "#495057")
-        label = None if row.verdict in shown else row.verdict
-        shown.add(row.verdict)
-        if np.isfinite(row.ci_low) and np.isfinite(row.ci_high):
-            ax.plot([row.ci_low, row.ci_high], [y[k], y[k]], color=colour, lw=3, solid_capstyle="butt")
-        ax.plot([row.mean_diff], [y[k]], "o", color=colour, markersize=7, label=label)
-    ax.set_yticks(y, [f"{c}: {t}" if t else c for c, t in zip(data["claim"], data["label"], strict=True)])
-    ax.invert_yaxis()
-    ax.set_xlabel("mean paired difference, arm a - arm b (units of each claim's metric)")
-    ax.legend(loc="best", fontsize=8, framealpha=0.9)
-    ax.set_title("Claims: mean difference with bootstrap interval", fontsize=10)
+        ax.axvline(0.0, color="black", lw=1)
+        finite = np.isfinite(row.ci_low) and np.isfinite(row.ci_high)
+        if finite:
+            ax.plot([row.ci_low, row.ci_high], [0, 0], color=colour, lw=4, solid_capstyle="butt")
+        ax.plot([row.mean_diff], [0], "o", color=colour, markersize=8)
+        values = [0.0, row.mean_diff] + ([row.ci_low, row.ci_high] if finite else [])
+        values = [v for v in values if np.isfinite(v)]
+        low, high = min(values), max(values)
+        pad = 0.15 * (high - low) if high > low else 1.0
+        ax.set_xlim(low - pad, high + pad)
+        ax.set_yticks([])
+        title = f"{row.claim}: {row.label}" if row.label else row.claim
+        ax.set_title(f"{title}  [{row.verdict}]", fontsize=8.5, loc="left", color=colour)
+        ax.tick_params(axis="x", labelsize=8)
+        for side in ("left", "right", "top"):
+            ax.spines[side].set_visible(False)
+    figure.suptitle("Claims: paired mean difference (arm a - arm b) with 95% bootstrap interval", fontsize=10)
     figure.tight_layout()
     return figure
 

@@ -234,15 +234,16 @@ def test_plots_show_what_the_data_say():
     )
     assert len(figure.axes[0].containers) == 5  # one bar series per outcome class
     batchplots.plt.close(figure)
-    figure = batchplots.plot_differences(batchplots.differences_data(claims_table()))
+    data = batchplots.differences_data(claims_table())
+    figure = batchplots.plot_differences(data)
+    assert len(figure.axes) == len(data)  # one row, with its own scale, per claim
     ax = figure.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()][0] == "c1: enlargement lowers consensus"
+    assert ax.get_title(loc="left") == "c1: enlargement lowers consensus  [supported]"
     assert any(line.get_xdata()[0] == 0 == line.get_xdata()[-1] for line in ax.lines)  # the line at 0
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "supported",
-        "inconclusive",
-        "insufficient data",
-    ]
+    low, high = ax.get_xlim()
+    assert low < 0 < high or low <= 0 <= high  # zero is always in view
+    verdicts = [a.get_title(loc="left").rsplit("[", 1)[1].rstrip("]") for a in figure.axes]
+    assert verdicts == list(data["verdict"])
     batchplots.plt.close(figure)
     figure = batchplots.plot_depth(batchplots.depth_data(model_table(), ["x", "y"]))
     assert [ax.get_title() for ax in figure.axes] == ["x", "y"]
