@@ -177,6 +177,10 @@ class SCOModel(mesa.Model):
         self.has_parents = n_parents > 0
         self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
         self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
+        # How a gain in each area divides over a state's four interests (areas x states x 4).
+        share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
+        total = share.sum(axis=2, keepdims=True)
+        self.utility_share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
         self.depth = np.array([a.initial_depth for a in areas], dtype=float)
         self.shock = np.zeros(len(areas))
         self.moratorium = sc.membership.moratorium
@@ -307,13 +311,12 @@ class SCOModel(mesa.Model):
         credited = np.where(beneficiary >= 0, beneficiary, np.where(initiator >= 0, initiating_pole, -1))
         increment = (decision.adopted[rows] - items.status_quo[rows]) / 100.0
         has_pole = credited >= 0
-        np.add.at(self.influence_gain, credited[has_pole], p.influence_gain * increment[has_pole])
+        self.influence_gain += np.bincount(
+            credited[has_pole], weights=p.influence_gain * increment[has_pole], minlength=len(self.poles)
+        )
         # Utility realised per interest, for the state table.
         gain = decision_gain(items, decision) * members  # only members are bound by the texts
-        share = self.scaled_weights[None, :, :] * self.relevance[items.area][:, None, :]
-        total = share.sum(axis=2, keepdims=True)
-        share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
-        self.realised_utility = (gain[:, :, None] * share).sum(axis=0)
+        self.realised_utility = (gain[:, :, None] * self.utility_share[items.area]).sum(axis=0)
         # Deferred items return next year; blocked ones may be tabled again later.
         for k, spec in enumerate(items.specs):
             outcome = int(decision.outcome[k])

@@ -71,8 +71,13 @@ class Recorder:
             adopted = np.isfinite(decision.adopted)
             agreed = adopted & ~decision.objectors.any(axis=1)
             increments = np.where(adopted, decision.adopted - items.status_quo, 0.0)
-            positions = items.positions[:, members]
-            spread = float(positions.std(axis=1).mean()) if n_members > 1 else np.nan
+            if n_members > 1:
+                positions = items.positions[:, members]
+                deviation = positions - positions.sum(axis=1, keepdims=True) / n_members
+                spread = float(np.sqrt((deviation * deviation).sum(axis=1) / n_members).sum() / n_items)
+            else:
+                spread = np.nan
+            n_adopted = int(adopted.sum())
             row.update(
                 adopted=int(counts[ADOPTED]),
                 adopted_opt_out=int(counts[OPT_OUT]),
@@ -82,7 +87,9 @@ class Recorder:
                 consensus_rate=float(agreed.sum() / n_items),
                 adoption_rate=float(adopted.sum() / n_items),
                 diluted_share=float(counts[DILUTED] / n_items),
-                mean_adopted_ambition=float(decision.adopted[adopted].mean()) if adopted.any() else np.nan,
+                mean_adopted_ambition=float(decision.adopted[adopted].sum() / n_adopted)
+                if n_adopted
+                else np.nan,
                 functional_output=float(increments.sum() / 100.0),
                 mean_rounds=float(decision.rounds.sum() / n_items),
                 objections=int(decision.objectors.sum()),
@@ -127,6 +134,13 @@ class Recorder:
         if enlargement_decision is not None:
             self._log(year, enlargement, enlargement_decision, n_members)
 
+    def _names(self, mask: np.ndarray) -> list[str]:
+        """Join the ISO3 codes flagged in each row ("" for none)."""
+        names = [""] * len(mask)
+        for k in np.flatnonzero(mask.any(axis=1)).tolist():
+            names[k] = ";".join(self.codes[mask[k]])
+        return names
+
     def _log(self, year: int, items: Agenda, decision: Decision, n_members: int) -> None:
         n = len(items)
         if n == 0:
@@ -145,9 +159,8 @@ class Recorder:
         c["proposed"].extend(items.proposal.tolist())
         c["adopted"].extend(decision.adopted.tolist())
         c["outcome"].extend([OUTCOMES[o] for o in decision.outcome.tolist()])
-        codes = self.codes
-        c["objectors"].extend([";".join(codes[row]) if row.any() else "" for row in decision.objectors])
-        c["opt_outs"].extend([";".join(codes[row]) if row.any() else "" for row in decision.opt_outs])
+        c["objectors"].extend(self._names(decision.objectors))
+        c["opt_outs"].extend(self._names(decision.opt_outs))
         c["rounds"].extend(decision.rounds.tolist())
         c["members"].extend([n_members] * n)
 

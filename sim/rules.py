@@ -15,6 +15,7 @@ An actor *objects* to ``x`` when that loss exceeds its tolerance.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -178,15 +179,23 @@ def losses(positions: np.ndarray, saliences: np.ndarray, status_quo: np.ndarray,
     return saliences[:, None, :] * (distance - sq_distance) / 100.0
 
 
+@functools.lru_cache(maxsize=64)
+def _kept_share(max_rounds: int, dilution_step: float) -> np.ndarray:
+    """Share of the proposed step kept in each round: 1, (1 - step), (1 - step)^2, ..."""
+    keep = (1.0 - dilution_step) ** np.arange(max_rounds + 1)
+    keep.setflags(write=False)
+    return keep
+
+
 def _candidates(inputs: BargainInput, settings: RuleSettings) -> np.ndarray:
     """Texts on the table in each round: the proposal, then diluted towards the status quo."""
-    rounds = np.arange(settings.max_rounds + 1)
-    keep = (1.0 - settings.dilution_step) ** rounds
+    keep = _kept_share(settings.max_rounds, settings.dilution_step)
     gap = (inputs.proposal - inputs.status_quo)[:, None]
     candidates = inputs.status_quo[:, None] + gap * keep[None, :]
-    # Items that may not be diluted (an accession) are voted on as tabled only.
-    frozen = ~inputs.dilutable_mask()
-    candidates[frozen, 1:] = np.nan
+    if inputs.dilutable is not None:
+        # Items that may not be diluted (an accession) are voted on as tabled only.
+        frozen = ~np.asarray(inputs.dilutable, dtype=bool)
+        candidates[frozen, 1:] = np.nan
     return candidates
 
 
@@ -225,8 +234,8 @@ def _settle(
     rounds = np.where(n_valid > 0, chosen + 1, 0)
 
     proposed_gap = np.abs(inputs.proposal - inputs.status_quo)
-    with np.errstate(all="ignore"):
-        share = np.where(proposed_gap > 0, np.abs(adopted - inputs.status_quo) / proposed_gap, 1.0)
+    moved = proposed_gap > 0
+    share = np.where(moved, np.abs(adopted - inputs.status_quo) / np.where(moved, proposed_gap, 1.0), 1.0)
     outcome = np.full(n_items, BLOCKED, dtype=np.int8)
     outcome[any_ok] = ADOPTED
     outcome[any_ok & opt_outs.any(axis=1)] = OPT_OUT
