@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from sim import batchplots, compare, report
+from sim.errors import InputError
 from sim.results import Results, load_results
 
 BOOTSTRAP_SEED = 20180609  # fixed, so verdicts and intervals are reproducible
@@ -34,9 +35,12 @@ def analyse(results: Results) -> Analysis:
     summaries = results.summaries
     arms = results.arms
     metrics = list(results.experiment.metrics)
-    if not len(summaries):
-        empty = pd.DataFrame()
-        return Analysis(empty, empty, 0, 0)
+    if not len(summaries) or not (summaries["status"] == "ok").any():
+        raise InputError(
+            str(results.folder),
+            "holds no finished run to compare (see failures/ and manifest.json); "
+            "fix the cause and run `sco-sim batch ... --resume`",
+        )
     claims = compare.evaluate_claims(summaries, results.claims, n_boot=N_BOOT, seed=BOOTSTRAP_SEED)
     table = compare.metric_table(summaries, metrics, arms, n_boot=N_BOOT, seed=BOOTSTRAP_SEED)
     ok = int((summaries["status"] == "ok").sum())
@@ -58,13 +62,9 @@ def make_charts(results: Results, analysis: Analysis | None = None, out: Path | 
     analysis = analysis or analyse(results)
     out = out or results.folder / "charts"
     focal = results.experiment.focal_state
-    paths = batchplots.write_charts(results.tables, analysis.claims, results.arms, out, focal=focal)
-    wanted = set(results.experiment.charts)
-    return [p for p in paths if _chart_family(p.stem) in wanted]
-
-
-def _chart_family(stem: str) -> str:
-    return "envelopes" if stem.startswith("envelopes") else stem
+    return batchplots.write_charts(
+        results.tables, analysis.claims, results.arms, out, focal=focal, only=list(results.experiment.charts)
+    )
 
 
 def make_report(results: Results, out: Path | None = None) -> Path:

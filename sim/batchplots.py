@@ -447,6 +447,7 @@ def write_charts(
     out_dir: str | Path,
     formats: Sequence[str] = ("png", "svg"),
     focal: str = "KAZ",
+    only: Sequence[str] | None = None,
 ) -> list[Path]:
     """Draw every batch chart and write each as ``<name>.<format>`` into ``out_dir``.
 
@@ -464,6 +465,8 @@ def write_charts(
         out_dir: Directory to write into (created if needed).
         formats: File formats, each ``"png"`` or ``"svg"``.
         focal: The focal state named on the balancing chart.
+        only: Chart families to draw (``envelopes``, ``outcome_composition``, ``differences``,
+            ``balancing_index``, ``depth_by_area``, ``objections``); all when None.
 
     Returns:
         The paths written, chart by chart in the order above, format by format.
@@ -499,6 +502,9 @@ def write_charts(
     paths: list[Path] = []
     for name, data, draw in charts:
         if data.empty:  # none of the arms has rows in this table
+            continue
+        family = "envelopes" if name.startswith("envelopes_") else name
+        if only is not None and family not in only:
             continue
         figure = draw(data)
         try:

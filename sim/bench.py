@@ -49,7 +49,9 @@ def _experiment() -> Experiment:
 
 
 def _specs(scenario: Scenario, seeds: list[int]) -> list[RunSpec]:
-    return [RunSpec(i, run_id(scenario, s), "sco8", 0, i, s, scenario) for i, s in enumerate(seeds)]
+    return [
+        RunSpec(i, run_id(scenario, s, "sco8", 0), "sco8", 0, i, s, scenario) for i, s in enumerate(seeds)
+    ]
 
 
 @dataclass
@@ -105,10 +107,6 @@ class _LastYear:
 
     def collect(self, year: int, items: Any, decision: Any, *rest: Any) -> None:
         self.items, self.decision = items, decision
-
-
-def _depth_reporter(k: int) -> Any:
-    return lambda m: float(m.depth[k])
 
 
 def _depth_reporter(k: int) -> Any:

@@ -189,7 +189,8 @@ def _batch(args: argparse.Namespace) -> int:
     try:
         report = run_batch(design, store, choice, progress=not args.no_progress)
     except KeyboardInterrupt:
-        resume = f"sco-sim batch {args.experiment} --out {out} --resume"
+        again = f" --replications {args.replications}" if args.replications else ""
+        resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
         print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
               file=sys.stderr)  # fmt: skip
         return 130

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import __version__
 from sim.errors import InputError
+from sim.recorder import table_columns
 from sim.scenario import Scenario, load_scenario
 from sim.scenario import _describe as describe_error  # same wording as scenario errors
 from sim.scenario import _dotted as dotted
@@ -189,14 +190,18 @@ def derive_seeds(base_seed: int, replications: int) -> list[int]:
     return seeds
 
 
-def run_id(scenario: Scenario, seed: int) -> str:
-    """Content hash of a run: the resolved scenario, the seed and the code version.
+def run_id(scenario: Scenario, seed: int, arm: str = "", point: int = 0) -> str:
+    """Content hash of a run: the resolved scenario, the seed, the code version, arm and point.
 
     Keys are hashed in file order, not sorted: the order of issue areas is part
-    of the scenario (it sets the order of random draws).
+    of the scenario (it sets the order of random draws). The arm and sweep point
+    are part of the identity, so two arms that resolve to the same scenario (a
+    control arm, or repeated sample points) stay separate runs.
     """
     content = json.dumps(
-        {"scenario": scenario.to_dict(), "seed": seed, "code": __version__}, sort_keys=False, default=str
+        {"scenario": scenario.to_dict(), "seed": seed, "code": __version__, "arm": arm, "point": point},
+        sort_keys=False,
+        default=str,
     )
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
@@ -321,7 +326,14 @@ def _expand(
                 ) from None
             if scenario.focal_state != experiment.focal_state:
                 pass  # each scenario keeps its own focal state; the experiment's is for charts
+            known = table_columns(list(scenario.poles), list(scenario.areas))
             for key, metric in experiment.metrics.items():
+                if metric.column not in known[metric.table]:
+                    fail(
+                        f"metrics.{key}.column",
+                        f"the {metric.table} table has no column '{metric.column}'; "
+                        f"columns: {', '.join(known[metric.table])}",
+                    )
                 if metric.table == "states" and metric.state not in scenario.states:
                     fail(f"metrics.{key}.state", f"state '{metric.state}' is not in arm '{arm_name}'")
                 if metric.years and not (
@@ -341,7 +353,7 @@ def _expand(
                 runs.append(
                     RunSpec(
                         run_index=index,
-                        run_id=run_id(scenario, seed),
+                        run_id=run_id(scenario, seed, arm_name, p),
                         arm=arm_name,
                         point=p,
                         replication=r,

@@ -208,6 +208,27 @@ class Recorder:
         return {name: pd.DataFrame(columns) for name, columns in self.columns().items()}
 
 
+MODEL_COLUMNS = (
+    "year", "members", "items", "adopted", "adopted_opt_out", "diluted", "blocked", "deferred",
+    "consensus_rate", "adoption_rate", "diluted_share", "mean_adopted_ambition", "functional_output",
+    "mean_rounds", "objections", "cohesion", "mean_trust", "moratorium", "balancing_index",
+)  # fmt: skip
+STATE_COLUMNS = ("year", "state", "status", "capability", "objections", "opt_outs", "balancing_index")
+
+
+def table_columns(poles: list[str], areas: list[str]) -> dict[str, list[str]]:
+    """Return the columns of the three tables for a scenario's poles and areas."""
+    return {
+        "model": [*MODEL_COLUMNS, *(f"influence_{p}" for p in poles), *(f"depth_{a}" for a in areas)],
+        "states": [
+            *STATE_COLUMNS,
+            *(f"{kind}_{p}" for p in poles for kind in ("alignment", "threat")),
+            *(f"utility_{i}" for i in INTERESTS),
+        ],
+        "decisions": list(DECISION_COLUMNS),
+    }
+
+
 DECISION_COLUMNS = (
     "year", "item", "area", "title", "origin", "initiator", "beneficiary", "status_quo",
     "proposed", "adopted", "outcome", "objectors", "opt_outs", "rounds", "members",

@@ -29,7 +29,7 @@ def rerun(run: str, folder: str | Path, out: str | Path | None = None) -> int:
     except (OSError, ValueError) as exc:
         raise InputError(str(path), f"cannot read the stored scenario ({exc})") from None
     seed = int(row["seed"])
-    if content_id(scenario, seed) != run:
+    if content_id(scenario, seed, str(row["arm"]), int(row["point"])) != run:
         print(f"note: the code version differs from the one that stored {run}; results may differ")
     model = SCOModel(scenario, rng=seed)
     model.run()
@@ -40,7 +40,7 @@ def rerun(run: str, folder: str | Path, out: str | Path | None = None) -> int:
         stored = stored[stored["run_id"] == run].drop(columns=ID_COLUMNS).reset_index(drop=True)
         fresh = tables[name].reset_index(drop=True)
         try:
-            pd.testing.assert_frame_equal(fresh, stored, check_dtype=False)
+            pd.testing.assert_frame_equal(fresh, stored, check_dtype=False, check_exact=True)
         except AssertionError:
             same = False
             print(f"  {name}: DIFFERS from the stored table")

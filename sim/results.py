@@ -145,8 +145,9 @@ class ResultStore:
             if manifest.get("experiment", {}).get("hash") != design.file_hash:
                 raise StoreError(
                     where,
-                    "the experiment file has changed since this batch started, so --resume would mix "
-                    "two designs; run the changed file into another --out folder",
+                    "the experiment (its file, or --replications) has changed since this batch started, "
+                    "so --resume would mix two designs; resume with the same file and options, "
+                    "or run the new design into another --out folder",
                 )
             self.manifest = manifest
             self.manifest["resumed"] = [*manifest.get("resumed", []), _now()]
@@ -252,7 +253,13 @@ class ResultStore:
         """Flush and record the batch's end in the manifest."""
         self.flush()
         failures = load_table(self.folder, "failures")
+        if len(failures):  # a run that failed and later succeeded (--resume) is no failure
+            failures = failures[~failures["run_id"].isin(self.done)]
         self.manifest["status"] = status
+        self.manifest.setdefault("versions_by_start", [])
+        current = versions()
+        if current != self.manifest.get("versions"):
+            self.manifest["versions_by_start"].append({"resumed_with": current, "at": _now()})
         self.manifest["finished"] = _now()
         self.manifest["n_done"] = len(self.done)
         self.manifest["n_failed"] = int(failures["run_id"].nunique()) if len(failures) else 0
@@ -277,7 +284,7 @@ class ResultStore:
 
 
 def load_table(folder: str | Path, table: str) -> pd.DataFrame:
-    """Read one table of a results folder (all parts), sorted by run index."""
+    """Read one table of a results folder (all parts, in part order; ``_part`` holds the part number)."""
     parts = sorted((Path(folder) / table).glob("part-*.parquet"))
     if not parts:
         return pd.DataFrame()

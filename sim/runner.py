@@ -15,6 +15,7 @@ finished run, and ``--resume`` runs only what is missing.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import multiprocessing
 import signal
 import sys
@@ -206,10 +207,12 @@ def run_batch(
     chunk_size: int | None = None,
     progress: bool = True,
 ) -> BatchReport:
-    """Run every missing run of ``design`` and store the results.
+    """Run every missing run of ``design`` and store the results as chunks finish.
 
-    On Ctrl-C the finished runs are stored, the manifest says ``interrupted``,
-    and ``KeyboardInterrupt`` is raised again for the caller.
+    Only a few chunks are in flight at a time (two per worker), and each result is
+    stored and dropped as it arrives, so memory stays flat however many runs there
+    are. On Ctrl-C (or SIGTERM) the finished runs are stored, the manifest says
+    ``interrupted``, the workers stop, and ``KeyboardInterrupt`` is raised again.
     """
     choice = choice or ExecutorChoice()
     todo = store.missing(design.runs)
@@ -221,27 +224,20 @@ def run_batch(
     # Chunks: big enough to keep inter-process traffic small, small enough that the store
     # (written after every chunk) and the progress bar stay current.
     size = chunk_size or max(1, min(200, len(todo) // (workers * 8) or 1))
+    pending_chunks = iter(chunks(todo, size))
     started = time.perf_counter()
     bar = _progress(len(todo), progress)
-    executor = make_executor(choice)
     status = "complete"
+    executor: Any = None
+    previous_term = _terminate_as_interrupt()
     try:
-        if isinstance(executor, DaskExecutor):
-            experiment = executor.client.scatter(design.experiment, broadcast=True)
-            futures = [executor.submit(execute_chunk, chunk, experiment) for chunk in chunks(todo, size)]
-            finished = executor.as_completed(futures)
-        else:
-            futures = [
-                executor.submit(execute_chunk, chunk, design.experiment) for chunk in chunks(todo, size)
-            ]
-            finished = cf.as_completed(futures)
-        for future in finished:
-            output = future.result()
+        executor = make_executor(choice)
+        for output in _results(executor, pending_chunks, design.experiment, in_flight=2 * workers):
             store.add(output)
             if bar is not None:
                 bar.update(len(output["summaries"]) + len(output["failures"]))
-                if output["failures"]:
-                    bar.set_postfix(failed=store.n_failed_now + sum(len(o["failures"]) for o in store.buffer))
+                if store.n_failed_now:
+                    bar.set_postfix(failed=store.n_failed_now)
     except KeyboardInterrupt:
         status = "interrupted"
         raise
@@ -249,12 +245,67 @@ def run_batch(
         status = "crashed"
         raise
     finally:
+        _restore_terminate(previous_term)
         if bar is not None:
             bar.close()
-        _shutdown(executor, cancel=status != "complete")
+        if executor is not None:
+            _shutdown(executor, cancel=status != "complete")
         store.close(status)
     seconds = time.perf_counter() - started
     return BatchReport(len(design.runs), skipped, store.n_done_now, store.n_failed_now, seconds, status)
+
+
+def _results(
+    executor: Any, pending: Iterator[list[RunSpec]], experiment: Experiment, in_flight: int
+) -> Iterator[Any]:
+    """Yield chunk outputs as they finish, keeping at most ``in_flight`` chunks submitted."""
+    if isinstance(executor, SequentialExecutor):
+        for chunk in pending:  # one chunk at a time: stored before the next starts
+            yield execute_chunk(chunk, experiment)
+        return
+    if isinstance(executor, DaskExecutor):
+        from distributed import as_completed
+
+        shared = executor.client.scatter(experiment, broadcast=True)
+        first = [
+            executor.submit(execute_chunk, chunk, shared) for chunk in itertools.islice(pending, in_flight)
+        ]
+        queue = as_completed(first)
+        for future in queue:
+            result = future.result()
+            future.release()
+            for chunk in itertools.islice(pending, 1):
+                queue.add(executor.submit(execute_chunk, chunk, shared))
+            yield result
+        return
+    running = {
+        executor.submit(execute_chunk, chunk, experiment) for chunk in itertools.islice(pending, in_flight)
+    }
+    while running:
+        done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            for chunk in itertools.islice(pending, 1):
+                running.add(executor.submit(execute_chunk, chunk, experiment))
+            yield future.result()
+
+
+def _restore_terminate(previous: Any) -> None:
+    try:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    except (ValueError, TypeError):
+        pass
+
+
+def _terminate_as_interrupt() -> Any:
+    """Treat SIGTERM like Ctrl-C while a batch runs, so workers are stopped and results kept."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread (e.g. some notebook kernels): leave it alone
+        return signal.getsignal(signal.SIGTERM)
 
 
 def _shutdown(executor: Any, cancel: bool) -> None:

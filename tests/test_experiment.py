@@ -42,8 +42,10 @@ def test_run_ids_are_content_hashes():
     again = load_experiment(MINI)
     assert ids == [r.run_id for r in again.runs]
     spec = design.runs[0]
-    assert run_id(spec.scenario, spec.seed) == spec.run_id
-    assert run_id(spec.scenario, spec.seed + 1) != spec.run_id
+    assert run_id(spec.scenario, spec.seed, spec.arm, spec.point) == spec.run_id
+    assert run_id(spec.scenario, spec.seed + 1, spec.arm, spec.point) != spec.run_id
+    # two arms that resolve to the same scenario stay separate runs
+    assert run_id(spec.scenario, spec.seed, "control", 0) != spec.run_id
 
 
 def test_metrics_from_a_run():
@@ -111,6 +113,7 @@ BAD = {
     "window_outside": (lambda t: t.replace("years = [2001, 2005]", "years = [2001, 2040]"), "metrics.consensus_rate.years"),
     "syntax": (lambda t: t.replace('name = "mini"', 'name = "mini'), "TOML syntax error"),
     "unknown_chart": (lambda t: t.replace('"objections"]', '"pie"]'), "unknown chart 'pie'"),
+    "unknown_column": (lambda t: t.replace('column = "consensus_rate"', 'column = "consensus"'), "metrics.consensus_rate.column"),
 }  # fmt: skip
 
 

@@ -201,3 +201,14 @@ def test_compromise_rule_never_lowers_depth():
     result = sim.run(sc, seed=3)
     adopted = result.decisions[result.decisions["adopted"].notna()]
     assert (adopted["adopted"] >= adopted["status_quo"]).all()
+
+
+def test_declared_table_columns_match_the_output():
+    from sim.recorder import table_columns
+
+    model = SCOModel(load_scenario(SCENARIOS / "sco8_2017.toml"), rng=0)
+    model.run()
+    tables = model.tables()
+    declared = table_columns(model.poles, model.areas)
+    for name in ("model", "states", "decisions"):
+        assert list(tables[name].columns) == declared[name], name

@@ -156,7 +156,7 @@ def test_store_refuses_another_experiment_and_a_changed_file(tmp_path):
         ResultStore(folder, load_experiment(other), resume=True)
     changed = tmp_path / "changed.toml"
     changed.write_text(MINI.read_text().replace("replications = 4", "replications = 5"))
-    with pytest.raises(StoreError, match="experiment file has changed"):
+    with pytest.raises(StoreError, match="has changed since this batch started"):
         ResultStore(folder, load_experiment(changed), resume=True)
     not_results = tmp_path / "random"
     not_results.mkdir()
@@ -225,3 +225,27 @@ def test_memory_stays_flat_with_parts(tmp_path):
     assert store.buffer == []
     assert len(list((tmp_path / "r" / "model").glob("part-*.parquet"))) == 8
     assert Path(tmp_path / "r" / "manifest.json").exists()
+
+
+def test_only_a_few_chunks_are_in_flight():
+    """Memory stays flat: results are consumed as they come, not all held at once."""
+    import concurrent.futures as cf
+    import threading
+
+    design = load_experiment(MINI)
+    outstanding, peak, lock = [0], [0], threading.Lock()
+
+    class Counting(cf.ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            with lock:
+                outstanding[0] += 1
+                peak[0] = max(peak[0], outstanding[0])
+            return super().submit(fn, *args, **kwargs)
+
+    with Counting(max_workers=2) as pool:
+        chunks = [[spec] for spec in design.runs]
+        for output in runner._results(pool, iter(chunks), design.experiment, in_flight=3):
+            with lock:
+                outstanding[0] -= 1
+            assert len(output["summaries"]) == 1
+    assert peak[0] <= 3
