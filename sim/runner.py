@@ -274,9 +274,9 @@ def _results(
         for future in queue:
             result = future.result()
             future.release()
+            yield result
             for chunk in itertools.islice(pending, 1):
                 queue.add(executor.submit(execute_chunk, chunk, shared))
-            yield result
         return
     running = {
         executor.submit(execute_chunk, chunk, experiment) for chunk in itertools.islice(pending, in_flight)
@@ -284,9 +284,9 @@ def _results(
     while running:
         done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
         for future in done:
+            yield future.result()  # stored and dropped before the next chunk is sent
             for chunk in itertools.islice(pending, 1):
                 running.add(executor.submit(execute_chunk, chunk, experiment))
-            yield future.result()
 
 
 def _restore_terminate(previous: Any) -> None:
