@@ -172,13 +172,19 @@ def _batch(args: argparse.Namespace) -> int:
         choice, where = ExecutorChoice("sequential"), "this process"
     else:
         choice, where = ExecutorChoice("process", workers=args.workers), f"{args.workers} worker processes"
-    if args.scheduler:
-        from sim.runner import check_scheduler
+    if args.scheduler or args.dask_local:
+        from sim.runner import check_scheduler, dask_available
 
-        try:
-            check_scheduler(args.scheduler)
-        except (ConnectionError, RuntimeError) as exc:
-            raise InputError("", str(exc), key="--scheduler") from None
+        option = "--scheduler" if args.scheduler else "--dask-local"
+        if not dask_available():
+            raise InputError(
+                "", "Dask is not installed; install it with: pip install 'sco-sim[dask]'", key=option
+            )
+        if args.scheduler:
+            try:
+                check_scheduler(args.scheduler)
+            except (ConnectionError, RuntimeError) as exc:
+                raise InputError("", str(exc), key="--scheduler") from None
     store = ResultStore(out, design, resume=args.resume)
     todo = len(store.missing(design.runs))
     print(

@@ -178,6 +178,15 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def dask_available() -> bool:
+    """Whether Dask distributed can be imported here."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def check_scheduler(address: str) -> None:
     """Raise ConnectionError unless a Dask scheduler answers at ``address``."""
     DaskExecutor(address, None).shutdown()
