@@ -229,7 +229,8 @@ def format_result(result: BenchResult) -> str:
         if ones and twos:
             lines.append(f"  speed-up 2 workers / 1 worker          {twos / ones:8.2f} x")
     if result.mesa_batch_run is not None:
-        lines.append(f"  {result.mesa_note:<38} {result.mesa_batch_run:8.1f} runs/s")
+        lines.append(f"  {result.mesa_note}:")
+        lines.append(f"  {'':<38} {result.mesa_batch_run:8.1f} runs/s")
         if 1 in result.throughput:
             lines.append(
                 f"  sco-sim 1 worker / mesa.batch_run      "
@@ -245,9 +246,17 @@ def format_result(result: BenchResult) -> str:
 
 def bench_main(args: Any) -> int:
     """Entry point used by the command line."""
+    if args.memory_runs:
+        # First, in a fresh process, so that the figure is the batch's own peak.
+        started = time.perf_counter()
+        peak = memory_batch(args.memory_runs)
+        minutes = (time.perf_counter() - started) / 60
+        print(
+            f"batch of {args.memory_runs} runs into a store (2 workers, {minutes:.1f} min): "
+            f"peak memory {peak:.0f} MB (largest of the parent and each worker)"
+        )
+        if args.memory_only:
+            return 0
     result = bench(runs=args.runs, workers=tuple(args.workers))
     print(format_result(result))
-    if args.memory_runs:
-        peak = memory_batch(args.memory_runs)
-        print(f"  peak memory of a {args.memory_runs}-run batch into a store: {peak:.0f} MB")
     return 0

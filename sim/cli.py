@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--memory-runs", type=_positive, default=None,
                        help="also run this many runs into a store and report peak memory")  # fmt: skip
+    bench.add_argument(
+        "--memory-only", action="store_true", help="with --memory-runs: skip the speed figures"
+    )
     bench.set_defaults(handler=_bench)
 
     rules = sub.add_parser("rules", help="list the decision rules and their sources",
