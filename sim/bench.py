@@ -121,10 +121,10 @@ class _BatchRunModel(SCOModel):
     (agent reporters) every step, as a Mesa user would write it.
     """
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, rng: int | None = None) -> None:
         import mesa
 
-        super().__init__(reference_scenario(), rng=seed)
+        super().__init__(reference_scenario(), rng=rng)
         self.recorder = _LastYear()  # type: ignore[assignment]
 
         def outcome(code: int) -> Any:
@@ -166,17 +166,27 @@ def mesa_batch_run(seeds: list[int]) -> tuple[float | None, str]:
         return None, "mesa.batch_run is not in the installed Mesa"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # batch_run is deprecated in current Mesa; we only measure it
+        import inspect
+
+        # Mesa 3.5 takes seeds as batch_run(rng=[...]); Mesa 3.3 as a swept model parameter.
+        if "rng" in inspect.signature(batch_run).parameters:
+            seeding: dict[str, Any] = {"parameters": {}, "rng": seeds}
+        else:
+            seeding = {"parameters": {"rng": seeds}}
         started = time.perf_counter()
-        batch_run(
+        results = batch_run(
             _BatchRunModel,
-            parameters={"seed": seeds},
             number_processes=1,
             data_collection_period=1,
             max_steps=10_000,
             display_progress=False,
+            **seeding,
         )
         elapsed = time.perf_counter() - started
-    return len(seeds) / elapsed, "mesa.batch_run, 1 process, DataCollector every year"
+    runs = len({row["RunId"] for row in results})
+    if runs != len(seeds):
+        return None, f"mesa.batch_run ran {runs} runs for {len(seeds)} seeds; not comparable"
+    return runs / elapsed, "mesa.batch_run, 1 process, DataCollector every year"
 
 
 def bench(runs: int = 400, workers: tuple[int, ...] = (1, 2)) -> BenchResult:

@@ -16,7 +16,7 @@ def test_bench_measures_and_prints_every_figure():
 
 
 def test_the_mesa_version_of_the_model_collects_every_year():
-    model = bench._BatchRunModel(seed=3)
+    model = bench._BatchRunModel(rng=3)
     model.run_model()
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 19  # 2017-2035, one row per year
