@@ -72,7 +72,9 @@ def run(scenario: Scenario | str | Path, seed: int = 0, until: int | None = None
         scenario = load_scenario(scenario)
     model = SCOModel(scenario, rng=seed, until=until)
     model.run()
-    return RunResult(scenario=scenario, seed=seed, until=model.end_year, tables=model.tables())
+    tables = model.tables()
+    model.release()
+    return RunResult(scenario=scenario, seed=seed, until=model.end_year, tables=tables)
 
 
 def summarise(result: RunResult) -> dict[str, Any]:

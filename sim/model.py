@@ -328,6 +328,18 @@ class SCOModel(mesa.Model):
                 self.blocked_pool = [s for s in self.blocked_pool if s["area"] != spec["area"]]
                 self.blocked_pool.append(spec)
 
+    def release(self) -> None:
+        """Let the model be garbage-collected once its tables are taken.
+
+        Mesa 3.3 keeps every model alive through the class attribute ``Agent._ids``
+        (mesa/mesa#3179, fixed in later Mesa), so a batch of thousands of runs in one
+        worker would grow without bound. This drops that reference and the agents.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+        self.remove_all_agents()
+
     def balancing_indices(self) -> np.ndarray:
         """Balancing index of every state this year (see :mod:`sim.balancing`)."""
         return balancing.balancing_index(self)

@@ -37,7 +37,9 @@ def simulate(spec: RunSpec) -> dict[str, dict[str, np.ndarray]]:
     """Run one specification and return its three tables as numpy columns."""
     model = SCOModel(spec.scenario, rng=spec.seed)
     model.run()
-    return model.recorder.columns()
+    columns = model.recorder.columns()
+    model.release()
+    return columns
 
 
 def execute_chunk(specs: list[RunSpec], experiment: Experiment) -> dict[str, Any]:

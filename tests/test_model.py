@@ -212,3 +212,19 @@ def test_declared_table_columns_match_the_output():
     declared = table_columns(model.poles, model.areas)
     for name in ("model", "states", "decisions"):
         assert list(tables[name].columns) == declared[name], name
+
+
+def test_a_released_model_is_garbage_collected(tiny_path):
+    """Batches run thousands of models per worker: none may stay alive (mesa/mesa#3179)."""
+    import gc
+    import weakref
+
+    model = SCOModel(load_scenario(tiny_path), rng=0)
+    model.run()
+    tables = model.tables()
+    model.release()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+    assert len(tables["model"]) == 6  # the tables survive the model
