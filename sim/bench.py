@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.experiment import Experiment, Metric, RunSpec, derive_seeds, run_id
+from sim.experiment import Experiment, Metric, RunSpec, derive_seeds, run_id, scenario_digest
 from sim.model import SCOModel
 from sim.runner import execute_chunk
 from sim.scenario import Scenario, load_scenario
@@ -49,8 +49,10 @@ def _experiment() -> Experiment:
 
 
 def _specs(scenario: Scenario, seeds: list[int]) -> list[RunSpec]:
+    digest = scenario_digest(scenario)
     return [
-        RunSpec(i, run_id(scenario, s, "sco8", 0), "sco8", 0, i, s, scenario) for i, s in enumerate(seeds)
+        RunSpec(i, run_id(scenario, s, "sco8", 0, digest), "sco8", 0, i, s, scenario)
+        for i, s in enumerate(seeds)
     ]
 
 

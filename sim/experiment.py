@@ -190,18 +190,24 @@ def derive_seeds(base_seed: int, replications: int) -> list[int]:
     return seeds
 
 
-def run_id(scenario: Scenario, seed: int, arm: str = "", point: int = 0) -> str:
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of the resolved scenario, keys in file order.
+
+    Not sorted: the order of issue areas is part of the scenario (it sets the order
+    of random draws).
+    """
+    return hashlib.sha256(json.dumps(scenario.to_dict(), sort_keys=False, default=str).encode()).hexdigest()
+
+
+def run_id(scenario: Scenario, seed: int, arm: str = "", point: int = 0, digest: str | None = None) -> str:
     """Content hash of a run: the resolved scenario, the seed, the code version, arm and point.
 
-    Keys are hashed in file order, not sorted: the order of issue areas is part
-    of the scenario (it sets the order of random draws). The arm and sweep point
-    are part of the identity, so two arms that resolve to the same scenario (a
-    control arm, or repeated sample points) stay separate runs.
+    The arm and sweep point are part of the identity, so two arms that resolve to
+    the same scenario (a control arm, or repeated sample points) stay separate
+    runs. ``digest`` is :func:`scenario_digest` of the scenario, if already known.
     """
     content = json.dumps(
-        {"scenario": scenario.to_dict(), "seed": seed, "code": __version__, "arm": arm, "point": point},
-        sort_keys=False,
-        default=str,
+        [digest or scenario_digest(scenario), seed, __version__, arm, point], separators=(",", ":")
     )
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
@@ -349,11 +355,12 @@ def _expand(
     for arm_name in experiment.arms:
         for p, values in enumerate(points):
             scenario = scenarios[(arm_name, p)]
+            digest = scenario_digest(scenario)
             for r, seed in enumerate(seeds):
                 runs.append(
                     RunSpec(
                         run_index=index,
-                        run_id=run_id(scenario, seed, arm_name, p),
+                        run_id=run_id(scenario, seed, arm_name, p, digest),
                         arm=arm_name,
                         point=p,
                         replication=r,

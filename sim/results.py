@@ -175,7 +175,11 @@ class ResultStore:
             if not (self.folder / "experiment.toml").exists():
                 data = design.path.read_bytes()
                 atomic_write(self.folder / "experiment.toml", lambda tmp: Path(tmp).write_bytes(data))
+            written: set[tuple[str, int]] = set()
             for spec in design.runs:
+                if (spec.arm, spec.point) in written:
+                    continue
+                written.add((spec.arm, spec.point))
                 target = self.folder / "scenarios" / f"{spec.arm}-{spec.point}.json"
                 if not target.exists():
                     text = json.dumps(spec.scenario.to_dict(), indent=1, sort_keys=False)
