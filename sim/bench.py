@@ -222,7 +222,7 @@ def memory_batch(runs: int, workers: int = 2) -> float:
         path = Path(folder) / "bench.toml"
         path.write_text('name = "bench"\n')
         design = Design(experiment, path, "bench", [], [{}], seeds, _specs(scenario, seeds))
-        store = ResultStore(Path(folder) / "results", design, flush_every=2000)
+        store = ResultStore(Path(folder) / "results", design)
         run_batch(design, store, ExecutorChoice("process", workers=workers), progress=sys.stderr.isatty())
     return max(_peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN))
 

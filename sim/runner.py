@@ -234,7 +234,7 @@ def run_batch(
     workers = 1 if choice.kind == "sequential" else (choice.workers or choice.dask_local or 2)
     # Chunks: big enough to keep inter-process traffic small, small enough that the store
     # (written after every chunk) and the progress bar stay current.
-    size = chunk_size or max(1, min(200, len(todo) // (workers * 8) or 1))
+    size = chunk_size or max(1, min(100, len(todo) // (workers * 8) or 1))
     pending_chunks = iter(chunks(todo, size))
     started = time.perf_counter()
     bar = _progress(len(todo), progress)
