@@ -150,7 +150,8 @@ class ResultStore:
                     "or run the new design into another --out folder",
                 )
             self.manifest = manifest
-            self.manifest["resumed"] = [*manifest.get("resumed", []), _now()]
+            current = versions()
+            self.manifest["resumed"] = [*manifest.get("resumed", []), {"at": _now(), "versions": current}]
         else:
             if self.folder.exists() and any(self.folder.iterdir()):
                 raise StoreError(
@@ -188,6 +189,14 @@ class ResultStore:
         except OSError as exc:
             raise self._os_error(exc) from None
         self.done = self._stored_ids()
+        unknown = self.done - {run.run_id for run in design.runs}
+        if unknown:
+            raise StoreError(
+                where,
+                f"holds {len(unknown)} run(s) whose ids this version of sco-sim does not produce for this "
+                "experiment (the code or the design changed how runs are identified); --resume would mix "
+                "them with new runs, so run the experiment into another --out folder",
+            )
 
     def _os_error(self, exc: OSError) -> StoreError:
         reason = {
@@ -260,10 +269,6 @@ class ResultStore:
         if len(failures):  # a run that failed and later succeeded (--resume) is no failure
             failures = failures[~failures["run_id"].isin(self.done)]
         self.manifest["status"] = status
-        self.manifest.setdefault("versions_by_start", [])
-        current = versions()
-        if current != self.manifest.get("versions"):
-            self.manifest["versions_by_start"].append({"resumed_with": current, "at": _now()})
         self.manifest["finished"] = _now()
         self.manifest["n_done"] = len(self.done)
         self.manifest["n_failed"] = int(failures["run_id"].nunique()) if len(failures) else 0

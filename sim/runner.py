@@ -232,9 +232,11 @@ def run_batch(
         store.close("complete")
         return BatchReport(len(design.runs), skipped, 0, 0, 0.0, "complete")
     workers = 1 if choice.kind == "sequential" else (choice.workers or choice.dask_local or 2)
+    if choice.kind == "dask" and choice.scheduler:
+        workers = 0  # set from the cluster's size once connected
     # Chunks: big enough to keep inter-process traffic small, small enough that the store
     # (written after every chunk) and the progress bar stay current.
-    size = chunk_size or max(1, min(100, len(todo) // (workers * 8) or 1))
+    size = chunk_size or max(1, min(100, len(todo) // (max(workers, 2) * 8) or 1))
     pending_chunks = iter(chunks(todo, size))
     started = time.perf_counter()
     bar = _progress(len(todo), progress)
@@ -243,6 +245,8 @@ def run_batch(
     previous_term = _terminate_as_interrupt()
     try:
         executor = make_executor(choice)
+        if isinstance(executor, DaskExecutor) and not workers:
+            workers = max(1, sum(executor.client.nthreads().values()))
         for output in _results(executor, pending_chunks, design.experiment, in_flight=2 * workers):
             store.add(output)
             if bar is not None:

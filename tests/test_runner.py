@@ -249,3 +249,14 @@ def test_only_a_few_chunks_are_in_flight():
                 outstanding[0] -= 1
             assert len(output["summaries"]) == 1
     assert peak[0] <= 3
+
+
+def test_resume_refuses_runs_from_another_code_version(tmp_path, monkeypatch):
+    from sim import experiment
+
+    folder = tmp_path / "r"
+    run_into(folder, ExecutorChoice("sequential"))
+    monkeypatch.setattr(experiment, "__version__", "99.0.0")  # run ids include the code version
+    design = load_experiment(MINI)
+    with pytest.raises(StoreError, match="ids this version of sco-sim does not produce"):
+        ResultStore(folder, design, resume=True)
