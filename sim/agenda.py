@@ -157,7 +157,7 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
                 {
                     "area": int(area),
                     "initiator": None,
-                    "title": f"{model.spec.areas[model.areas[area]].label}: new measures",
+                    "title": model.area_titles[area],
                     "ambition": None,
                     "beneficiary": None,
                     "positions": {},

@@ -123,6 +123,7 @@ class SCOModel(mesa.Model):
             [STATUSES.index(status_at(t, self.year)) for t in self.timelines], dtype=np.int8
         )
         self.status_since = np.full(n, self.year, dtype=int)
+        self.member_mask = self.status == MEMBER
         self.trust = np.full((n, n), self.params.trust_initial)
         # States admitted in the start year through the procedure (not founders, who were
         # outsiders the year before) start with newcomer trust, as later entrants do.
@@ -182,6 +183,7 @@ class SCOModel(mesa.Model):
         total = share.sum(axis=2, keepdims=True)
         self.utility_share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
         self.depth = np.array([a.initial_depth for a in areas], dtype=float)
+        self.area_titles = [f"{a.label}: new measures" for a in areas]
         self.shock = np.zeros(len(areas))
         self.moratorium = sc.membership.moratorium
         self.carried: list[dict[str, Any]] = []
@@ -208,8 +210,8 @@ class SCOModel(mesa.Model):
     # The yearly cycle ----------------------------------------------------------
     @property
     def members(self) -> np.ndarray:
-        """Boolean mask of current members."""
-        return self.status == MEMBER
+        """Boolean mask of current members (a fresh array whenever a status changes)."""
+        return self.member_mask
 
     def step(self) -> None:
         """Simulate one year."""

@@ -25,7 +25,9 @@ def test_index_is_one_when_equidistant_and_poles_weigh_the_same(model):
 
 
 def test_index_is_zero_without_one_pole(model):
-    model.status[model.index["RUS"]] = 0  # Russia outside the organisation
+    from sim.membership import set_status
+
+    set_status(model, model.index["RUS"], 0, 2000)  # Russia outside the organisation
     assert balancing.pole_weights(model)[model.poles.index("RUS")] == 0
     assert balancing.balancing_index(model)[model.focal] == 0.0
 
