@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import TablesView
 from sim.model import SCOModel
 from sim.scenario import Scenario, load_scenario
 
@@ -27,28 +28,13 @@ TABLES = ("model", "states", "decisions")
 
 
 @dataclass
-class RunResult:
+class RunResult(TablesView):
     """The outcome of one seeded run: the three tables and what produced them."""
 
     scenario: Scenario
     seed: int
     until: int
     tables: dict[str, pd.DataFrame] = field(repr=False)
-
-    @property
-    def model(self) -> pd.DataFrame:
-        """Yearly model figures (one row per year)."""
-        return self.tables["model"]
-
-    @property
-    def states(self) -> pd.DataFrame:
-        """Yearly state figures (one row per state and year)."""
-        return self.tables["states"]
-
-    @property
-    def decisions(self) -> pd.DataFrame:
-        """Decision log (one row per item decided)."""
-        return self.tables["decisions"]
 
     def summary(self) -> dict[str, Any]:
         """Return headline figures of the run (see :func:`summarise`)."""

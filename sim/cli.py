@@ -213,11 +213,14 @@ def _batch(args: argparse.Namespace) -> int:
         print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
               file=sys.stderr)  # fmt: skip
         return 130
-    rate = report.done / report.seconds if report.seconds else float("nan")
-    print(
-        f"done: {report.done} runs in {report.seconds:.1f} s ({rate:.1f} runs/s), {report.failed} failed, "
-        f"{report.skipped} already stored"
-    )
+    if report.done == 0 and report.failed == 0:
+        print(f"nothing to run: all {report.skipped} runs are already stored")
+    else:
+        rate = report.done / report.seconds if report.seconds else float("nan")
+        print(
+            f"done: {report.done} runs in {report.seconds:.1f} s ({rate:.1f} runs/s), "
+            f"{report.failed} failed, {report.skipped} already stored"
+        )
     if report.failed:
         print(f"  failed runs are listed in {out}/manifest.json and {out}/failures/")
     return 0

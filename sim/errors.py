@@ -3,6 +3,27 @@
 from __future__ import annotations
 
 
+class TablesView:
+    """The three tables of one run or of many, as attributes (``.model``, ``.states``, ``.decisions``)."""
+
+    tables: dict
+
+    @property
+    def model(self):  # noqa: ANN201 - pandas is not imported here, to keep this module light
+        """Yearly model figures: one row per year (and run)."""
+        return self.tables["model"]
+
+    @property
+    def states(self):  # noqa: ANN201
+        """Yearly state figures: one row per state and year (and run)."""
+        return self.tables["states"]
+
+    @property
+    def decisions(self):  # noqa: ANN201
+        """Decision log: one row per item decided (and run)."""
+        return self.tables["decisions"]
+
+
 class InputError(Exception):
     """A problem with a file the user gave us (scenario, table, experiment).
 

@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
-from sim.errors import InputError
+from sim.errors import InputError, TablesView
 
 TABLES = ("model", "states", "decisions", "summaries", "failures")
 ID_COLUMNS = ["run_index", "run_id", "arm", "point", "replication", "seed"]
@@ -307,7 +307,7 @@ def load_table(folder: str | Path, table: str) -> pd.DataFrame:
 
 
 @dataclass
-class Results:
+class Results(TablesView):
     """A results folder loaded back: DataFrames, the manifest and the experiment."""
 
     folder: Path
@@ -315,21 +315,6 @@ class Results:
     experiment: Any
     claims: list[Any]
     tables: dict[str, pd.DataFrame] = field(repr=False)
-
-    @property
-    def model(self) -> pd.DataFrame:
-        """Yearly model figures of every stored run."""
-        return self.tables["model"]
-
-    @property
-    def states(self) -> pd.DataFrame:
-        """Yearly state figures of every stored run."""
-        return self.tables["states"]
-
-    @property
-    def decisions(self) -> pd.DataFrame:
-        """Decision logs of every stored run."""
-        return self.tables["decisions"]
 
     @property
     def summaries(self) -> pd.DataFrame:
