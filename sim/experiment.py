@@ -17,7 +17,6 @@ import hashlib
 import itertools
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import __version__
 from sim.errors import InputError
 from sim.recorder import table_columns
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario, read_toml_file
 from sim.scenario import _describe as describe_error  # same wording as scenario errors
 from sim.scenario import _dotted as dotted
 
@@ -221,20 +220,7 @@ def load_experiment(path: str | Path) -> Design:
     """
     path = Path(path)
     where = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ExperimentError(where, "file not found (check the path)") from None
-    except IsADirectoryError:
-        raise ExperimentError(where, "is a folder, expected a .toml experiment file") from None
-    except OSError as exc:
-        raise ExperimentError(where, f"cannot be read ({exc.strerror or exc})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ExperimentError(where, "is not UTF-8 text; expected a TOML experiment file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(where, f"TOML syntax error: {exc}") from None
+    data, raw = read_toml_file(path, kind="experiment", error=ExperimentError)
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:

@@ -372,14 +372,21 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _num(value: Any) -> str:
-    """Format a number for a table: three decimals, scientific for tiny values, dash if missing."""
+def _as_float(value: Any) -> float | str:
+    """Return the value as a float, or the text to show instead (a dash, or the value itself)."""
     if _missing(value):
         return DASH
     try:
-        x = float(value)
+        return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def _num(value: Any) -> str:
+    """Format a number for a table: three decimals, scientific for tiny values, dash if missing."""
+    x = _as_float(value)
+    if isinstance(x, str):
+        return x
     if math.isinf(x):
         return "\u221e" if x > 0 else "\u2212\u221e"
     if x != 0 and abs(x) < 0.001:
@@ -390,12 +397,9 @@ def _num(value: Any) -> str:
 
 
 def _int(value: Any) -> str:
-    if _missing(value):
-        return DASH
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    x = _as_float(value)
+    if isinstance(x, str):
+        return x
     return str(int(x)) if x.is_integer() else _num(x)
 
 

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.errors import ScenarioError
+from sim.errors import InputError, ScenarioError
 
 SCHEMA_VERSION = 1
 INTERESTS: tuple[str, ...] = ("security", "economy", "balancing", "regime")
@@ -277,30 +277,41 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     return scenario.model_copy(update={"source": top, "lineage": lineage})
 
 
-def _read_toml(path: Path, referrer: str | None) -> dict[str, Any]:
+def read_toml_file(
+    path: Path, kind: str = "scenario", error: type[InputError] = ScenarioError, referrer: str | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """Read a TOML data file; return its tables and raw bytes, or raise ``error`` in one line.
+
+    Args:
+        path: The file.
+        kind: What the file should be ("scenario", "experiment"), for the messages.
+        error: The exception class to raise.
+        referrer: The file whose ``extends`` named this one, if any.
+
+    """
     where = str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         if referrer:
-            raise ScenarioError(
+            raise error(
                 referrer, f"extends points at '{path}', which does not exist", key="extends"
             ) from None
-        raise ScenarioError(where, "file not found (check the path)") from None
+        raise error(where, "file not found (check the path)") from None
     except IsADirectoryError:
-        raise ScenarioError(where, "is a folder, expected a .toml scenario file") from None
+        raise error(where, f"is a folder, expected a .toml {kind} file") from None
     except PermissionError:
-        raise ScenarioError(where, "cannot be read (permission denied)") from None
+        raise error(where, "cannot be read (permission denied)") from None
     except OSError as exc:
-        raise ScenarioError(where, f"cannot be read ({exc.strerror or exc})") from None
+        raise error(where, f"cannot be read ({exc.strerror or exc})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError(where, "is not UTF-8 text; expected a TOML scenario file") from None
+        raise error(where, f"is not UTF-8 text; expected a TOML {kind} file") from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), raw
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(where, f"TOML syntax error: {exc}") from None
+        raise error(where, f"TOML syntax error: {exc}") from None
 
 
 def _resolve(
@@ -318,7 +329,7 @@ def _resolve(
             f"extends cycle: {cycle}; a scenario cannot extend itself",
             key="extends",
         )
-    data = _read_toml(path, referrer)
+    data, _ = read_toml_file(path, referrer=referrer)
     parent_ref = data.pop("extends", None)
     drop = data.pop("drop_events", [])
     if not isinstance(drop, list) or not all(isinstance(d, str) for d in drop):
