@@ -27,9 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import __version__
 from sim.errors import InputError
 from sim.recorder import table_columns
-from sim.scenario import Scenario, load_scenario, read_toml_file
-from sim.scenario import _describe as describe_error  # same wording as scenario errors
-from sim.scenario import _dotted as dotted
+from sim.scenario import Scenario, first_error, load_scenario, read_toml_file
 
 CHARTS = ("envelopes", "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections")
 CLAIM = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*(<|>)\s*(\w+)\s*\[\s*(\w+)\s*\]\s*$")
@@ -224,13 +222,8 @@ def load_experiment(path: str | Path) -> Design:
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
-        first = errors[0]
-        message = describe_error(first)
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        raise ExperimentError(where, message, key=dotted(first["loc"]) or None) from None
+        message, key = first_error(exc)
+        raise ExperimentError(where, message, key=key) from None
     file_hash = hashlib.sha256(raw).hexdigest()
     return resolve(experiment, path, file_hash)
 

@@ -458,6 +458,17 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
+def first_error(exc: ValidationError) -> tuple[str, str | None]:
+    """Return the one error of a pydantic failure worth showing, as (message, dotted key).
+
+    Deeper and non-"missing" errors come first: they name the precise key at fault.
+    """
+    errors = sorted(exc.errors(include_url=False), key=lambda e: (e["type"] == "missing", -len(e["loc"])))
+    first = errors[0]
+    message = "unknown key" if first["type"] == "extra_forbidden" else _describe(first)
+    return message, _dotted(first["loc"]) or None
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx", {}) or {}
