@@ -55,3 +55,10 @@ class ScenarioError(InputError):
 
 class TableError(InputError):
     """An actor table (for stand-alone bargaining) is malformed."""
+
+
+class DataError(InputError):
+    """A data table (shipped in ``sim/data/`` or given by the user) is missing, malformed or lacks a value.
+
+    The message names the table file, and the state and year that were asked for.
+    """
