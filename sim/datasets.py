@@ -83,7 +83,7 @@ class Table:
         try:
             return self.values[(iso3, year)]
         except KeyError:
-            raise DataError(self.path, self.missing(iso3, year)) from None
+            raise DataError(self.path, self.missing(iso3, year), state=iso3, year=year) from None
 
     def missing(self, iso3: str, year: int) -> str:
         """Describe why the table has no value for ``iso3`` in ``year``."""
@@ -198,7 +198,8 @@ def _table_for(source: str, iso3: str, year: int, data_dir: str | Path | None) -
     try:
         return table(source, data_dir)
     except DataError as exc:
-        raise DataError(exc.path, f"{exc.message} (needed for {iso3} in {year})", key=exc.key) from None
+        message = f"{exc.message} (needed for {iso3} in {year})"
+        raise DataError(exc.path, message, key=exc.key, state=iso3, year=year) from None
 
 
 def value(source: str, iso3: str, year: int, data_dir: str | Path | None = None) -> float:
@@ -225,14 +226,10 @@ def capability(
         data_dir: A folder of tables to read instead of the shipped ones.
 
     """
-    if source not in CAPABILITY_SOURCES:
-        raise ValueError(
-            f"unknown capability source {source!r}; expected one of {sorted(CAPABILITY_SOURCES)}"
-        )
+    raw = _capability_source(source)
     years = list(years)
     if not years:
         return {}
-    raw = CAPABILITY_SOURCES[source]
     last = _table_for(raw, iso3, years[0], data_dir).last_year
     if source == "cinc":
         return {year: value(raw, iso3, min(year, last), data_dir) for year in years}
@@ -256,13 +253,19 @@ def capability_series(
     them (or grows it at the scenario's ``capability_growth``). A run that starts after the
     data gets the last data year alone.
     """
-    if source not in CAPABILITY_SOURCES:
-        raise ValueError(
-            f"unknown capability source {source!r}; expected one of {sorted(CAPABILITY_SOURCES)}"
-        )
-    end = _table_for(CAPABILITY_SOURCES[source], iso3, first, data_dir).last_year
+    end = _table_for(_capability_source(source), iso3, first, data_dir).last_year
     years = list(range(first, min(last, end) + 1)) or [end]
     return capability(iso3, years, source, states, data_dir)
+
+
+def _capability_source(source: str) -> str:
+    """Return the table a capability source reads (``milex_share`` reads ``milex``)."""
+    try:
+        return CAPABILITY_SOURCES[source]
+    except KeyError:
+        raise ValueError(
+            f"unknown capability source {source!r}; expected one of {sorted(CAPABILITY_SOURCES)}"
+        ) from None
 
 
 def share(
@@ -273,7 +276,8 @@ def share(
     total = math.fsum(value(source, code, year, data_dir) for code in group)
     if total <= 0:
         path = str((Path(data_dir) if data_dir is not None else shipped_dir()) / SOURCES[source].file)
-        raise DataError(path, f"the total over {', '.join(group)} in {year} is 0; no share for {iso3}")
+        message = f"the total over {', '.join(group)} in {year} is 0; no share for {iso3}"
+        raise DataError(path, message, state=iso3, year=year)
     return value(source, iso3, year, data_dir) / total
 
 
@@ -317,5 +321,7 @@ def security_tie(iso3: str, pole: str, year: int, data_dir: str | Path | None = 
     member = value("csto", iso3, year, data_dir)
     if member not in (0.0, 1.0):
         path = _table_for("csto", iso3, year, data_dir).path
-        raise DataError(path, f"expected member = 0 or 1 for {iso3} in {year}, got {member:g}")
+        raise DataError(
+            path, f"expected member = 0 or 1 for {iso3} in {year}, got {member:g}", state=iso3, year=year
+        )
     return member

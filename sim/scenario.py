@@ -616,6 +616,8 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
     # Copies, so that filling never writes into the caller's overrides.
     states = merged["states"] = dict(merged["states"])
     codes = sorted(states)
+    # Capability shares divide by the total of the states that take capability from data.
+    group = [c for c in codes if isinstance(states[c], dict) and "capability" not in states[c]]
     for key in ("capability", "alignment", "polyarchy", "security_ties"):
         spec = getattr(sources, key)
         if spec is None:
@@ -634,24 +636,24 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
                 continue
             state = states[code] = dict(states[code])
             try:
-                filled = _data_values(key, spec.source, year, code, state, codes, frame)
+                filled = _data_values(key, spec.source, year, code, state, group, frame)
             except DataError as exc:
-                raise ScenarioError(
-                    where,
-                    f"{exc.one_line()}; write states.{code}.{key} in the scenario, or change [data]",
-                    key=f"data.{key}",
-                ) from None
+                # A capability share can lack another state's value: writing that state's capability
+                # takes it out of the total. A missing pole's ideal point is fixed in this state's table.
+                who = exc.state if key == "capability" and exc.state else code
+                fix = f"write states.{who}.{key} in the scenario, or change [data]"
+                raise ScenarioError(where, f"{exc.one_line()}; {fix}", key=f"data.{key}") from None
             for loc, value in filled.items():
                 _mark(value, origins, where, ("states", code, *loc))
 
 
 def _data_values(
-    key: str, source: str, year: int, code: str, state: dict[str, Any], codes: list[str], frame: _Years
+    key: str, source: str, year: int, code: str, state: dict[str, Any], group: list[str], frame: _Years
 ) -> dict[tuple[str, ...], Any]:
     """Write the data values of one attribute that ``state`` lacks into it; return what was written."""
     filled: dict[tuple[str, ...], Any] = {}
     if key == "capability" and "capability" not in state:
-        series = datasets.capability_series(code, frame.start_year, frame.end_year, source, codes)
+        series = datasets.capability_series(code, frame.start_year, frame.end_year, source, group)
         filled[("capability",)] = state["capability"] = series
     elif key == "polyarchy" and "polyarchy" not in state:
         filled[("polyarchy",)] = state["polyarchy"] = datasets.polyarchy(code, year)

@@ -286,6 +286,30 @@ def test_data_fills_only_what_the_scenario_leaves_out(write, tiny_text):
     assert sc.data.alignment.year == 1999 and sc.data.polyarchy.year == 2000  # the years used, recorded
 
 
+def test_capability_shares_divide_by_the_states_that_take_data(write, tiny_text):
+    text = data_scenario(tiny_text, DATA_TABLE.replace('"cinc"', '"gdp_share"'))
+    text = text.replace("capability = 0.15\n", "")  # China too takes its capability from data
+    sc = load_scenario(write(text))
+    kaz, chn = sc.states["KAZ"].capability, sc.states["CHN"].capability
+    assert kaz[2000] == pytest.approx(
+        datasets.gdp("KAZ", 2000) / (datasets.gdp("KAZ", 2000) + datasets.gdp("CHN", 2000))
+    )
+    assert all(kaz[year] + chn[year] == pytest.approx(1.0) for year in range(2000, 2006))
+    assert sc.states["RUS"].capability == 0.05  # written: left out of the total
+
+
+def test_a_share_names_the_state_whose_value_is_missing(write, tiny_text):
+    text = data_scenario(tiny_text, DATA_TABLE.replace('"cinc"', '"milex_share"')).replace(
+        "capability = 0.15\n", ""
+    )
+    text = text.replace("[states.KAZ]", "[states.XYZ]")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(text))
+    message = str(caught.value)  # filling China's share needs XYZ's spending
+    assert "milex.csv: no milex_constant_2022_usd_m for XYZ in 2000" in message
+    assert "write states.XYZ.capability" in message
+
+
 def test_a_scenario_with_data_runs(write, tiny_text):
     result = sim.run(write(data_scenario(tiny_text)), seed=1)
     states = result.states
