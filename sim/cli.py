@@ -383,6 +383,13 @@ def _check(args: argparse.Namespace) -> int:
     )
     m = sc.membership
     print(f"  membership   {m.mode}; moratorium {m.moratorium}; packages {m.packages or 'none'}")
+    if sc.data is not None:
+        used = [
+            f"{key} {spec.source}" + ("" if key == "capability" else f" {spec.year}")
+            for key, spec in sc.data
+            if spec is not None
+        ]
+        print(f"  data         {'; '.join(used)} (values written in the scenario win)")
     print(f"  states       {len(sc.states)}")
     header = "    ISO  status@start   capability  " + "  ".join(f"{i[:4]:>5}" for i in INTERESTS)
     print(header)
