@@ -324,7 +324,7 @@ def format_result(result: CalibrationResult) -> str:
     lines += [
         "",
         f"chosen point {int(best['point'])} on fresh seeds: {shares}; "
-        f"{int(best['passing'])} of 5 patterns pass; distance {best['distance']:.3f}",
+        f"{int(best['passing'])} of {len(PATTERNS)} patterns pass; distance {best['distance']:.3f}",
     ]
     return "\n".join(lines)
 

@@ -28,7 +28,9 @@ from sim.api import run
 from sim.experiment import derive_seeds
 from sim.scenario import Scenario, load_scenario
 
-PATTERNS = ("P1", "P2", "P3", "P4", "P5")
+PATTERNS = ("P1", "P2", "P3", "P4", "P5", "P6")
+ORIGINAL = PATTERNS[:5]  # fixed before any fit; P6 was added after the first calibration (docs/validation.md)
+TEXTS = ("adopted", "adopted_opt_out", "diluted")  # a summit "produces a text" (P6)
 SUBSTANTIVE = ("adopted", "adopted_opt_out")
 SECURITY_AREAS = ("border_security", "three_evils", "afghanistan")
 ECONOMY_AREAS = ("trade", "energy", "transport", "finance")
@@ -52,6 +54,7 @@ CRITERIA = {
     "P3": "members deciding: India and Pakistan join together in 2017, nobody else joins",
     "P4": "the 2008 item endorsing recognition of Abkhazia/South Ossetia is never adopted",
     "P5": "Kazakhstan's alignment with Russia and China >= 0.2 every year; evenness drops <= 0.2",
+    "P6": "at least one text (adopted, with opt-outs or diluted) at every summit of the run (added later)",
 }
 
 # Real dates for the chart (not used by the criteria). Sources: the SCO timeline
@@ -81,6 +84,10 @@ def _titles_of(scenario: Scenario, event_id: str) -> tuple[str, ...]:
     return ()
 
 
+def _finance_titles(event: Any) -> list[str]:
+    return [item.title for item in event.table if item.area == "finance"]
+
+
 def member_year(states: pd.DataFrame, code: str) -> int:
     """Return the first year ``code`` is a member (``NEVER`` if it never is)."""
     rows = states[(states["state"] == code) & (states["status"] == "member")]
@@ -107,7 +114,11 @@ def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | N
     finance = decisions[decisions["area"] == "finance"]
     bank = bool(finance["outcome"].isin(SUBSTANTIVE).any())
     p2 = security_share >= 0.5 and not bank
-    facts.update(security_adopted_share=security_share, bank_established=bank)
+    bank_titles = {t for event in scenario.events for t in _finance_titles(event)}
+    bank_items = finance[finance["title"].isin(bank_titles)]
+    facts.update(security_adopted_share=security_share, finance_adopted=bank)
+    # Reported, not judged: only the Development Bank items the events table (2010 on).
+    facts["development_bank_established"] = bool(bank_items["outcome"].isin(SUBSTANTIVE).any())
     facts["finance_objectors"] = ";".join(
         sorted({o for cell in finance["objectors"] for o in cell.split(";") if o})
     )
@@ -127,6 +138,11 @@ def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | N
         kaz_min_alignment=float(min(a.min(), b.min())), kaz_evenness_change=float(evenness[-1] - evenness[0])
     )
 
+    texts = decisions[decisions["outcome"].isin(TEXTS)]
+    silent = sorted(set(range(scenario.start_year, scenario.end_year + 1)) - set(texts["year"].astype(int)))
+    facts["years_without_text"] = len(silent)
+    p6 = not silent
+
     for code in NEWCOMERS:
         facts[f"{code}_observer"] = _first_status(states, code, "observer")
         facts[f"{code}_member"] = member_year(states, code)
@@ -141,7 +157,7 @@ def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | N
         others = set(end["state"]) - start_members - set(NEWCOMERS)
         p3 = all(year == 2017 for year in joined.values()) and not others
         facts.update({f"{code}_member_endogenous": year for code, year in joined.items()})
-    for pattern, verdict in zip(PATTERNS, (p1, p2, p3, p4, p5), strict=True):
+    for pattern, verdict in zip(PATTERNS, (p1, p2, p3, p4, p5, p6), strict=True):
         facts[pattern] = None if verdict is None else bool(verdict)
     return facts
 
@@ -196,17 +212,21 @@ class Validation:
 
     @property
     def passed(self) -> int:
-        """Number of patterns that pass."""
-        return int(self.table["passes"].sum())
+        """Number of the five original patterns (P1-P5) that pass."""
+        table = self.table.set_index("pattern")
+        return int(table.loc[list(ORIGINAL), "passes"].sum())
 
     def verdict(self) -> str:
-        """One sentence: how many patterns pass and what that means (docs/validation.md)."""
+        """How many of P1-P5 pass and what that means (the rule of docs/validation.md), then P6."""
         n = self.passed
         if n >= 4:
-            return f"{n} of 5 patterns pass: the model reproduces the record"
-        if n == 3:
-            return "3 of 5 patterns pass: the model reproduces the record only in part"
-        return f"{n} of 5 patterns pass: the model does not reproduce the record"
+            text = f"{n} of 5 patterns (P1-P5) pass: the model reproduces the record"
+        elif n == 3:
+            text = "3 of 5 patterns (P1-P5) pass: the model reproduces the record only in part"
+        else:
+            text = f"{n} of 5 patterns (P1-P5) pass: the model does not reproduce the record"
+        p6 = self.table.set_index("pattern").loc["P6"]
+        return text + f"; the added check P6 {'passes' if p6['passes'] else 'FAILS'}"
 
 
 def pattern_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -304,7 +324,14 @@ def format_table(validation: Validation) -> str:
         share = "n/a" if np.isnan(row.share) else f"{row.share:.2f}"
         result = "pass" if row.passes else "FAIL"
         lines.append(f"{row.pattern:<8} {share:>6}  {result:<6}  {row.criterion}")
+    runs = validation.runs
     lines += ["", validation.verdict()]
+    if {"development_bank_established", "finance_adopted"} <= set(runs):
+        lines.append(
+            f"reported, not judged: a Development Bank item (tabled 2010 on) adopted in "
+            f"{runs['development_bank_established'].mean():.0%} of seeds; any finance item in "
+            f"{runs['finance_adopted'].mean():.0%}"
+        )
     return "\n".join(lines)
 
 
@@ -320,7 +347,7 @@ def date_chart_data(runs: pd.DataFrame) -> pd.DataFrame:
         ("three_evils", "first_three_evils"),
         ("economy", "first_economy"),
         ("humanitarian", "first_humanitarian"),
-        ("finance (Development Bank)", "first_finance"),
+        ("finance (any item)", "first_finance"),
         ("IND member (members decide)", "IND_member_endogenous"),
         ("PAK member (members decide)", "PAK_member_endogenous"),
     ]
@@ -331,7 +358,7 @@ def date_chart_data(runs: pd.DataFrame) -> pd.DataFrame:
         values = runs[column].to_numpy(dtype=float)
         real, source = RECORD_DATES.get(name, (np.nan, ""))
         if name.startswith("finance"):
-            source = "record: not established by 2017"
+            source = "record: no Development Bank by 2017"
         rows.append(
             {
                 "milestone": name,

@@ -54,7 +54,8 @@ def test_arm_overrides_reach_the_scenario():
     assert none.states["PAK"].rivalries == {"IND": 0.0} and none.states["CHN"].rivalries == {"IND": 0.0}
     h3 = arms("h3_balancing.toml")
     assert h3["sco6_no_rus"].status_timeline("RUS")[2018] == "outsider"
-    assert h3["sco8_lean_chn"].states["PAK"].alignment == {"RUS": 0.5, "CHN": 0.98}
+    lean = h3["sco8_lean_chn"].states["PAK"].alignment
+    assert lean["RUS"] == 0.5 and lean["CHN"] == pytest.approx(0.98, abs=0.005)  # CHN from UNGA 2017 data
     h4 = arms("h4_spillover.toml")
     assert h4["spillover"].areas["trade"].parents == ["three_evils"]
     assert all(not area.parents for area in h4["no_spillover"].areas.values())

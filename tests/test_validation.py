@@ -24,8 +24,12 @@ def decision(year: int, area: str, outcome: str, title: str = "item", objectors:
 
 def record_like_decisions() -> pd.DataFrame:
     """A decision log that follows the record: every pattern's decision part holds."""
+    declarations = [
+        decision(year, "external", "diluted", title="joint declaration") for year in range(1996, 2018)
+    ]
     return pd.DataFrame(
-        [
+        declarations
+        + [
             decision(1996, "border_security", "adopted"),
             decision(1999, "three_evils", "diluted"),
             decision(2001, "three_evils", "adopted"),
@@ -60,7 +64,7 @@ def test_a_record_like_run_reproduces_every_pattern():
     states = states_table(*STEADY, ind_member_from=2017)
     facts = validation.judge(scenario, {"decisions": record_like_decisions(), "states": states},
                              {"states": states})  # fmt: skip
-    assert [facts[p] for p in validation.PATTERNS] == [True] * 5
+    assert [facts[p] for p in validation.PATTERNS] == [True] * 6
     assert facts["first_economy"] == 2003 and facts["first_humanitarian"] == 2007
     assert facts["security_adopted_share"] == pytest.approx(2 / 4)
     assert facts["finance_objectors"] == "RUS"
@@ -82,6 +86,21 @@ def test_each_decision_pattern_fails_on_its_own_counter_example(change, broken):
     facts = validation.judge(scenario, {"decisions": decisions, "states": states}, {"states": states})
     failing = [p for p in validation.PATTERNS if not facts[p]]
     assert failing == ([broken] if broken else [])
+
+
+def test_p6_needs_a_text_at_every_summit():
+    scenario = load_scenario(HISTORY)
+    states = states_table(*STEADY, ind_member_from=2017)
+    decisions = record_like_decisions()
+    silent = decisions[~((decisions["year"] == 2011) & (decisions["title"] == "joint declaration"))]
+    facts = validation.judge(scenario, {"decisions": silent, "states": states}, {"states": states})
+    assert facts["P6"] is False and facts["years_without_text"] == 1
+    blocked_only = silent.copy()
+    blocked_only.loc[len(blocked_only)] = decision(2011, "trade", "blocked", objectors="RUS")
+    assert (
+        validation.judge(scenario, {"decisions": blocked_only, "states": states}, {"states": states})["P6"]
+        is False
+    )
 
 
 def test_p1_needs_the_economy_inside_its_window():
@@ -113,10 +132,10 @@ def test_p5_fails_when_kazakhstan_drifts_to_one_pole():
 
 def test_pattern_table_passes_at_half_the_seeds():
     runs = pd.DataFrame({"P1": [True, False], "P2": [True, True], "P3": [False, False],
-                         "P4": [None, True], "P5": [False, False]})  # fmt: skip
+                         "P4": [None, True], "P5": [False, False], "P6": [True, True]})  # fmt: skip
     table = validation.pattern_table(runs).set_index("pattern")
-    assert table["share"].tolist() == [0.5, 1.0, 0.0, 1.0, 0.0]
-    assert table["passes"].tolist() == [True, True, False, True, False]
+    assert table["share"].tolist() == [0.5, 1.0, 0.0, 1.0, 0.0, 1.0]
+    assert table["passes"].tolist() == [True, True, False, True, False, True]
     assert table.loc["P4", "seeds"] == 1  # a pattern not judged in a seed is not counted
 
 
@@ -127,11 +146,11 @@ def test_validate_command_prints_the_pattern_table(tmp_path, capsys):
     text = capsys.readouterr().out
     lines = text.splitlines()
     rows = [line for line in lines if line.split()[:1] and line.split()[0] in validation.PATTERNS]
-    assert len(rows) == 5
+    assert len(rows) == 6
     for row in rows:
         share, result = row.split()[1:3]
         assert 0.0 <= float(share) <= 1.0 and result in ("pass", "FAIL")
-    assert any("of 5 patterns pass" in line for line in lines)
+    assert any("of 5 patterns (P1-P5) pass" in line and "P6" in line for line in lines)
     seeds = pd.read_csv(out / "validation_seeds.csv")
     assert len(seeds) == 2 and set(validation.PATTERNS) <= set(seeds.columns)
     assert (out / "validation_dates.png").stat().st_size > 0
