@@ -123,7 +123,7 @@ def plot_indices(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
     )
     name = "Morris screening" if method == "morris" else "Sobol' indices"
     figure.suptitle(f"Sensitivity of the effects to the free parameters ({name}, 95% intervals)", fontsize=10)
-    figure.tight_layout()
+    _tight(figure)
     return figure
 
 
@@ -186,7 +186,7 @@ def plot_effects(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
             ax.spines[side].set_visible(False)
     axes[-1].set_xlabel("sample points, sorted by the effect (bars: +/- 2 standard errors over replications)")
     figure.suptitle("The effect at every point of the sensitivity sample", fontsize=10)
-    figure.tight_layout()
+    _tight(figure)
     return figure
 
 
@@ -196,6 +196,11 @@ _SIGN_LABELS = {
     "unclear": "within noise of 0",
     "missing": "no value",
 }
+
+
+def _tight(figure: Figure) -> None:
+    """Lay the panels out below the suptitle (0.3 inch kept for it, whatever the figure's height)."""
+    figure.tight_layout(rect=(0, 0, 1, 1 - 0.3 / figure.get_figheight()))
 
 
 def _conf(values: pd.Series) -> Any:
