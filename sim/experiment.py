@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from sim import __version__
 from sim.errors import InputError
@@ -86,7 +86,10 @@ class Sensitivity(_Frozen):
     seed: Annotated[int, Field(ge=0)] | None = None
     replications: Annotated[int, Field(ge=1)] | None = None
     parameters: dict[str, tuple[float, float]]
-    effects: dict[str, str | Effect]
+    # an effect is written as its difference alone, or as a table with an expected sign and a label
+    effects: dict[
+        str, Annotated[Effect, BeforeValidator(lambda v: {"difference": v} if isinstance(v, str) else v)]
+    ]
 
 
 class Metric(_Frozen):

@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from sim import compare
 from sim.errors import InputError
-from sim.experiment import Design, Effect, Experiment, ExperimentError, _expand, load_experiment
+from sim.experiment import Design, Experiment, ExperimentError, Sensitivity, _expand, load_experiment
 from sim.scenario import Parameters, Rules
 from sim.scenario import _describe as describe_error
 
@@ -86,6 +86,18 @@ class ParsedEffect:
 # Validation --------------------------------------------------------------------------------------
 
 
+def _settings(experiment: Experiment, where: str) -> Sensitivity:
+    """Return the experiment's ``[sensitivity]`` table, or raise a one-line error if it has none."""
+    if experiment.sensitivity is None:
+        raise ExperimentError(
+            where,
+            "has no [sensitivity] table; add one with parameters and effects (docs/experiments.md, "
+            "section 10), or run it with `sco-sim batch`",
+            key="sensitivity",
+        )
+    return experiment.sensitivity
+
+
 def _numeric_fields() -> dict[str, tuple[str, bool]]:
     """Map each numeric field of [parameters] and [rules] to (section, is integer)."""
     fields: dict[str, tuple[str, bool]] = {}
@@ -107,8 +119,7 @@ def free_parameters(experiment: Experiment, where: str = "") -> list[FreeParamet
         ExperimentError: one line naming the file, the key and what was expected.
 
     """
-    settings = experiment.sensitivity
-    assert settings is not None
+    settings = _settings(experiment, where)
     numeric = _numeric_fields()
     out: list[FreeParameter] = []
     seen: set[str] = set()
@@ -165,12 +176,11 @@ def parse_effects(experiment: Experiment, where: str = "") -> list[ParsedEffect]
         ExperimentError: one line naming the file, the key and what was expected.
 
     """
-    settings = experiment.sensitivity
-    assert settings is not None
+    settings = _settings(experiment, where)
     effects: list[ParsedEffect] = []
     for name, value in settings.effects.items():
         key = f"sensitivity.effects.{name}"
-        spec = value if isinstance(value, Effect) else Effect(difference=value)
+        spec = value
         match = EFFECT.match(spec.difference)
         if not match:
             raise ExperimentError(
@@ -206,8 +216,7 @@ def check_sensitivity(experiment: Experiment, where: str = "") -> None:
         ExperimentError: one line naming the file, the key and what was expected.
 
     """
-    settings = experiment.sensitivity
-    assert settings is not None
+    settings = _settings(experiment, where)
     if experiment.sweep is not None:
         raise ExperimentError(
             where,
@@ -317,14 +326,7 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
     design = load_experiment(path)
     experiment = design.experiment
     where = str(design.path)
-    settings = experiment.sensitivity
-    if settings is None:
-        raise ExperimentError(
-            where,
-            "has no [sensitivity] table; add one with parameters and effects (docs/experiments.md), "
-            "or run it with `sco-sim batch`",
-            key="sensitivity",
-        )
+    settings = _settings(experiment, where)
     parameters = free_parameters(experiment, where)
     effects = parse_effects(experiment, where)
     seed = settings.seed if settings.seed is not None else experiment.base_seed
