@@ -276,6 +276,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     else:
         design = load_sensitivity(args.experiment)
         out = Path(args.out) if args.out else Path("results") / design.experiment.name
+        _refuse_batch_folder(out)
         choice, where = _executor(args)
         store = ResultStore(out, design, resume=args.resume)
         todo = len(store.missing(design.runs))
@@ -305,6 +306,18 @@ def _sensitivity(args: argparse.Namespace) -> int:
     files = write_sensitivity(out, analysis)
     print(f"\nwrote {', '.join(str(f) for f in files if f.suffix != '.svg')} (and the charts as SVG)")
     return 0
+
+
+def _refuse_batch_folder(out: Path) -> None:
+    """Stop before a sensitivity sample is run into a folder that holds a plain batch (the default --out)."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return  # no batch there (or an unreadable one, which the store reports)
+    if "sensitivity" not in manifest.get("experiment", {}):
+        raise InputError(
+            str(out), "holds a batch run by `sco-sim batch`, not a sensitivity sample; choose another --out"
+        )
 
 
 def _print_sensitivity(analysis: Any) -> None:

@@ -423,8 +423,14 @@ def test_a_folder_that_is_not_a_sensitivity_sample_is_refused(tmp_path, capsys):
     assert status == 0, stderr
     status, _, stderr = sco_sim(capsys, "sensitivity", "--analyze-only", out)
     assert status == 2 and "holds a batch, not a sensitivity sample" in stderr
-    # nor can a sensitivity sample be resumed into it
-    status, _, stderr = sco_sim(capsys, "sensitivity", MINI, "--out", out, "--resume", "--sequential")
+    # nor can a sensitivity sample be run or resumed into it
+    for extra in ([], ["--resume"]):
+        status, _, stderr = sco_sim(capsys, "sensitivity", MINI, "--out", out, "--sequential", *extra)
+        assert status == 2 and "holds a batch run by `sco-sim batch`, not a sensitivity sample" in stderr
+    # and a batch cannot be resumed into a sensitivity folder
+    sens = tmp_path / "sens"
+    assert sco_sim(capsys, "sensitivity", MINI, "--out", sens, "--sequential", "--no-progress")[0] == 0
+    status, _, stderr = sco_sim(capsys, "batch", MINI, "--out", sens, "--resume", "--sequential")
     assert status == 2 and "has changed since this batch started" in stderr
 
 
