@@ -12,13 +12,14 @@ __version__ = "0.1.0"
 
 from sim.api import RunResult, run, summarise, write_run  # noqa: E402
 from sim.bargain import bargain, read_actor_table  # noqa: E402
-from sim.errors import InputError, ScenarioError, TableError  # noqa: E402
+from sim.errors import DataError, InputError, ScenarioError, TableError  # noqa: E402
 from sim.model import SCOModel  # noqa: E402
 from sim.rules import RULES, get_rule  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 __all__ = [
     "RULES",
+    "DataError",
     "InputError",
     "RunResult",
     "SCOModel",

@@ -156,6 +156,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(handler=_bench)
 
+    validate = sub.add_parser(
+        "validate",
+        help="check the historical scenario against the record 1996-2017 (patterns P1-P5)",
+        description="Run a scenario over many fresh seeds and print, for each pattern P1-P5 of "
+        "docs/validation.md, the criterion, the share of seeds that reproduce it and pass or fail; "
+        "write the per-seed facts and a chart of simulated against real dates.",
+    )
+    validate.add_argument("scenario", metavar="SCENARIO", nargs="?", default="scenarios/history_1996.toml",
+                          help="scenario file (default scenarios/history_1996.toml)")  # fmt: skip
+    validate.add_argument("--seeds", type=_positive, default=100, help="seeds (default 100)")
+    validate.add_argument("--base-seed", type=_seed, default=2017, help="base seed (default 2017)")
+    validate.add_argument("--workers", type=_positive, default=2, help="worker processes (default 2)")
+    validate.add_argument("--out", metavar="DIR", default="results/validation",
+                          help="folder for the tables and chart (default results/validation)")  # fmt: skip
+    validate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    validate.set_defaults(handler=_validate)
+
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="fit the free parameters to patterns P1-P5 on 1996-2017 (Latin hypercube + ABC)",
+        description="Search the plausible ranges of a calibration file (Latin hypercube, rejection ABC, "
+        "then the best points re-judged on fresh seeds) and print the chosen values. Every judged point "
+        "is kept in --out as it finishes; --resume continues an interrupted search.",
+    )
+    calibrate.add_argument("calibration", metavar="CALIBRATION", nargs="?",
+                           default="experiments/calibrate_history.toml",
+                           help="calibration file (default experiments/calibrate_history.toml)")  # fmt: skip
+    calibrate.add_argument("--out", metavar="DIR", default="results/calibration",
+                           help="results folder (default results/calibration)")  # fmt: skip
+    calibrate.add_argument("--workers", type=_positive, default=2, help="worker processes (default 2)")
+    calibrate.add_argument("--resume", action="store_true", help="keep the points already judged in --out")
+    calibrate.add_argument("--apply", action="store_true",
+                           help="write the chosen values into the scenario file")  # fmt: skip
+    budget = (
+        ("--samples", "Latin hypercube points"),
+        ("--seeds", "seeds per point"),
+        ("--refine-top", "points re-judged"),
+        ("--refine-seeds", "fresh seeds"),
+    )
+    for option, what in budget:
+        calibrate.add_argument(option, type=_positive, default=None, help=f"override the file's {what}")
+    calibrate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    calibrate.set_defaults(handler=_calibrate)
+
     rules = sub.add_parser("rules", help="list the decision rules and their sources",
                            description="List every registered decision rule with its source.")  # fmt: skip
     rules.set_defaults(handler=_rules)
@@ -476,6 +520,13 @@ def _check(args: argparse.Namespace) -> int:
     )
     m = sc.membership
     print(f"  membership   {m.mode}; moratorium {m.moratorium}; packages {m.packages or 'none'}")
+    if sc.data is not None:
+        used = [
+            f"{key} {spec.source}" + ("" if key == "capability" else f" {spec.year}")
+            for key, spec in sc.data
+            if spec is not None
+        ]
+        print(f"  data         {'; '.join(used)} (values written in the scenario win)")
     print(f"  states       {len(sc.states)}")
     header = "    ISO  status@start   capability  " + "  ".join(f"{i[:4]:>5}" for i in INTERESTS)
     print(header)
@@ -529,6 +580,51 @@ def _bargain(args: argparse.Namespace) -> int:
         print(f"  note: {note}")
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(result.outcomes.round(2).to_string(index=False))
+    return 0
+
+
+def _progress_bar(total: int, unit: str, disable: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, disable=disable, dynamic_ncols=True)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.validation import format_table, validate, write_validation
+
+    with _progress_bar(args.seeds, "seed", args.no_progress) as bar:
+        result = validate(args.scenario, seeds=args.seeds, base_seed=args.base_seed, workers=args.workers,
+                          progress=bar.update)  # fmt: skip
+    print(format_table(result))
+    written = write_validation(result, args.out)
+    print(f"per-seed facts, pattern table and date chart: {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration import apply_to_scenario, calibrate, format_result, load_calibration, total_runs
+
+    cal = load_calibration(args.calibration).with_budget(
+        samples=args.samples, seeds=args.seeds, refine_top=args.refine_top, refine_seeds=args.refine_seeds
+    )
+    n = total_runs(cal)
+    print(f"calibrating {cal.scenario.name}: {n} seed-judgements (2 runs each) on {args.workers} workers "
+          f"-> {args.out}/")  # fmt: skip
+    start = time.perf_counter()
+    try:
+        with _progress_bar(n, "seed", args.no_progress) as bar:
+            result = calibrate(cal, args.out, workers=args.workers, resume=args.resume, progress=bar.update)
+    except KeyboardInterrupt:
+        print(f"interrupted: judged points are kept in {args.out}/journal.jsonl; continue with: "
+              f"sco-sim calibrate {args.calibration} --out {args.out} --resume", file=sys.stderr)  # fmt: skip
+        return 130
+    print(format_result(result))
+    tables = "search.csv, refine.csv, posterior.csv, chosen.json"
+    print(f"({time.perf_counter() - start:.0f} s; tables in {args.out}/: {tables})")
+    if args.apply:
+        note = f"Calibrated by `sco-sim calibrate {args.calibration}` (report: docs/calibration.md)."
+        path = apply_to_scenario(cal, result.chosen, note)
+        print(f"wrote the chosen values into {path}")
     return 0
 
 

@@ -55,3 +55,23 @@ class ScenarioError(InputError):
 
 class TableError(InputError):
     """An actor table (for stand-alone bargaining) is malformed."""
+
+
+class DataError(InputError):
+    """A data table (shipped in ``sim/data/`` or given by the user) is missing, malformed or lacks a value.
+
+    The message names the table file, and the state and year that were asked for; ``state``
+    and ``year`` hold them too.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        message: str,
+        key: str | None = None,
+        state: str | None = None,
+        year: int | None = None,
+    ) -> None:
+        self.state = state
+        self.year = year
+        super().__init__(path, message, key=key)

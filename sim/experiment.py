@@ -27,9 +27,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from sim import __version__
 from sim.errors import InputError
 from sim.recorder import table_columns
-from sim.scenario import Scenario, load_scenario, read_toml_file
-from sim.scenario import _describe as describe_error  # same wording as scenario errors
-from sim.scenario import _dotted as dotted
+from sim.scenario import Scenario, first_error, load_scenario, read_toml_file
 
 CHARTS = ("envelopes", "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections")
 CLAIM = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*(<|>)\s*(\w+)\s*\[\s*(\w+)\s*\]\s*$")
@@ -97,8 +95,9 @@ class Metric(_Frozen):
 
     column: str
     table: Literal["model", "states"] = "model"
-    aggregate: Literal["mean", "sum", "last", "first", "max", "min"] = "mean"
+    aggregate: Literal["mean", "sum", "last", "first", "max", "min", "first_above"] = "mean"
     years: tuple[int, int] | None = None
+    threshold: float | None = None
     state: str | None = None
     label: str = ""
 
@@ -249,13 +248,8 @@ def load_experiment(path: str | Path) -> Design:
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
-        first = errors[0]
-        message = describe_error(first)
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        raise ExperimentError(where, message, key=dotted(first["loc"]) or None) from None
+        message, key = first_error(exc)
+        raise ExperimentError(where, message, key=key) from None
     file_hash = hashlib.sha256(raw).hexdigest()
     return resolve(experiment, path, file_hash)
 
@@ -279,6 +273,10 @@ def resolve(experiment: Experiment, path: Path, file_hash: str = "") -> Design:
             fail(f"metrics.{key}.years", f"window {list(metric.years)} ends before it starts")
         if metric.table == "states" and not metric.state:
             fail(f"metrics.{key}.state", "a metric on the states table needs a state (ISO3 code)")
+        if metric.aggregate == "first_above" and metric.threshold is None:
+            fail(f"metrics.{key}.threshold", "aggregate 'first_above' needs a threshold (a number)")
+        if metric.aggregate != "first_above" and metric.threshold is not None:
+            fail(f"metrics.{key}.threshold", "a threshold is used only with aggregate = 'first_above'")
     claims = parse_claims(experiment, where)
     if experiment.sensitivity is not None:
         from sim.sensitivity import check_sensitivity  # here: sim.sensitivity builds on this module
@@ -461,7 +459,14 @@ _INTEGER_KEYS = {
 
 
 def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str, float]:
-    """Compute every metric of the experiment from one run's tables (DataFrames or columns)."""
+    """Compute every metric of the experiment from one run's tables (DataFrames or columns).
+
+    ``first_above`` gives the first year of the window whose value exceeds the metric's
+    ``threshold`` (strictly; empty years never do). If no year does, the value is censored
+    at the year after the window (the window's end + 1, or the run's last year + 1 without
+    a window): "not before then", so runs that never cross still take part in the paired
+    comparisons, on the late side.
+    """
     values: dict[str, float] = {}
     for name, metric in experiment.metrics.items():
         frame = tables[metric.table]
@@ -476,7 +481,15 @@ def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str,
             keep &= (year >= metric.years[0]) & (year <= metric.years[1])
         series = column[keep]
         present = series[~np.isnan(series)]  # years with no items have no rate: skipped
-        if metric.aggregate in ("first", "last"):
+        if metric.aggregate == "first_above":
+            years = np.asarray(frame["year"])[keep]
+            above = years[series > metric.threshold]  # NaN > x is False
+            if len(above):
+                values[name] = float(above[0])
+            else:
+                end = metric.years[1] if metric.years else (years.max() if len(years) else np.nan)
+                values[name] = float(end) + 1.0
+        elif metric.aggregate in ("first", "last"):
             values[name] = float(series[0 if metric.aggregate == "first" else -1]) if len(series) else np.nan
         elif not len(present):
             values[name] = 0.0 if metric.aggregate == "sum" else np.nan

@@ -213,12 +213,21 @@ def _experiment_section(experiment: Mapping[str, Any]) -> str:
             _table(
                 ["metric", "table", "column", "aggregate", "years"],
                 [
-                    [_e(_text(m.get(key))) for key in ("name", "table", "column", "aggregate", "years")]
+                    [_e(_text(m.get(key))) for key in ("name", "table", "column")]
+                    + [_e(_aggregate_text(m)), _e(_text(m.get("years")))]
                     for m in definitions
                 ],
             )
         )
     return "\n".join(parts)
+
+
+def _aggregate_text(metric: dict[str, Any]) -> str:
+    """Return the aggregate, with its threshold for ``first_above`` (e.g. ``first_above 0.0``)."""
+    text = _text(metric.get("aggregate"))
+    if metric.get("threshold") is not None:
+        text += f" {_text(metric['threshold'])}"
+    return text
 
 
 def _verdicts_section(claims: pd.DataFrame) -> str:

@@ -8,19 +8,25 @@ parent is resolved first, then the child's tables are merged into it key by key;
 a few values are replaced whole rather than merged (see ``ATOMIC_KEYS``), and the
 child's ``events`` are appended to the parent's. ``drop_events`` removes
 inherited events by ``id``.
+
+A ``[data]`` table names the shipped data tables (:mod:`sim.datasets`) that fill
+the state attributes the resolved scenario leaves out: capability, alignment,
+polyarchy and security ties. Values written in the scenario always win.
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
+import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError, ScenarioError
+from sim import datasets
+from sim.errors import DataError, InputError, ScenarioError
 
 SCHEMA_VERSION = 1
 INTERESTS: tuple[str, ...] = ("security", "economy", "balancing", "regime")
@@ -187,6 +193,61 @@ class Event(_Frozen):
     table: list[TabledItem] = Field(default_factory=list)
 
 
+class CapabilityData(_Frozen):
+    """Capability from data: yearly over the run, held at the last data year's value after it."""
+
+    source: Literal["cinc", "milex_share", "gdp_share"]
+
+
+class _YearData(_Frozen):
+    source: str
+    year: int | None = None  # the data year; the scenario's start year if left out (filled in on loading)
+
+
+class AlignmentData(_YearData):
+    """Alignment with each pole from UN General Assembly ideal points in one year."""
+
+    source: Literal["unga"]
+
+
+class PolyarchyData(_YearData):
+    """Regime type from V-Dem polyarchy in one year."""
+
+    source: Literal["vdem"]
+
+
+class TiesData(_YearData):
+    """A security tie of 1.0 to Russia for CSTO members in one year (0.0 for the others)."""
+
+    source: Literal["csto"]
+
+
+class DataSources(_Frozen):
+    """The ``[data]`` table: which data fills each state attribute the scenario does not write."""
+
+    capability: CapabilityData | None = None
+    alignment: AlignmentData | None = None
+    polyarchy: PolyarchyData | None = None
+    security_ties: TiesData | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_names(cls, data: Any) -> Any:
+        """``alignment = "unga"`` is short for ``alignment = { source = "unga" }``."""
+        if isinstance(data, dict):
+            return {k: {"source": v} if isinstance(v, str) else v for k, v in data.items()}
+        return data
+
+
+class _Years(BaseModel):
+    """The keys the data filling needs before the whole scenario can be validated."""
+
+    model_config = ConfigDict(extra="ignore")
+    start_year: int
+    end_year: int
+    poles: list[str] = Field(default_factory=lambda: ["RUS", "CHN"])
+
+
 class Scenario(_Frozen):
     """A fully resolved scenario (after ``extends``), ready to build a model from."""
 
@@ -203,6 +264,7 @@ class Scenario(_Frozen):
     states: dict[str, State]
     areas: dict[str, Area]
     events: list[Event] = Field(default_factory=list)
+    data: DataSources | None = None
     # Resolution record, filled by load_scenario (not written by users).
     source: str = ""
     lineage: list[str] = Field(default_factory=list)
@@ -237,7 +299,9 @@ class Scenario(_Frozen):
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved scenario as plain data (for ``sco-sim check --json``)."""
-        return self.model_dump(mode="json", exclude={"source", "lineage"})
+        # Without [data] the dump is what it was before [data] existed (run hashes stay put).
+        hidden = {"source", "lineage"} | ({"data"} if self.data is None else set())
+        return self.model_dump(mode="json", exclude=hidden)
 
 
 # Loading ---------------------------------------------------------------------
@@ -271,6 +335,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
             "unknown key; this name is reserved for what sco-sim records while resolving a scenario",
             key=reserved,
         )
+    _fill_from_data(merged, origins, top)
     scenario = _validate(merged, origins, top)
     _check_references(scenario, origins, top)
     scenario = _split_events(scenario, own_events, origins, top)
@@ -445,6 +510,9 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
             # dict[str, X] / list[X]: step into the value type
             args = getattr(model, "__args__", ())
             model = args[-1] if args else None
+        if isinstance(model, types.UnionType) and type(None) in model.__args__:
+            # an optional table, such as `data`: step into the table
+            model = next(a for a in model.__args__ if a is not type(None))
         while getattr(model, "__origin__", None) is not None and not (
             isinstance(model, type) and issubclass(model, BaseModel)
         ):
@@ -456,6 +524,17 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return sorted(name for name in model.model_fields if name not in RESERVED_KEYS)
     return []
+
+
+def first_error(exc: ValidationError) -> tuple[str, str | None]:
+    """Return the one error of a pydantic failure worth showing, as (message, dotted key).
+
+    Deeper and non-"missing" errors come first: they name the precise key at fault.
+    """
+    errors = sorted(exc.errors(include_url=False), key=lambda e: (e["type"] == "missing", -len(e["loc"])))
+    first = errors[0]
+    message = "unknown key" if first["type"] == "extra_forbidden" else _describe(first)
+    return message, _dotted(first["loc"]) or None
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -493,11 +572,18 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{error['msg']} (got {shown})"
 
 
-def _validate(data: dict[str, Any], origins: dict[tuple[str, ...], str], top: str) -> Scenario:
+def _validate(
+    data: Any,
+    origins: dict[tuple[str, ...], str],
+    top: str,
+    model: type[BaseModel] = Scenario,
+    prefix: tuple[str, ...] = (),
+) -> Any:
+    """Validate ``data`` as ``model`` (found at ``prefix`` in the scenario), or raise one line."""
     try:
-        return Scenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        errors = [{**e, "loc": (*prefix, *e["loc"])} for e in exc.errors(include_url=False)]
         # Report the most specific error first: unknown keys and bad values before
         # the knock-on "missing" errors that the same typo can cause.
         errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
@@ -510,6 +596,87 @@ def _validate(data: dict[str, Any], origins: dict[tuple[str, ...], str], top: st
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         key = _dotted(_local_event_loc(origins, loc)) or None
         raise ScenarioError(where, _describe(first) + more, key=key) from None
+
+
+def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str], top: str) -> None:
+    """Fill the state attributes the scenario leaves out from the tables its ``[data]`` names.
+
+    Only what is missing is looked up, so a value written in the scenario (or in a file it
+    extends) always wins over data. A state the data cannot cover in a year it is needed
+    for is an error naming the data file, the state and the year, never a default.
+    """
+    if merged.get("data") is None:
+        return
+    sources: DataSources = _validate(merged["data"], origins, top, model=DataSources, prefix=("data",))
+    frame: _Years = _validate(merged, origins, top, model=_Years)
+    if frame.end_year < frame.start_year:
+        where = _origin(origins, ("end_year",), top)
+        raise ScenarioError(
+            where, f"{frame.end_year} is before start_year {frame.start_year}", key="end_year"
+        )
+    # Record the year each source was read for, so the resolved scenario says it.
+    merged["data"] = {
+        key: spec.model_dump()
+        if key == "capability"
+        else {**spec.model_dump(), "year": frame.start_year if spec.year is None else spec.year}
+        for key, spec in sources
+        if spec is not None
+    }
+    if not isinstance(merged.get("states"), dict):
+        return  # validation reports it
+    # Copies, so that filling never writes into the caller's overrides.
+    states = merged["states"] = dict(merged["states"])
+    codes = sorted(states)
+    # Capability shares divide by the total of the states that take capability from data.
+    group = [c for c in codes if isinstance(states[c], dict) and "capability" not in states[c]]
+    for key in ("capability", "alignment", "polyarchy", "security_ties"):
+        spec = getattr(sources, key)
+        if spec is None:
+            continue
+        where = _origin(origins, ("data", key), top)
+        year = merged["data"][key].get("year")
+        if key == "security_ties" and datasets.CSTO_POLE not in frame.poles:
+            raise ScenarioError(
+                where,
+                f"CSTO membership is a security tie to {datasets.CSTO_POLE}, which is not a pole "
+                f"(poles: {', '.join(frame.poles)}); write security_ties in the states instead",
+                key="data.security_ties",
+            )
+        for code in codes:
+            if not isinstance(states[code], dict):
+                continue
+            state = states[code] = dict(states[code])
+            try:
+                filled = _data_values(key, spec.source, year, code, state, group, frame)
+            except DataError as exc:
+                # A capability share can lack another state's value: writing that state's capability
+                # takes it out of the total. A missing pole's ideal point is fixed in this state's table.
+                who = exc.state if key == "capability" and exc.state else code
+                fix = f"write states.{who}.{key} in the scenario, or change [data]"
+                raise ScenarioError(where, f"{exc.one_line()}; {fix}", key=f"data.{key}") from None
+            for loc, value in filled.items():
+                _mark(value, origins, where, ("states", code, *loc))
+
+
+def _data_values(
+    key: str, source: str, year: int, code: str, state: dict[str, Any], group: list[str], frame: _Years
+) -> dict[tuple[str, ...], Any]:
+    """Write the data values of one attribute that ``state`` lacks into it; return what was written."""
+    filled: dict[tuple[str, ...], Any] = {}
+    if key == "capability" and "capability" not in state:
+        series = datasets.capability_series(code, frame.start_year, frame.end_year, source, group)
+        filled[("capability",)] = state["capability"] = series
+    elif key == "polyarchy" and "polyarchy" not in state:
+        filled[("polyarchy",)] = state["polyarchy"] = datasets.polyarchy(code, year)
+    elif key in ("alignment", "security_ties") and isinstance(state.get(key, {}), dict):
+        # Tables by pole: data fills only the poles the scenario does not give.
+        table = state[key] = dict(state.get(key, {}))
+        poles = [datasets.CSTO_POLE] if key == "security_ties" else frame.poles
+        for pole in poles:
+            if pole != code and pole not in table:
+                lookup = datasets.alignment if key == "alignment" else datasets.security_tie
+                filled[(key, pole)] = table[pole] = lookup(code, pole, year)
+    return filled
 
 
 def _split_events(

@@ -92,7 +92,7 @@ def _settings(experiment: Experiment, where: str) -> Sensitivity:
         raise ExperimentError(
             where,
             "has no [sensitivity] table; add one with parameters and effects (docs/experiments.md, "
-            "section 10), or run it with `sco-sim batch`",
+            "section 11), or run it with `sco-sim batch`",
             key="sensitivity",
         )
     return experiment.sensitivity

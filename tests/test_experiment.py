@@ -61,6 +61,28 @@ def test_metrics_from_a_run():
     assert values["kaz_alignment_rus"] == states[states["state"] == "KAZ"]["alignment_RUS"].iloc[-1]
 
 
+def test_first_above_gives_the_first_year_over_the_threshold_or_the_year_after_the_window():
+    from sim.experiment import Experiment
+
+    nan = float("nan")
+    table = {"year": [2000, 2001, 2002, 2003, 2004], "x": [0.0, nan, 0.0, 5.0, 2.0]}
+
+    def value(threshold, years=None):
+        metric = {"column": "x", "aggregate": "first_above", "threshold": threshold, "years": years}
+        experiment = Experiment(
+            name="t", base_seed=1, replications=1, arms={"a": {"scenario": "s.toml"}}, metrics={"m": metric}
+        )
+        return compute_metrics(experiment, {"model": table})["m"]
+
+    assert value(0.0) == 2003.0  # strictly above; an empty year (NaN) never counts
+    assert value(1.0) == 2003.0 and value(3.0) == 2003.0
+    assert value(-1.0) == 2000.0
+    assert value(0.0, years=(2004, 2004)) == 2004.0
+    assert value(6.0, years=(2000, 2003)) == 2004.0  # never: censored at the end of the window + 1
+    assert value(6.0) == 2005.0  # no window: the run's last year + 1
+    assert value(0.0, years=(2000, 2002)) == 2003.0
+
+
 def _with_sweep(tmp_path, text):
     path = tmp_path / "sweep.toml"
     path.write_text(MINI.read_text().replace("[arms.consensus]", text + "\n[arms.consensus]"))
@@ -114,6 +136,8 @@ BAD = {
     "syntax": (lambda t: t.replace('name = "mini"', 'name = "mini'), "TOML syntax error"),
     "unknown_chart": (lambda t: t.replace('"objections"]', '"pie"]'), "unknown chart 'pie'"),
     "unknown_column": (lambda t: t.replace('column = "consensus_rate"', 'column = "consensus"'), "metrics.consensus_rate.column"),
+    "no_threshold": (lambda t: t.replace('aggregate = "sum"', 'aggregate = "first_above"'), "metrics.blocked.threshold"),
+    "stray_threshold": (lambda t: t.replace('aggregate = "sum"', 'aggregate = "sum"\nthreshold = 1.0'), "only with aggregate = 'first_above'"),
 }  # fmt: skip
 
 
@@ -135,7 +159,10 @@ def test_bad_experiment_gives_one_line(case, tmp_path, capsys):
 
 
 def test_shipped_experiments_validate():
-    for path in sorted((ROOT / "experiments").glob("*.toml")):
+    # calibrate_*.toml are calibration files (sim.calibration), tested in test_validation.py
+    paths = [p for p in sorted((ROOT / "experiments").glob("*.toml")) if not p.name.startswith("calibrate_")]
+    assert len(paths) >= 6
+    for path in paths:
         design = load_experiment(path)
         assert design.experiment.replications >= 100 or path.name != "enlargement.toml"
         assert design.claims

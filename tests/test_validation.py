@@ -1,0 +1,233 @@
+"""Pattern checks P1-P5 (docs/validation.md), `sco-sim validate` and `sco-sim calibrate`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import calibration, validation
+from sim.calibration import CalibrationError, load_calibration
+from sim.cli import main
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+HISTORY = ROOT / "scenarios" / "history_1996.toml"
+GEORGIA = "Endorse recognition of Abkhazia and South Ossetia"
+
+
+def decision(year: int, area: str, outcome: str, title: str = "item", objectors: str = "") -> dict:
+    return {"year": year, "area": area, "outcome": outcome, "title": title, "objectors": objectors}
+
+
+def record_like_decisions() -> pd.DataFrame:
+    """A decision log that follows the record: every pattern's decision part holds."""
+    return pd.DataFrame(
+        [
+            decision(1996, "border_security", "adopted"),
+            decision(1999, "three_evils", "diluted"),
+            decision(2001, "three_evils", "adopted"),
+            decision(2003, "trade", "adopted"),
+            decision(2007, "humanitarian", "adopted"),
+            decision(2008, "external", "deferred", title=GEORGIA, objectors="CHN"),
+            decision(2010, "finance", "diluted"),
+            decision(2012, "finance", "blocked", objectors="RUS"),
+            decision(2013, "afghanistan", "blocked", objectors="UZB"),
+        ]
+    )
+
+
+def states_table(kaz_rus: list[float], kaz_chn: list[float], ind_member_from: int | None) -> pd.DataFrame:
+    rows = []
+    for k, year in enumerate(range(1996, 2018)):
+        rows.append({"year": year, "state": "KAZ", "status": "member", "alignment_RUS": kaz_rus[k],
+                     "alignment_CHN": kaz_chn[k]})  # fmt: skip
+        for code in ("IND", "PAK"):
+            joined = ind_member_from is not None and year >= ind_member_from
+            status = "member" if joined else ("observer" if year >= 2005 else "outsider")
+            rows.append({"year": year, "state": code, "status": status, "alignment_RUS": 0.5,
+                         "alignment_CHN": 0.5})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+STEADY = [0.9] * 22, [0.4] * 22
+
+
+def test_a_record_like_run_reproduces_every_pattern():
+    scenario = load_scenario(HISTORY)
+    states = states_table(*STEADY, ind_member_from=2017)
+    facts = validation.judge(scenario, {"decisions": record_like_decisions(), "states": states},
+                             {"states": states})  # fmt: skip
+    assert [facts[p] for p in validation.PATTERNS] == [True] * 5
+    assert facts["first_economy"] == 2003 and facts["first_humanitarian"] == 2007
+    assert facts["security_adopted_share"] == pytest.approx(2 / 4)
+    assert facts["finance_objectors"] == "RUS"
+
+
+@pytest.mark.parametrize(
+    ("change", "broken"),
+    [
+        (decision(2005, "trade", "adopted_opt_out"), None),  # a later economic adoption changes nothing
+        (decision(2000, "humanitarian", "adopted"), "P1"),  # humanitarian before the economy
+        (decision(2016, "finance", "adopted"), "P2"),  # the bank established
+        (decision(2011, "external", "adopted", title=GEORGIA), "P4"),  # Georgia endorsed when retabled
+    ],
+)
+def test_each_decision_pattern_fails_on_its_own_counter_example(change, broken):
+    scenario = load_scenario(HISTORY)
+    states = states_table(*STEADY, ind_member_from=2017)
+    decisions = pd.concat([record_like_decisions(), pd.DataFrame([change])], ignore_index=True)
+    facts = validation.judge(scenario, {"decisions": decisions, "states": states}, {"states": states})
+    failing = [p for p in validation.PATTERNS if not facts[p]]
+    assert failing == ([broken] if broken else [])
+
+
+def test_p1_needs_the_economy_inside_its_window():
+    scenario = load_scenario(HISTORY)
+    late = record_like_decisions().replace({"year": {2003: 2009, 2007: 2012}})
+    states = states_table(*STEADY, ind_member_from=2017)
+    facts = validation.judge(scenario, {"decisions": late, "states": states}, {"states": states})
+    assert facts["P1"] is False and facts["first_economy"] == 2009
+
+
+def test_p3_needs_members_to_admit_india_and_pakistan_in_2017_only():
+    scenario = load_scenario(HISTORY)
+    history = {"decisions": record_like_decisions(), "states": states_table(*STEADY, ind_member_from=2017)}
+    for joined, expected in ((2017, True), (2016, False), (None, False)):
+        endogenous = {"states": states_table(*STEADY, ind_member_from=joined)}
+        assert validation.judge(scenario, history, endogenous)["P3"] is expected
+    assert validation.judge(scenario, history, None)["P3"] is None  # not judged without the variant
+
+
+def test_p5_fails_when_kazakhstan_drifts_to_one_pole():
+    scenario = load_scenario(HISTORY)
+    drifting = [0.4 - 0.01 * k for k in range(22)]  # China alignment falls to 0.19
+    states = states_table([0.9] * 22, drifting, ind_member_from=2017)
+    facts = validation.judge(scenario, {"decisions": record_like_decisions(), "states": states},
+                             {"states": states})  # fmt: skip
+    assert facts["P5"] is False
+    assert facts["kaz_min_alignment"] == pytest.approx(0.19)
+
+
+def test_pattern_table_passes_at_half_the_seeds():
+    runs = pd.DataFrame({"P1": [True, False], "P2": [True, True], "P3": [False, False],
+                         "P4": [None, True], "P5": [False, False]})  # fmt: skip
+    table = validation.pattern_table(runs).set_index("pattern")
+    assert table["share"].tolist() == [0.5, 1.0, 0.0, 1.0, 0.0]
+    assert table["passes"].tolist() == [True, True, False, True, False]
+    assert table.loc["P4", "seeds"] == 1  # a pattern not judged in a seed is not counted
+
+
+def test_validate_command_prints_the_pattern_table(tmp_path, capsys):
+    out = tmp_path / "v"
+    assert main(["validate", str(HISTORY), "--seeds", "2", "--workers", "1", "--out", str(out),
+                 "--no-progress"]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    rows = [line for line in lines if line.split()[:1] and line.split()[0] in validation.PATTERNS]
+    assert len(rows) == 5
+    for row in rows:
+        share, result = row.split()[1:3]
+        assert 0.0 <= float(share) <= 1.0 and result in ("pass", "FAIL")
+    assert any("of 5 patterns pass" in line for line in lines)
+    seeds = pd.read_csv(out / "validation_seeds.csv")
+    assert len(seeds) == 2 and set(validation.PATTERNS) <= set(seeds.columns)
+    assert (out / "validation_dates.png").stat().st_size > 0
+
+
+def test_validation_is_the_same_on_one_or_two_workers():
+    one = validation.validate(HISTORY, seeds=2, workers=1).runs
+    two = validation.validate(HISTORY, seeds=2, workers=2).runs
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_date_chart_data_counts_never_and_keeps_record_dates():
+    runs = pd.DataFrame(
+        {"first_border_security": [1996, 1997], "first_three_evils": [1999, validation.NEVER]}
+    )
+    data = validation.date_chart_data(runs).set_index("milestone")
+    assert data.loc["border_security", "simulated"] == [1996, 1997]
+    assert data.loc["three_evils", "never_share"] == 0.5
+    assert data.loc["border_security", "real"] == 1996
+
+
+# --- calibration -----------------------------------------------------------------------------
+
+
+def calibration_file(tmp_path: Path, body: str, scenario: Path = HISTORY) -> Path:
+    path = tmp_path / "cal.toml"
+    path.write_text(f'scenario = "{scenario}"\n{body}')
+    return path
+
+
+TINY = "samples = 3\nseeds = 1\nrefine_top = 1\nrefine_seeds = 1\nbase_seed = 5\n"
+RANGES = "[ranges]\ntolerance = [0.03, 0.12]\nagenda_size = [2, 5]\n"
+
+
+def test_shipped_calibration_file_loads():
+    cal = load_calibration(ROOT / "experiments" / "calibrate_history.toml")
+    assert cal.scenario == HISTORY
+    assert cal.sections["tolerance"] == "rules" and cal.sections["agenda_size"] == "parameters"
+    assert "agenda_size" in cal.integers
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "words"),
+    [
+        ("[ranges]\ntolerence = [0.1, 0.2]\n", "ranges.tolerence", "not a [parameters] or [rules] key"),
+        ("[ranges]\ntolerance = [0.2, 0.1]\n", "ranges.tolerance", "is empty"),
+        ("[ranges]\ndecision_rule = [0, 1]\n", "ranges.decision_rule", "only numeric"),
+        ("samples = 1\n[ranges]\ntolerance = [0.1, 0.2]\n", "samples", ">= 2"),
+        ("[ranges]\n", "ranges", "at least one"),
+        ("[ranges]\ntrust_gain = [0.5, 1.5]\n", "ranges", "valid scenario"),
+    ],
+)
+def test_bad_calibration_files_get_one_line(tmp_path, body, key, words):
+    path = calibration_file(tmp_path, body)
+    with pytest.raises(CalibrationError) as info:
+        load_calibration(path)
+    line = info.value.one_line()
+    assert str(path) in line and key in line and words in line and "\n" not in line
+
+
+def test_calibration_runs_end_to_end_and_is_deterministic(tmp_path):
+    cal = load_calibration(calibration_file(tmp_path, TINY + RANGES))
+    points = calibration.sample_points(cal)
+    assert all(2 <= p["agenda_size"] <= 5 and isinstance(p["agenda_size"], int) for p in points)
+    assert all(0.03 <= p["tolerance"] <= 0.12 for p in points)
+    first = calibration.calibrate(cal, tmp_path / "a", workers=1)
+    second = calibration.calibrate(cal, tmp_path / "b", workers=1)
+    pd.testing.assert_frame_equal(first.search, second.search)
+    assert first.chosen == second.chosen and first.chosen in points
+    assert (tmp_path / "a" / "search.csv").read_bytes() == (tmp_path / "b" / "search.csv").read_bytes()
+    assert len(first.search) == 3 and first.search["distance"].between(0, 1).all()
+    text = calibration.format_result(first)
+    assert "tolerance" in text and "patterns pass" in text
+
+
+def test_calibration_resume_keeps_judged_points(tmp_path, monkeypatch):
+    cal = load_calibration(calibration_file(tmp_path, TINY + RANGES))
+    calibration.calibrate(cal, tmp_path / "r", workers=1)
+    journal = (tmp_path / "r" / "journal.jsonl").read_text()
+    calls = []
+    monkeypatch.setattr(calibration, "run_tasks", lambda tasks, **kw: calls.append(tasks) or [])
+    again = calibration.calibrate(cal, tmp_path / "r", workers=1, resume=True)
+    assert all(not tasks for tasks in calls)  # nothing judged twice
+    assert (tmp_path / "r" / "journal.jsonl").read_text() == journal
+    assert len(again.search) == 3
+
+
+def test_apply_writes_values_and_keeps_comments(tmp_path):
+    scenario = tmp_path / "history.toml"
+    shutil.copy(HISTORY, scenario)
+    cal = load_calibration(calibration_file(tmp_path, TINY + RANGES, scenario=scenario))
+    calibration.apply_to_scenario(cal, {"tolerance": 0.0875, "agenda_size": 3}, "Calibrated (test).")
+    text = scenario.read_text()
+    loaded = load_scenario(scenario)
+    assert loaded.rules.tolerance == 0.0875 and loaded.parameters.agenda_size == 3
+    assert "# Calibrated (test).\n[parameters]" in text and "# Calibrated (test).\n[rules]" in text
+    assert 'decision_rule = "consensus"   # SCO Charter (2002) art. 16' in text
+    calibration.apply_to_scenario(cal, {"tolerance": 0.05, "agenda_size": 4}, "Calibrated (test).")
+    assert scenario.read_text().count("# Calibrated (test).") == 2  # the note is not repeated
