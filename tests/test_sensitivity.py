@@ -445,10 +445,10 @@ def test_the_shipped_experiment_validates_with_its_documented_budget():
         "morris", parameters, design.experiment.base_seed, settings.trajectories, settings.levels
     )
     assert len(parameters) == 12 and len(sample) == 10 * 13
-    assert settings.replications == 5 and design.arms == ["sco6", "sco8"]  # 130 x 2 x 5 = 1300 runs
+    assert settings.replications == 5 and design.arms == ["sco6", "sco8", "sco8_lean_chn"]  # 1950 runs
     effects = parse_effects(design.experiment, str(SHIPPED))
     assert {e.name: e.expected for e in effects} == {
-        "H1_consensus": "negative", "H1_diluted": "positive", "H3_balancing": "negative"
+        "H1_consensus": "negative", "H1_diluted": "positive", "H3_balancing": "negative", "H3_lean_chn": "negative"
     }  # fmt: skip
     agenda = {p["parameters.agenda_size"] for p in sample_points(sample, parameters)}
     assert agenda == {3.0, 4.0, 5.0, 6.0}  # four levels on [3, 6] are whole numbers
