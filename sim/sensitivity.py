@@ -47,7 +47,7 @@ from sim.scenario import _describe as describe_error
 
 EFFECT = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*-\s*(\w+)\s*\[\s*(\w+)\s*\]\s*$")
 SECTIONS: dict[str, type] = {"parameters": Parameters, "rules": Rules}
-NOISE_MULTIPLE = 2.0  # a point's effect has a clear sign when it lies this many standard errors from 0
+POINT_LEVEL = 0.95  # a point's effect has a clear sign when its t interval at this level excludes 0
 ANALYSIS_SEED = 20180609  # the bootstrap of the indices' intervals (non-zero: SALib treats 0 as "no seed")
 N_RESAMPLES = 1000
 CONF_LEVEL = 0.95
@@ -380,10 +380,13 @@ def point_effects(summaries: pd.DataFrame, effect: ParsedEffect, n_points: int) 
 
     Returns:
         Columns ``point``, ``n`` (complete pairs), ``effect`` (mean of ``a - b``), ``se``
-        (standard error of that mean, ``sd / sqrt(n)`` with ``ddof=1``; NaN below two
-        pairs) and ``sign`` (see :func:`point_signs`).
+        (standard error of that mean, ``sd / sqrt(n)`` with ``ddof=1``), ``margin`` (half-width
+        of the mean's 95% t interval, ``t(0.975, n - 1) * se``; ``se`` and ``margin`` are NaN
+        below two pairs) and ``sign`` (see :func:`point_signs`).
 
     """
+    from scipy.stats import t as student
+
     pairs = compare.paired_differences(summaries, effect.metric, effect.arm_a, effect.arm_b)
     grouped = pairs.groupby("point")["diff"]
     table = pd.DataFrame({"n": grouped.count(), "effect": grouped.mean(), "sd": grouped.std(ddof=1)})
@@ -391,26 +394,30 @@ def point_effects(summaries: pd.DataFrame, effect: ParsedEffect, n_points: int) 
     table.index.name = "point"
     table["n"] = table["n"].fillna(0).astype(int)
     table["se"] = table["sd"] / np.sqrt(table["n"].where(table["n"] > 0))
+    n = table["n"].to_numpy()
+    quantile = np.full(len(table), np.nan)
+    quantile[n > 1] = student.ppf(0.5 + POINT_LEVEL / 2, n[n > 1] - 1)
+    table["margin"] = quantile * table["se"].to_numpy(float)
     table = table.drop(columns="sd").reset_index()
-    table["sign"] = point_signs(table["effect"].to_numpy(float), table["se"].to_numpy(float))
-    return table[["point", "n", "effect", "se", "sign"]]
+    table["sign"] = point_signs(table["effect"].to_numpy(float), table["margin"].to_numpy(float))
+    return table[["point", "n", "effect", "se", "margin", "sign"]]
 
 
-def point_signs(effect: np.ndarray, se: np.ndarray, multiple: float = NOISE_MULTIPLE) -> list[str]:
+def point_signs(effect: np.ndarray, margin: np.ndarray) -> list[str]:
     """Label each point's effect ``negative``, ``positive``, ``unclear`` or ``missing``.
 
-    A point is ``negative`` when ``effect + multiple * se < 0`` and ``positive`` when
-    ``effect - multiple * se > 0``; otherwise ``unclear`` (within noise of 0). Where the
-    standard error is unknown (one replication) the sign of the effect decides, and an
-    effect of exactly 0 is ``unclear``.
+    A point is ``negative`` when ``effect + margin < 0`` and ``positive`` when
+    ``effect - margin > 0`` (its interval lies on one side of 0); otherwise ``unclear``
+    (within noise of 0). Where the margin is unknown (one replication) the sign of the
+    effect decides, and an effect of exactly 0 is ``unclear``.
     """
     labels = []
-    for value, error in zip(effect, se, strict=True):
+    for value, half in zip(effect, margin, strict=True):
         if not np.isfinite(value):
             labels.append("missing")
             continue
-        margin = multiple * error if np.isfinite(error) else 0.0
-        labels.append("negative" if value + margin < 0 else "positive" if value - margin > 0 else "unclear")
+        half = half if np.isfinite(half) else 0.0
+        labels.append("negative" if value + half < 0 else "positive" if value - half > 0 else "unclear")
     return labels
 
 
@@ -449,7 +456,7 @@ def classify(points: pd.DataFrame, expected: str | None = None) -> dict[str, Any
     else:
         verdict = "uncertain"
     direction = "both" if neg and pos else "negative" if neg else "positive" if pos else "none"
-    with_se = int(np.isfinite(points["se"].to_numpy(float)).sum())
+    with_margin = int(np.isfinite(points["margin"].to_numpy(float)).sum())
     nan = float("nan")
     return {
         "n_points": int(len(points)),
@@ -463,8 +470,8 @@ def classify(points: pd.DataFrame, expected: str | None = None) -> dict[str, Any
         "n_clear_positive": pos,
         "n_unclear": unclear,
         "noise": (
-            f"{NOISE_MULTIPLE:g} standard errors of the point's mean over replications"
-            if with_se == n and n
+            f"{POINT_LEVEL:.0%} t interval of the point's mean over replications"
+            if with_margin == n and n
             else "not estimated (one replication per point): the sign of each point's effect decides"
         ),
         "direction": direction,
@@ -619,7 +626,7 @@ class SensitivityAnalysis:
                 "n_points": len(self.spec["sample"]),
                 "n_runs_ok": self.n_ok,
                 "n_runs_failed": self.n_failed,
-                "noise_multiple": NOISE_MULTIPLE,
+                "point_level": POINT_LEVEL,
                 "effects": [
                     {
                         "name": r.effect.name,

@@ -7,7 +7,7 @@ DataFrame of numbers and a ``plot_*()`` function that draws it:
   at the top: Morris ``mu_star`` with its 95% interval and ``sigma`` as a marker, or
   Sobol' ``ST`` with ``S1`` inside it, each with its interval;
 - ``sensitivity_effects``: one panel per effect, the effect at every sample point in
-  increasing order with +/- 2 standard errors, coloured by its sign, and a line at 0:
+  increasing order with its 95% interval over replications, coloured by its sign, and a line at 0:
   the picture of a robust or a fragile finding.
 """
 
@@ -127,24 +127,23 @@ def plot_indices(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
     return figure
 
 
-def effects_data(points: pd.DataFrame, multiple: float = 2.0) -> pd.DataFrame:
+def effects_data(points: pd.DataFrame) -> pd.DataFrame:
     """Return the effect at every sample point, in increasing order, from ``sensitivity_points.csv``.
 
     Args:
-        points: One row per effect and point (``name``, ``point``, ``effect``, ``se``, ``sign``).
-        multiple: Standard errors on each side of the error bars.
+        points: One row per effect and point (``name``, ``point``, ``effect``, ``margin``, ``sign``).
 
     Returns:
         Columns ``name``, ``order`` (0 for the smallest effect of each name), ``point``,
-        ``effect``, ``low`` and ``high`` (``effect -/+ multiple * se``; the effect itself
-        where the error is unknown) and ``sign``; points without a value are left out.
+        ``effect``, ``low`` and ``high`` (``effect -/+ margin``; the effect itself where the
+        margin is unknown) and ``sign``; points without a value are left out.
 
     """
-    _require(points, ("name", "point", "effect", "se", "sign"), "sensitivity_points")
+    _require(points, ("name", "point", "effect", "margin", "sign"), "sensitivity_points")
     rows = points[np.isfinite(points["effect"].to_numpy(float))]
     names = {name: k for k, name in enumerate(dict.fromkeys(points["name"]))}
     rows = rows.assign(_name=rows["name"].map(names)).sort_values(["_name", "effect", "point"], kind="stable")
-    se = rows["se"].astype(float).fillna(0.0).to_numpy()
+    margin = rows["margin"].astype(float).fillna(0.0).to_numpy()
     value = rows["effect"].astype(float).to_numpy()
     data = pd.DataFrame(
         {
@@ -152,8 +151,8 @@ def effects_data(points: pd.DataFrame, multiple: float = 2.0) -> pd.DataFrame:
             "order": rows.groupby("_name").cumcount().to_numpy(),
             "point": rows["point"].astype(int).to_numpy(),
             "effect": value,
-            "low": value - multiple * se,
-            "high": value + multiple * se,
+            "low": value - margin,
+            "high": value + margin,
             "sign": rows["sign"].astype(str).to_numpy(),
         }
     )
@@ -184,7 +183,7 @@ def plot_effects(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
         ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
         for side in ("right", "top"):
             ax.spines[side].set_visible(False)
-    axes[-1].set_xlabel("sample points, sorted by the effect (bars: +/- 2 standard errors over replications)")
+    axes[-1].set_xlabel("sample points, sorted by the effect (bars: 95% t interval over replications)")
     figure.suptitle("The effect at every point of the sensitivity sample", fontsize=10)
     _tight(figure)
     return figure

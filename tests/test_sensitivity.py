@@ -252,18 +252,24 @@ def test_point_effects_are_mean_paired_differences_with_standard_errors():
     assert list(table["n"]) == [2, 2, 1, 0]
     assert_allclose(table["effect"], [-2.0, 0.0, 2.0, np.nan])
     assert_allclose(table["se"], [1.0, 0.5, np.nan, np.nan])  # sd / sqrt(n), ddof = 1
-    # -2 + 2 * 1 = 0 is not below 0: unclear; one replication: the sign decides
+    assert_allclose(table["margin"], [12.7062, 6.3531, np.nan, np.nan], rtol=1e-4)  # t(0.975, 1) * se
+    # -2 + 12.7 is not below 0: unclear; one replication: the sign decides
     assert list(table["sign"]) == ["unclear", "unclear", "positive", "missing"]
+    many = point_effects(summaries({0: [-1.0, -1.2, -0.8, -1.1, -0.9]}), EFFECT, n_points=1)
+    assert many.loc[0, "margin"] == pytest.approx(
+        2.7764 * np.std([-1.0, -1.2, -0.8, -1.1, -0.9], ddof=1) / 5**0.5, rel=1e-4
+    )
+    assert many.loc[0, "sign"] == "negative"
 
 
-def test_point_signs_use_two_standard_errors():
-    signs = point_signs(np.array([-1.0, -1.0, 1.0, 0.0, 0.3]), np.array([0.4, 0.6, 0.1, np.nan, np.nan]))
+def test_point_signs_need_the_interval_on_one_side_of_zero():
+    signs = point_signs(np.array([-1.0, -1.0, 1.0, 0.0, 0.3]), np.array([0.8, 1.2, 0.2, np.nan, np.nan]))
     assert signs == ["negative", "unclear", "positive", "unclear", "positive"]
 
 
-def points(effects, se):
-    table = pd.DataFrame({"point": range(len(effects)), "effect": effects, "se": se})
-    table["sign"] = point_signs(table["effect"].to_numpy(float), table["se"].to_numpy(float))
+def points(effects, margin):
+    table = pd.DataFrame({"point": range(len(effects)), "effect": effects, "margin": margin})
+    table["sign"] = point_signs(table["effect"].to_numpy(float), table["margin"].to_numpy(float))
     return table
 
 
@@ -334,7 +340,7 @@ def test_effects_data_sorts_points_and_spans_two_standard_errors():
             "name": ["e", "e", "e", "f"],
             "point": [0, 1, 2, 0],
             "effect": [0.5, -0.2, np.nan, 1.0],
-            "se": [0.1, np.nan, np.nan, 0.25],
+            "margin": [0.2, np.nan, np.nan, 0.5],
             "sign": ["positive", "negative", "missing", "positive"],
         }
     )
@@ -347,7 +353,7 @@ def test_effects_data_sorts_points_and_spans_two_standard_errors():
 def test_charts_render():
     figure = plot_indices(indices_data(sensitivity_table()), {"h1": "H1: consensus"})
     assert len(figure.axes) == 2 and figure.axes[1].get_title(loc="left") == "H1: consensus  [fragile]"
-    points_table = pd.DataFrame({"name": ["e", "e"], "point": [0, 1], "effect": [0.1, -0.1], "se": [0.01, 0.2],
+    points_table = pd.DataFrame({"name": ["e", "e"], "point": [0, 1], "effect": [0.1, -0.1], "margin": [0.02, 0.4],
                                  "sign": ["positive", "unclear"]})  # fmt: skip
     figure = plot_effects(effects_data(points_table))
     assert len(figure.axes) == 1
