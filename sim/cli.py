@@ -89,17 +89,32 @@ def build_parser() -> argparse.ArgumentParser:
         "manifest). Finished runs are kept if the batch is interrupted; --resume runs only what is missing.",
     )
     batch.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (TOML)")
-    batch.add_argument("--out", metavar="DIR", default=None, help="results folder (default results/<name>)")
-    batch.add_argument("--workers", type=_positive, default=2, help="local worker processes (default 2)")
-    batch.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out")
-    batch.add_argument("--sequential", action="store_true", help="run in this process (no workers)")
-    batch.add_argument("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler to use")
-    batch.add_argument("--dask-local", metavar="N", type=_positive, default=None,
-                       help="start a local Dask cluster with N workers")  # fmt: skip
+    _executor_options(batch)
     batch.add_argument("--replications", type=_positive, default=None,
                        help="override the file's replications (e.g. a quick check)")  # fmt: skip
-    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
     batch.set_defaults(handler=_batch)
+
+    sens = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity (Morris or Sobol') of an experiment's effects to the free parameters",
+        description="Run the [sensitivity] sample of an experiment file (every sample point on every arm, "
+        "with common seeds) into a results folder, then print the sensitivity indices of each effect and "
+        "whether its sign is robust or fragile inside the plausible ranges; writes sensitivity.csv, "
+        "sensitivity_points.csv, sensitivity.json and charts/sensitivity*.png/.svg. With --analyze-only, "
+        "redo the analysis of a results folder it wrote.",
+    )
+    sens.add_argument(
+        "experiment",
+        metavar="EXPERIMENT",
+        help="experiment file (TOML) with a [sensitivity] table; with --analyze-only, a results folder",
+    )
+    sens.add_argument(
+        "--analyze-only",
+        action="store_true",
+        help="run nothing: analyse the results folder given instead of EXPERIMENT",
+    )
+    _executor_options(sens)
+    sens.set_defaults(handler=_sensitivity)
 
     for name, text, handler in (
         ("compare", "paired differences, bootstrap intervals and verdicts for every claim", _compare),
@@ -191,6 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _executor_options(cmd: argparse.ArgumentParser) -> None:
+    """Add the options shared by `batch` and `sensitivity`: results folder, executor, progress."""
+    cmd.add_argument("--out", metavar="DIR", default=None, help="results folder (default results/<name>)")
+    cmd.add_argument("--workers", type=_positive, default=2, help="local worker processes (default 2)")
+    cmd.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out")
+    cmd.add_argument("--sequential", action="store_true", help="run in this process (no workers)")
+    cmd.add_argument("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler to use")
+    cmd.add_argument("--dask-local", metavar="N", type=_positive, default=None,
+                     help="start a local Dask cluster with N workers")  # fmt: skip
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def _integer_at_least(minimum: int, what: str) -> Any:
     """Return an argparse type that accepts integers >= ``minimum``."""
 
@@ -213,13 +240,37 @@ _seed = _integer_at_least(0, "non-negative")
 def _batch(args: argparse.Namespace) -> int:
     from sim.experiment import load_experiment, resolve
     from sim.results import ResultStore
-    from sim.runner import ExecutorChoice, run_batch
+    from sim.runner import run_batch
 
     design = load_experiment(args.experiment)
     if args.replications:
         experiment = design.experiment.model_copy(update={"replications": args.replications})
         design = resolve(experiment, design.path, design.file_hash + f"-r{args.replications}")
     out = Path(args.out) if args.out else Path("results") / design.experiment.name
+    choice, where = _executor(args)
+    store = ResultStore(out, design, resume=args.resume)
+    todo = len(store.missing(design.runs))
+    print(
+        f"{design.experiment.name}: {len(design.arms)} arms x {len(design.points)} point(s) x "
+        f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
+        f"{todo} to run on {where} -> {out}/"
+    )
+    try:
+        report = run_batch(design, store, choice, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        again = f" --replications {args.replications}" if args.replications else ""
+        resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
+        print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
+              file=sys.stderr)  # fmt: skip
+        return 130
+    _print_batch_report(report, out)
+    return 0
+
+
+def _executor(args: argparse.Namespace) -> tuple[Any, str]:
+    """Return the executor chosen by the options, and where it runs (checked before anything is written)."""
+    from sim.runner import ExecutorChoice
+
     if args.scheduler or args.dask_local:
         choice = ExecutorChoice("dask", scheduler=args.scheduler, dask_local=args.dask_local)
         where = (
@@ -242,21 +293,11 @@ def _batch(args: argparse.Namespace) -> int:
                 check_scheduler(args.scheduler)
             except (ConnectionError, RuntimeError) as exc:
                 raise InputError("", str(exc), key="--scheduler") from None
-    store = ResultStore(out, design, resume=args.resume)
-    todo = len(store.missing(design.runs))
-    print(
-        f"{design.experiment.name}: {len(design.arms)} arms x {len(design.points)} point(s) x "
-        f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
-        f"{todo} to run on {where} -> {out}/"
-    )
-    try:
-        report = run_batch(design, store, choice, progress=not args.no_progress)
-    except KeyboardInterrupt:
-        again = f" --replications {args.replications}" if args.replications else ""
-        resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
-        print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
-              file=sys.stderr)  # fmt: skip
-        return 130
+    return choice, where
+
+
+def _print_batch_report(report: Any, out: Path) -> None:
+    """Print what a batch did: runs done, rate, failures."""
     if report.done == 0 and report.failed == 0:
         print(f"nothing to run: all {report.skipped} runs are already stored")
     else:
@@ -267,7 +308,103 @@ def _batch(args: argparse.Namespace) -> int:
         )
     if report.failed:
         print(f"  failed runs are listed in {out}/manifest.json and {out}/failures/")
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from sim.results import ResultStore, load_results
+    from sim.runner import run_batch
+    from sim.sensitivity import analyse_results, load_sensitivity, write_sensitivity
+
+    if args.analyze_only:
+        out = Path(args.experiment)
+    else:
+        design = load_sensitivity(args.experiment)
+        out = Path(args.out) if args.out else Path("results") / design.experiment.name
+        _refuse_batch_folder(out)
+        choice, where = _executor(args)
+        store = ResultStore(out, design, resume=args.resume)
+        todo = len(store.missing(design.runs))
+        spec = design.spec
+        size = (
+            f"{spec['trajectories']} trajectories x {len(design.parameters) + 1}"
+            if spec["method"] == "morris"
+            else f"{spec['samples']} samples x {len(design.parameters) + 2}"
+        )
+        print(
+            f"{design.experiment.name}: {spec['method']} sample of {len(design.parameters)} parameters "
+            f"({size} = {len(design.points)} points) x {len(design.arms)} arms x "
+            f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
+            f"{todo} to run on {where} -> {out}/"
+        )
+        try:
+            report = run_batch(design, store, choice, progress=not args.no_progress)
+        except KeyboardInterrupt:
+            resume = f"sco-sim sensitivity {args.experiment} --out {out} --resume"
+            stored = f"{len(store.done)} finished runs are stored in {out}/"
+            print(f"interrupted: {stored}; continue with: {resume}", file=sys.stderr)
+            return 130
+        _print_batch_report(report, out)
+    results = load_results(out)
+    analysis = analyse_results(results)
+    _print_sensitivity(analysis)
+    files = write_sensitivity(out, analysis)
+    print(f"\nwrote {', '.join(str(f) for f in files if f.suffix != '.svg')} (and the charts as SVG)")
     return 0
+
+
+def _refuse_batch_folder(out: Path) -> None:
+    """Stop before a sensitivity sample is run into a folder that holds a plain batch (the default --out)."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return  # no batch there (or an unreadable one, which the store reports)
+    if "sensitivity" not in manifest.get("experiment", {}):
+        raise InputError(
+            str(out), "holds a batch run by `sco-sim batch`, not a sensitivity sample; choose another --out"
+        )
+
+
+def _print_sensitivity(analysis: Any) -> None:
+    """Print, for each effect, its sign over the sample, the verdict and the table of indices."""
+    import math
+
+    morris = analysis.method == "morris"
+    columns = ["mu_star", "mu_star_conf", "sigma", "mu"] if morris else ["ST", "ST_conf", "S1", "S1_conf"]
+    headers = ["mu*", "+/-", "sigma", "mu"] if morris else ["ST", "+/-", "S1", "+/-"]
+    points = len(analysis.spec["sample"])
+    print(
+        f"\n{analysis.method} sensitivity: {points} points, {analysis.n_ok} runs finished, "
+        f"{analysis.n_failed} failed"
+    )
+    for result in analysis.effects:
+        s = result.summary
+        e = result.effect
+        print(f"\n{e.name}: {e.difference}" + (f"  ({e.label})" if e.label else ""))
+        if s["n_points"] > s["n_missing"]:
+            print(
+                f"  effect over {s['n_points'] - s['n_missing']} points: mean {s['mean']:+.4f}, "
+                f"min {s['min']:+.4f}, max {s['max']:+.4f}; below 0 at {s['share_negative']:.0%}, "
+                f"above 0 at {s['share_positive']:.0%} of points"
+            )
+        if s["n_missing"]:
+            print(f"  {s['n_missing']} point(s) have no complete pair of runs: no indices")
+        print(f"  {result.verdict_line()}")
+        if result.indices.empty:
+            continue
+        table = result.indices.set_index("parameter").loc[result.ranking]
+        width = max(len(name) for name in table.index)
+        print(f"    {'parameter':<{width}}  {'range':<18}" + "".join(f"{h:>10}" for h in headers))
+        for name, row in table.iterrows():
+            span = f"[{row['low']:g}, {row['high']:g}]"
+            cells = "".join(
+                f"{row[c]:>+10.4f}"
+                if c == "mu"
+                else f"{row[c]:>10.4f}"
+                if not math.isnan(row[c])
+                else f"{'':>10}"
+                for c in columns
+            )
+            print(f"    {name:<{width}}  {span:<18}{cells}")
 
 
 def _load_results(folder: str) -> object:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from sim import __version__
 from sim.errors import InputError
@@ -66,6 +66,30 @@ class Sweep(_Frozen):
     parameters: dict[str, SweepParameter]
 
 
+class Effect(_Frozen):
+    """An effect to analyse: a paired difference ``metric[arm_a] - metric[arm_b]``, with its expected sign."""
+
+    difference: str
+    expected: Literal["negative", "positive"] | None = None
+    label: str = ""
+
+
+class Sensitivity(_Frozen):
+    """Global sensitivity analysis of effects to free parameters (``sco-sim sensitivity``)."""
+
+    method: Literal["morris", "sobol"] = "morris"
+    trajectories: Annotated[int, Field(ge=2)] = 10
+    levels: Annotated[int, Field(ge=2)] = 4
+    samples: Annotated[int, Field(ge=2)] = 64
+    seed: Annotated[int, Field(ge=0)] | None = None
+    replications: Annotated[int, Field(ge=1)] | None = None
+    parameters: dict[str, tuple[float, float]]
+    # an effect is written as its difference alone, or as a table with an expected sign and a label
+    effects: dict[
+        str, Annotated[Effect, BeforeValidator(lambda v: {"difference": v} if isinstance(v, str) else v)]
+    ]
+
+
 class Metric(_Frozen):
     """A figure computed per run from one table over a window of years."""
 
@@ -97,6 +121,7 @@ class Experiment(_Frozen):
     replications: Annotated[int, Field(ge=1)]
     arms: dict[str, Arm]
     sweep: Sweep | None = None
+    sensitivity: Sensitivity | None = None
     metrics: dict[str, Metric]
     claims: list[Claim] = Field(default_factory=list)
     charts: list[str] = Field(default_factory=lambda: list(CHARTS))
@@ -253,6 +278,10 @@ def resolve(experiment: Experiment, path: Path, file_hash: str = "") -> Design:
         if metric.aggregate != "first_above" and metric.threshold is not None:
             fail(f"metrics.{key}.threshold", "a threshold is used only with aggregate = 'first_above'")
     claims = parse_claims(experiment, where)
+    if experiment.sensitivity is not None:
+        from sim.sensitivity import check_sensitivity  # here: sim.sensitivity builds on this module
+
+        check_sensitivity(experiment, where)
     points = sweep_points(experiment, where)
     return _expand(experiment, path, file_hash, claims, points)
 

@@ -1,0 +1,722 @@
+"""Global sensitivity analysis: how far do the effects behind H1 and H3 depend on the free parameters.
+
+The pipeline is SALib's: problem -> sample -> evaluate -> analyse. An experiment
+file with a ``[sensitivity]`` table names the free parameters with their plausible
+ranges and the effects to analyse, each a paired difference between two arms of a
+metric (``consensus_rate[sco8] - consensus_rate[sco6]``).
+
+- **Sample.** SALib draws the points, deterministically from the seed: Morris
+  trajectories (``SALib.sample.morris.sample``; Morris 1991, Campolongo et al. 2007)
+  or a Saltelli/Sobol' design (``SALib.sample.sobol.sample``, first and total order;
+  Saltelli et al. 2010).
+- **Evaluate.** Each point is an override set on every arm, and each point x arm x
+  replication is one run of the ordinary batch machinery (``sim.runner``,
+  ``sim.results``), so workers, Dask, the progress bar, interruption and ``--resume``
+  work as for ``sco-sim batch``. Seeds are common random numbers: replication ``r``
+  has the same seed in every arm and at every point.
+- **Effect per point.** The mean over replications of the paired difference
+  ``metric[arm_a] - metric[arm_b]`` (pairs as in :mod:`sim.compare`), with its
+  standard error.
+- **Analyse.** ``SALib.analyze.morris.analyze`` (mu, mu_star with its bootstrap
+  interval, sigma) or ``SALib.analyze.sobol.analyze`` (S1 and ST with intervals).
+- **Fragility.** A finding whose sign flips inside the plausible ranges is fragile;
+  see :func:`classify` for the exact rule.
+
+The analysis reads only stored tables and the manifest, like :mod:`sim.compare`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim import compare
+from sim.errors import InputError
+from sim.experiment import Design, Experiment, ExperimentError, Sensitivity, _expand, load_experiment
+from sim.scenario import Parameters, Rules
+from sim.scenario import _describe as describe_error
+
+EFFECT = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*-\s*(\w+)\s*\[\s*(\w+)\s*\]\s*$")
+SECTIONS: dict[str, type] = {"parameters": Parameters, "rules": Rules}
+POINT_LEVEL = 0.95  # a point's effect has a clear sign when its t interval at this level excludes 0
+ANALYSIS_SEED = 20180609  # the bootstrap of the indices' intervals (non-zero: SALib treats 0 as "no seed")
+N_RESAMPLES = 1000
+CONF_LEVEL = 0.95
+TOP = 3  # parameters named as most responsible for a verdict
+VERDICTS = ("robust", "fragile", "uncertain", "insufficient data")
+INDEX_COLUMNS = {
+    "morris": ["mu_star", "mu_star_conf", "sigma", "mu"],
+    "sobol": ["ST", "ST_conf", "S1", "S1_conf"],
+}
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A scenario parameter varied over its plausible range."""
+
+    name: str  # as written in the experiment file
+    key: str  # dotted scenario key, e.g. "rules.tolerance"
+    low: float
+    high: float
+    integer: bool
+
+
+@dataclass(frozen=True)
+class ParsedEffect:
+    """An effect split into its parts: ``metric[arm_a] - metric[arm_b]``."""
+
+    name: str
+    difference: str
+    metric: str
+    arm_a: str
+    arm_b: str
+    expected: str | None = None
+    label: str = ""
+
+
+# Validation --------------------------------------------------------------------------------------
+
+
+def _settings(experiment: Experiment, where: str) -> Sensitivity:
+    """Return the experiment's ``[sensitivity]`` table, or raise a one-line error if it has none."""
+    if experiment.sensitivity is None:
+        raise ExperimentError(
+            where,
+            "has no [sensitivity] table; add one with parameters and effects (docs/experiments.md, "
+            "section 11), or run it with `sco-sim batch`",
+            key="sensitivity",
+        )
+    return experiment.sensitivity
+
+
+def _numeric_fields() -> dict[str, tuple[str, bool]]:
+    """Map each numeric field of [parameters] and [rules] to (section, is integer)."""
+    fields: dict[str, tuple[str, bool]] = {}
+    for section, model in SECTIONS.items():
+        for name, info in model.model_fields.items():
+            if info.annotation in (int, float):
+                fields[name] = (section, info.annotation is int)
+    return fields
+
+
+def free_parameters(experiment: Experiment, where: str = "") -> list[FreeParameter]:
+    """Resolve the ``[sensitivity.parameters]`` names and check their ranges.
+
+    A name is a numeric key of a scenario's ``[parameters]`` or ``[rules]`` table, bare
+    (``tolerance``) or dotted (``rules.tolerance``); both ends of its range must be values
+    the scenario accepts.
+
+    Raises:
+        ExperimentError: one line naming the file, the key and what was expected.
+
+    """
+    settings = _settings(experiment, where)
+    numeric = _numeric_fields()
+    out: list[FreeParameter] = []
+    seen: set[str] = set()
+    for name, (low, high) in settings.parameters.items():
+        key = f"sensitivity.parameters.{name}"
+        bare = name.split(".", 1)[1] if name.split(".", 1)[0] in SECTIONS and "." in name else name
+        if bare not in numeric or ("." in name and numeric[bare][0] != name.split(".", 1)[0]):
+            close = difflib.get_close_matches(bare, list(numeric), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ExperimentError(
+                where,
+                f"unknown parameter '{name}'; {hint}expected a numeric key of a scenario's [parameters] or "
+                "[rules] table (docs/scenarios.md, sections 2.2-2.3), e.g. tolerance or trust_gain",
+                key=key,
+            )
+        section, integer = numeric[bare]
+        dotted = f"{section}.{bare}"
+        if dotted in seen:
+            raise ExperimentError(where, f"'{dotted}' is given twice", key=key)
+        seen.add(dotted)
+        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+            raise ExperimentError(where, f"expected [low, high] with low < high, got {[low, high]}", key=key)
+        if integer and (high - low) < 1:
+            raise ExperimentError(where, f"'{bare}' is a whole number: give a range at least 1 wide", key=key)
+        for end, value in (("low", low), ("high", high)):
+            try:
+                SECTIONS[section].model_validate({bare: int(round(value)) if integer else value})
+            except ValidationError as exc:
+                raise ExperimentError(
+                    where,
+                    f"the {end} end {value:g} is not allowed: {describe_error(exc.errors()[0])}",
+                    key=key,
+                ) from None
+        for arm_name, arm in experiment.arms.items():
+            if bare in (arm.overrides.get(section) or {}):
+                raise ExperimentError(
+                    where,
+                    f"'{dotted}' is also set in the overrides of arm '{arm_name}', and the sample would "
+                    "replace it there; remove one of the two",
+                    key=key,
+                )
+        out.append(FreeParameter(name, dotted, float(low), float(high), integer))
+    if not out:
+        raise ExperimentError(
+            where, "expected at least one parameter = [low, high]", key="sensitivity.parameters"
+        )
+    return out
+
+
+def parse_effects(experiment: Experiment, where: str = "") -> list[ParsedEffect]:
+    """Split each effect into metric and arms, checking the names.
+
+    Raises:
+        ExperimentError: one line naming the file, the key and what was expected.
+
+    """
+    settings = _settings(experiment, where)
+    effects: list[ParsedEffect] = []
+    for name, value in settings.effects.items():
+        key = f"sensitivity.effects.{name}"
+        spec = value
+        match = EFFECT.match(spec.difference)
+        if not match:
+            raise ExperimentError(
+                where, f"expected 'metric[arm_a] - metric[arm_b]', got {spec.difference!r}", key=key
+            )
+        metric_a, arm_a, metric_b, arm_b = match.groups()
+        if metric_a != metric_b:
+            raise ExperimentError(
+                where, f"an effect compares one metric across arms, got {metric_a} and {metric_b}", key=key
+            )
+        if metric_a not in experiment.metrics:
+            raise ExperimentError(
+                where, f"unknown metric '{metric_a}' (metrics: {', '.join(experiment.metrics)})", key=key
+            )
+        for arm in (arm_a, arm_b):
+            if arm not in experiment.arms:
+                raise ExperimentError(
+                    where, f"unknown arm '{arm}' (arms: {', '.join(experiment.arms)})", key=key
+                )
+        if arm_a == arm_b:
+            raise ExperimentError(where, "an effect compares two different arms", key=key)
+        difference = f"{metric_a}[{arm_a}] - {metric_a}[{arm_b}]"
+        effects.append(ParsedEffect(name, difference, metric_a, arm_a, arm_b, spec.expected, spec.label))
+    if not effects:
+        raise ExperimentError(where, "expected at least one effect", key="sensitivity.effects")
+    return effects
+
+
+def check_sensitivity(experiment: Experiment, where: str = "") -> None:
+    """Check the ``[sensitivity]`` table (called by :func:`sim.experiment.resolve`).
+
+    Raises:
+        ExperimentError: one line naming the file, the key and what was expected.
+
+    """
+    settings = _settings(experiment, where)
+    if experiment.sweep is not None:
+        raise ExperimentError(
+            where,
+            "an experiment has either a [sweep] or a [sensitivity] table, not both (the sensitivity "
+            "sample is its sweep)",
+            key="sensitivity",
+        )
+    given = settings.model_fields_set
+    if settings.method == "morris":
+        if "samples" in given:
+            raise ExperimentError(
+                where,
+                "'samples' is for method = \"sobol\"; Morris uses trajectories",
+                key="sensitivity.samples",
+            )
+        if settings.levels % 2:
+            raise ExperimentError(
+                where, f"Morris needs an even number of levels (e.g. 4), got {settings.levels}",
+                key="sensitivity.levels",
+            )  # fmt: skip
+    else:
+        for name in ("trajectories", "levels"):
+            if name in given:
+                raise ExperimentError(
+                    where,
+                    f"'{name}' is for method = \"morris\"; Sobol uses samples",
+                    key=f"sensitivity.{name}",
+                )
+        n = settings.samples
+        if n & (n - 1):
+            raise ExperimentError(
+                where,
+                f"Sobol' samples must be a power of 2 (e.g. 64, 128), got {n}",
+                key="sensitivity.samples",
+            )
+    free_parameters(experiment, where)
+    parse_effects(experiment, where)
+
+
+# Sampling ----------------------------------------------------------------------------------------
+
+
+def problem(parameters: list[FreeParameter]) -> dict[str, Any]:
+    """Return SALib's problem definition: names and bounds."""
+    return {
+        "num_vars": len(parameters),
+        "names": [p.key for p in parameters],
+        "bounds": [[p.low, p.high] for p in parameters],
+    }
+
+
+def draw_sample(
+    method: str, parameters: list[FreeParameter], seed: int, trajectories: int = 10, levels: int = 4,
+    samples: int = 64,
+) -> np.ndarray:  # fmt: skip
+    """Return SALib's sample (one row per point, one column per parameter, unrounded).
+
+    Morris: ``trajectories x (parameters + 1)`` rows on a grid of ``levels`` levels.
+    Sobol': ``samples x (parameters + 2)`` rows (first and total order, no second order).
+    The same seed gives the same sample.
+    """
+    spec = problem(parameters)
+    if method == "morris":
+        from SALib.sample import morris
+
+        return np.asarray(morris.sample(spec, trajectories, num_levels=levels, seed=seed), dtype=float)
+    from SALib.sample import sobol
+
+    return np.asarray(sobol.sample(spec, samples, calc_second_order=False, seed=seed), dtype=float)
+
+
+def sample_points(sample: np.ndarray, parameters: list[FreeParameter]) -> list[dict[str, float]]:
+    """Turn sample rows into override points; whole-number parameters are rounded to the nearest integer."""
+    points = []
+    for row in sample:
+        point = {}
+        for p, value in zip(parameters, row, strict=True):
+            point[p.key] = float(round(value)) if p.integer else float(value)
+        points.append(point)
+    return points
+
+
+@dataclass
+class SensitivityDesign(Design):
+    """An experiment resolved into the runs of its sensitivity sample."""
+
+    parameters: list[FreeParameter] = field(default_factory=list)
+    effects: list[ParsedEffect] = field(default_factory=list)
+    sample: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """Return the plain description, with the sensitivity settings and the unrounded sample."""
+        return {**super().describe(), "sensitivity": self.spec}
+
+
+def load_sensitivity(path: str | Path) -> SensitivityDesign:
+    """Load an experiment file and resolve its ``[sensitivity]`` sample into runs.
+
+    Every sample point is applied to every arm, with ``[sensitivity] replications`` seeds
+    (default: the file's ``replications``), shared by all arms and points.
+
+    Raises:
+        ExperimentError: the file is invalid or has no ``[sensitivity]`` table.
+
+    """
+    design = load_experiment(path)
+    experiment = design.experiment
+    where = str(design.path)
+    settings = _settings(experiment, where)
+    parameters = free_parameters(experiment, where)
+    effects = parse_effects(experiment, where)
+    seed = settings.seed if settings.seed is not None else experiment.base_seed
+    sample = draw_sample(
+        settings.method, parameters, seed, settings.trajectories, settings.levels, settings.samples
+    )
+    replications = settings.replications or experiment.replications
+    experiment = experiment.model_copy(update={"replications": replications})
+    base = _expand(experiment, design.path, design.file_hash + "-sensitivity", design.claims,
+                   sample_points(sample, parameters))  # fmt: skip
+    spec = {
+        "method": settings.method,
+        "seed": seed,
+        "replications": replications,
+        **(
+            {"trajectories": settings.trajectories, "levels": settings.levels}
+            if settings.method == "morris"
+            else {"samples": settings.samples}
+        ),  # fmt: skip
+        "parameters": [
+            {"name": p.name, "key": p.key, "low": p.low, "high": p.high, "integer": p.integer}
+            for p in parameters
+        ],
+        "effects": [
+            {
+                "name": e.name,
+                "difference": e.difference,
+                "metric": e.metric,
+                "arm_a": e.arm_a,
+                "arm_b": e.arm_b,
+                "expected": e.expected,
+                "label": e.label,
+            }
+            for e in effects
+        ],  # fmt: skip
+        "sample": sample.tolist(),
+    }
+    return SensitivityDesign(**vars(base), parameters=parameters, effects=effects, sample=sample, spec=spec)
+
+
+# Analysis ----------------------------------------------------------------------------------------
+
+
+def point_effects(summaries: pd.DataFrame, effect: ParsedEffect, n_points: int) -> pd.DataFrame:
+    """Return each sample point's effect: the mean paired difference over its replications.
+
+    Args:
+        summaries: One row per run (``arm``, ``point``, ``replication``, ``status``, the metric).
+        effect: The effect.
+        n_points: Number of sample points (points without a complete pair get NaN).
+
+    Returns:
+        Columns ``point``, ``n`` (complete pairs), ``effect`` (mean of ``a - b``), ``se``
+        (standard error of that mean, ``sd / sqrt(n)`` with ``ddof=1``), ``margin`` (half-width
+        of the mean's 95% t interval, ``t(0.975, n - 1) * se``; ``se`` and ``margin`` are NaN
+        below two pairs) and ``sign`` (see :func:`point_signs`).
+
+    """
+    from scipy.stats import t as student
+
+    pairs = compare.paired_differences(summaries, effect.metric, effect.arm_a, effect.arm_b)
+    grouped = pairs.groupby("point")["diff"]
+    table = pd.DataFrame({"n": grouped.count(), "effect": grouped.mean(), "sd": grouped.std(ddof=1)})
+    table = table.reindex(range(n_points))
+    table.index.name = "point"
+    table["n"] = table["n"].fillna(0).astype(int)
+    table["se"] = table["sd"] / np.sqrt(table["n"].where(table["n"] > 0))
+    n = table["n"].to_numpy()
+    quantile = np.full(len(table), np.nan)
+    quantile[n > 1] = student.ppf(0.5 + POINT_LEVEL / 2, n[n > 1] - 1)
+    table["margin"] = quantile * table["se"].to_numpy(float)
+    table = table.drop(columns="sd").reset_index()
+    table["sign"] = point_signs(table["effect"].to_numpy(float), table["margin"].to_numpy(float))
+    return table[["point", "n", "effect", "se", "margin", "sign"]]
+
+
+def point_signs(effect: np.ndarray, margin: np.ndarray) -> list[str]:
+    """Label each point's effect ``negative``, ``positive``, ``unclear`` or ``missing``.
+
+    A point is ``negative`` when ``effect + margin < 0`` and ``positive`` when
+    ``effect - margin > 0`` (its interval lies on one side of 0); otherwise ``unclear``
+    (within noise of 0). Where the margin is unknown (one replication) the sign of the
+    effect decides, and an effect of exactly 0 is ``unclear``.
+    """
+    labels = []
+    for value, half in zip(effect, margin, strict=True):
+        if not np.isfinite(value):
+            labels.append("missing")
+            continue
+        half = half if np.isfinite(half) else 0.0
+        labels.append("negative" if value + half < 0 else "positive" if value - half > 0 else "unclear")
+    return labels
+
+
+def classify(points: pd.DataFrame, expected: str | None = None) -> dict[str, Any]:
+    """Summarise the sign of an effect over the sample and give the verdict.
+
+    Rule (``sign`` per point from :func:`point_signs`, over the points with a value):
+
+    - ``fragile``: some points are clearly negative and some clearly positive: the sign
+      flips inside the plausible ranges, beyond run-to-run noise;
+    - ``robust``: every point is clearly on the same side of 0;
+    - ``uncertain``: no clear flip, but at some points the effect is within noise of 0;
+    - ``insufficient data``: no point has a value.
+
+    Returns:
+        A dict with ``n_points``, ``n_missing``, ``mean``, ``min``, ``max``,
+        ``share_negative`` and ``share_positive`` (raw signs of the point effects),
+        ``n_clear_negative``, ``n_clear_positive``, ``n_unclear``, ``noise`` (how the
+        noise was judged), ``direction`` (``negative``, ``positive``, ``both`` or ``none``:
+        the clear signs seen), ``expected``, ``as_expected`` (None without an expectation)
+        and ``verdict``.
+
+    """
+    values = points["effect"].to_numpy(float)
+    present = values[np.isfinite(values)]
+    signs = points["sign"]
+    n = int(present.size)
+    neg, pos = int((signs == "negative").sum()), int((signs == "positive").sum())
+    unclear = int((signs == "unclear").sum())
+    if n == 0:
+        verdict = "insufficient data"
+    elif neg and pos:
+        verdict = "fragile"
+    elif neg == n or pos == n:
+        verdict = "robust"
+    else:
+        verdict = "uncertain"
+    direction = "both" if neg and pos else "negative" if neg else "positive" if pos else "none"
+    with_margin = int(np.isfinite(points["margin"].to_numpy(float)).sum())
+    nan = float("nan")
+    return {
+        "n_points": int(len(points)),
+        "n_missing": int(len(points) - n),
+        "mean": float(present.mean()) if n else nan,
+        "min": float(present.min()) if n else nan,
+        "max": float(present.max()) if n else nan,
+        "share_negative": float((present < 0).mean()) if n else nan,
+        "share_positive": float((present > 0).mean()) if n else nan,
+        "n_clear_negative": neg,
+        "n_clear_positive": pos,
+        "n_unclear": unclear,
+        "noise": (
+            f"{POINT_LEVEL:.0%} t interval of the point's mean over replications"
+            if with_margin == n and n
+            else "not estimated (one replication per point): the sign of each point's effect decides"
+        ),
+        "direction": direction,
+        "expected": expected,
+        "as_expected": None if expected is None or direction in ("both", "none") else direction == expected,
+        "verdict": verdict,
+    }
+
+
+def indices(method: str, parameters: list[FreeParameter], sample: np.ndarray, y: np.ndarray,
+            levels: int = 4) -> pd.DataFrame:  # fmt: skip
+    """Compute the sensitivity indices of one output with SALib.
+
+    Morris (``SALib.analyze.morris``): ``mu_star`` (mean absolute elementary effect), its
+    95% bootstrap interval half-width ``mu_star_conf``, ``sigma`` (spread of the elementary
+    effects: interactions or non-linearity) and ``mu`` (signed mean; ``|mu|`` well below
+    ``mu_star`` means the parameter pushes the output both ways). An elementary effect is
+    the change of the output per unit of the parameter's range (the range scaled to 0-1),
+    so ``mu_star`` is in the output's units: roughly the change across the whole range.
+
+    Sobol' (``SALib.analyze.sobol``): first-order ``S1`` and total ``ST`` indices (shares
+    of the output's variance) with 95% bootstrap interval half-widths.
+
+    A constant output has all indices 0 (SALib would warn and divide by zero).
+
+    Returns:
+        One row per parameter, in the order given: ``parameter``, ``key``, ``low``,
+        ``high`` and the method's index columns (``INDEX_COLUMNS``).
+
+    """
+    spec = problem(parameters)
+    y = np.asarray(y, dtype=float)
+    columns = INDEX_COLUMNS[method]
+    if not np.isfinite(y).all():
+        raise ValueError("the output has missing values at some sample points; indices need every point")
+    if np.ptp(y) == 0:
+        values: dict[str, Any] = {c: np.zeros(len(parameters)) for c in columns}
+    elif method == "morris":
+        from SALib.analyze import morris
+
+        result = morris.analyze(spec, np.asarray(sample, dtype=float), y, num_resamples=N_RESAMPLES,
+                                conf_level=CONF_LEVEL, num_levels=levels, seed=ANALYSIS_SEED)  # fmt: skip
+        values = {c: np.asarray(result[c], dtype=float) for c in columns}
+    else:
+        from SALib.analyze import sobol
+
+        result = sobol.analyze(spec, y, calc_second_order=False, num_resamples=N_RESAMPLES,
+                               conf_level=CONF_LEVEL, seed=ANALYSIS_SEED)  # fmt: skip
+        values = {c: np.asarray(result[c], dtype=float) for c in columns}
+    table = pd.DataFrame(
+        {
+            "parameter": [p.name for p in parameters],
+            "key": [p.key for p in parameters],
+            "low": [p.low for p in parameters],
+            "high": [p.high for p in parameters],
+            **values,
+        }
+    )
+    return table
+
+
+@dataclass
+class EffectResult:
+    """The analysis of one effect."""
+
+    effect: ParsedEffect
+    points: pd.DataFrame
+    summary: dict[str, Any]
+    indices: pd.DataFrame  # empty when some point has no value
+
+    @property
+    def ranking(self) -> list[str]:
+        """Parameter names, most influential first (by mu_star or ST)."""
+        if self.indices.empty:
+            return []
+        column = "mu_star" if "mu_star" in self.indices else "ST"
+        order = self.indices.sort_values(column, ascending=False, kind="stable")
+        return list(order["parameter"])
+
+    def verdict_line(self) -> str:
+        """One sentence: the verdict, the sign over the sample and, if fragile, the parameters to blame."""
+        s = self.summary
+        v = s["verdict"]
+        n = s["n_points"] - s["n_missing"]
+        if v == "insufficient data":
+            return "INSUFFICIENT DATA: no sample point has a complete pair of runs"
+        top = ", ".join(self.ranking[:TOP])
+        if v == "fragile":
+            text = (
+                f"FRAGILE: the sign flips inside the plausible ranges ({s['n_clear_negative']} of {n} points "
+                f"clearly negative, {s['n_clear_positive']} clearly positive)"
+            )
+            return text + (f"; most responsible: {top}" if top else "")
+        if v == "robust":
+            text = f"ROBUST: {s['direction']} at all {n} points, each beyond noise"
+        else:
+            count = max(s["n_clear_negative"], s["n_clear_positive"])
+            seen = f"clearly {s['direction']} at {count}" if count else "none clearly signed"
+            text = (
+                f"UNCERTAIN: no sign flip, but within noise of 0 at {s['n_unclear']} of {n} points ({seen})"
+            )
+        if s["as_expected"] is not None:
+            text += f"; the expected sign is {s['expected']}" + (
+                " (as found)" if s["as_expected"] else " (NOT found)"
+            )
+        return text + (f"; most influential: {top}" if top and v == "uncertain" else "")
+
+
+@dataclass
+class SensitivityAnalysis:
+    """Indices and verdicts for every effect of a sensitivity experiment."""
+
+    method: str
+    parameters: list[FreeParameter]
+    effects: list[EffectResult]
+    n_ok: int
+    n_failed: int
+    spec: dict[str, Any]
+
+    def table(self) -> pd.DataFrame:
+        """One row per effect and parameter: the indices, the rank and the effect's verdict."""
+        frames = []
+        for result in self.effects:
+            if result.indices.empty:
+                continue
+            frame = result.indices.copy()
+            rank = {name: k + 1 for k, name in enumerate(result.ranking)}
+            frame.insert(0, "effect", result.effect.name)
+            frame["rank"] = frame["parameter"].map(rank)
+            frame["verdict"] = result.summary["verdict"]
+            frames.append(frame)
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True)
+
+    def points_table(self) -> pd.DataFrame:
+        """One row per effect and sample point: the parameter values, the effect, its error and sign."""
+        values = pd.DataFrame(self.spec["sample"], columns=[p.name for p in self.parameters])
+        frames = []
+        for result in self.effects:
+            frame = result.points.copy()
+            frame.insert(0, "name", result.effect.name)
+            frames.append(pd.concat([frame, values], axis=1))
+        return pd.concat(frames, ignore_index=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a plain description for ``sensitivity.json``."""
+        spec = {k: v for k, v in self.spec.items() if k != "sample"}
+        return _finite(
+            {
+                **spec,
+                "n_points": len(self.spec["sample"]),
+                "n_runs_ok": self.n_ok,
+                "n_runs_failed": self.n_failed,
+                "point_level": POINT_LEVEL,
+                "effects": [
+                    {
+                        "name": r.effect.name,
+                        "difference": r.effect.difference,
+                        "label": r.effect.label,
+                        **r.summary,
+                        "verdict_line": r.verdict_line(),
+                        "ranking": r.ranking,
+                        "indices": r.indices.to_dict("records"),
+                    }
+                    for r in self.effects
+                ],
+            }
+        )
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN and infinities by None, recursively, for strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def analyse_sensitivity(summaries: pd.DataFrame, spec: dict[str, Any]) -> SensitivityAnalysis:
+    """Analyse every effect from the run summaries and the stored sensitivity settings.
+
+    Args:
+        summaries: One row per run (see :mod:`sim.compare`).
+        spec: The ``sensitivity`` section of the manifest (method, parameters, effects,
+            sample; see :func:`load_sensitivity`).
+
+    """
+    parameters = [FreeParameter(**p) for p in spec["parameters"]]
+    sample = np.asarray(spec["sample"], dtype=float)
+    results = []
+    for entry in spec["effects"]:
+        effect = ParsedEffect(**entry)
+        points = point_effects(summaries, effect, len(sample))
+        summary = classify(points, effect.expected)
+        y = points["effect"].to_numpy(float)
+        table = (
+            indices(spec["method"], parameters, sample, y, spec.get("levels", 4))
+            if np.isfinite(y).all()
+            else pd.DataFrame()
+        )
+        results.append(EffectResult(effect, points, summary, table))
+    ok = compare._ok_mask(summaries) if len(summaries) else pd.Series(dtype=bool)
+    return SensitivityAnalysis(spec["method"], parameters, results, int(ok.sum()), int((~ok).sum()), spec)
+
+
+def analyse_results(results: Any) -> SensitivityAnalysis:
+    """Analyse a results folder written by ``sco-sim sensitivity`` (a :class:`sim.results.Results`).
+
+    Raises:
+        InputError: the folder holds no sensitivity sample, or no finished run.
+
+    """
+    spec = results.manifest.get("experiment", {}).get("sensitivity")
+    where = str(results.folder)
+    if not spec:
+        raise InputError(
+            where, "holds a batch, not a sensitivity sample; run `sco-sim sensitivity EXPERIMENT`"
+        )
+    summaries = results.summaries
+    if not len(summaries) or not (summaries["status"] == "ok").any():
+        raise InputError(
+            where, "holds no finished run; run `sco-sim sensitivity EXPERIMENT --out ... --resume`"
+        )
+    return analyse_sensitivity(summaries, spec)
+
+
+def write_sensitivity(folder: str | Path, analysis: SensitivityAnalysis, charts: bool = True) -> list[Path]:
+    """Write ``sensitivity.csv``, ``sensitivity_points.csv``, ``sensitivity.json`` and the charts."""
+    folder = Path(folder)
+    written = []
+    for name, frame in (("sensitivity", analysis.table()), ("sensitivity_points", analysis.points_table())):
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    path = folder / "sensitivity.json"
+    path.write_text(json.dumps(analysis.to_json(), indent=2) + "\n")
+    written.append(path)
+    if charts:
+        from sim.sensitivityplots import write_sensitivity_charts
+
+        written.extend(write_sensitivity_charts(analysis, folder / "charts"))
+    return written
