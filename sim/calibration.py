@@ -33,10 +33,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.stats import qmc
 
+from sim import __version__
 from sim.errors import InputError
 from sim.experiment import derive_seeds
 from sim.scenario import Parameters, Rules, first_error, load_scenario, read_toml_file
-from sim.validation import PASS_SHARE, PATTERNS, run_tasks
+from sim.validation import CRITERIA, PASS_SHARE, PATTERNS, run_tasks
 
 
 class CalibrationError(InputError):
@@ -76,7 +77,9 @@ class Calibration:
 
 
 def _digest(spec: CalibrationFile) -> str:
-    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
+    # The criteria are part of the identity: a journal judged on other patterns is not resumed.
+    content = json.dumps([spec.model_dump(mode="json"), CRITERIA, __version__], sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 def load_calibration(path: str | Path) -> Calibration:
