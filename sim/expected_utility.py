@@ -43,8 +43,13 @@ from sim.rules import (
     register,
 )
 
-#: Probability that the status quo persists when nobody challenges (Scholz et al.'s Q).
+#: Probability that the status quo persists when nobody challenges (Scholz et al.'s Q, fixed at 1
+#: as in their runs; the formulas in _Block.step assume it).
 STATUS_QUO_PERSISTS = 1.0
+#: Key of a pair that makes no offer (finite, so that differences of keys stay defined).
+_NO_OFFER = 1e300
+#: Differences below which two expected utilities (or offer keys) count as equal (see _greater).
+_TIE_ABSOLUTE, _TIE_RELATIVE = 1e-14, 1e-9
 #: Largest (issues x actors^3) block held in memory at once, in array elements.
 _BLOCK_ELEMENTS = 4_000_000
 
@@ -115,6 +120,8 @@ def weighted_median(positions: np.ndarray, weights: np.ndarray, present: np.ndar
         present: (issues, actors) bool: actors that take part.
 
     """
+    if positions.shape[1] == 0:
+        return np.full(len(positions), np.nan)
     weights = np.where(present, weights, 0.0)
     unweighted = weights.sum(axis=1) <= 0
     weights = np.where(unweighted[:, None] & present, 1.0, weights)
@@ -134,144 +141,143 @@ def _weighted_mean(positions: np.ndarray, weights: np.ndarray, present: np.ndarr
         return np.where(total > 0, (weights * np.where(present, positions, 0.0)).sum(axis=1) / total, np.nan)
 
 
-def _probabilities(
-    distance: np.ndarray, risk: np.ndarray, weight: np.ndarray, present: np.ndarray, all_pairs: bool
-) -> np.ndarray:
-    """Return P[i, j], the probability that a challenge of ``i`` against ``j`` succeeds.
+def _greater(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return ``a > b`` where the difference is more than rounding could make (see :class:`_Block`)."""
+    return a - b > _TIE_ABSOLUTE + _TIE_RELATIVE * (np.abs(a) + np.abs(b))
 
-    The vote of actor ``k`` for ``i`` over ``j`` is ``w_k ((d_kj)^r_k - (d_ki)^r_k)``
-    (eq. 1 of Scholz et al.), ``d`` the distance over the range of positions and
-    ``w = capability x salience``. ``P`` is the sum of the positive votes for ``i``
-    over ``j``, divided by the sum of all absolute votes over all ordered pairs
-    (``all_pairs``, the code) or over ``i`` and ``j`` only.
 
-    Args:
-        distance: (issues, actors, actors) normalised distances between positions.
-        risk: (issues, actors) risk exponent of each voter.
-        weight: (issues, actors) capability x salience, zero for absent actors.
-        present: (issues, actors) bool.
-        all_pairs: see above.
+class _Block:
+    """The actors and fixed quantities of a block of issues, and one round of bargaining on it.
 
+    Arrays are (issues, actors) or (issues, actors, actors) with ``[i, j]`` read as
+    "actor i, facing actor j". What does not change between rounds is computed
+    once here: in the SCO model the arrays are small, and the number of array
+    operations per round, not their size, sets the time.
+
+    Comparisons of expected utilities count differences within rounding as ties
+    (``_TIE_ABSOLUTE``, ``_TIE_RELATIVE``): symmetric configurations (two actors
+    with the same capability and salience at the same distance, or positions a
+    rounding error apart) give utilities that are equal, or zero, in exact
+    arithmetic, and which side of a strict comparison they fell on would depend
+    on the order of summation and of the actors. Expected utilities are
+    differences of terms of order 1, so 1e-14 is above their rounding error.
     """
-    bent = distance ** risk[:, :, None]  # bent[k, a] = d(k, a) ** r_k
-    # votes[k, i, j] = w_k (bent[k, j] - bent[k, i]): one (issues, actors^3) block
-    votes = weight[:, :, None, None] * (bent[:, :, None, :] - bent[:, :, :, None])
-    favour = np.maximum(votes, 0.0).sum(axis=1)
-    if all_pairs:
-        pair = present[:, :, None] & present[:, None, :]
-        total = (np.abs(votes) * pair[:, None, :, :]).sum(axis=(1, 2, 3))[:, None, None]
-    else:
-        total = np.abs(votes).sum(axis=1)
-    with np.errstate(all="ignore"):
-        return np.where(total > 0, favour / total, 0.0)
 
+    def __init__(
+        self,
+        scale: np.ndarray,
+        weight: np.ndarray,
+        salience: np.ndarray,
+        present: np.ndarray,
+        variant: Variant,
+    ) -> None:
+        n_issues, n_actors = weight.shape
+        self.variant = variant
+        self.inverse_scale = 1.0 / scale[:, None, None]
+        self.present = present
+        self.everyone = bool(present.all())
+        self.weight_row = weight[:, None, :]
+        self.s_i, self.s_j = salience[:, :, None], salience[:, None, :]
+        # With every exponent at 1, EU_i(j challenges i) = d (2 - 4 s_i + 4 s_i P[j, i]).
+        self.neutral_base, self.neutral_slope = 2.0 - 4.0 * self.s_i, 4.0 * self.s_i
+        self.both = present[:, :, None] & present[:, None, :]
+        self.others = (self.both & ~np.eye(n_actors, dtype=bool)[None, :, :]).astype(float)
+        # Pairs (a, b) counted in the all-pairs denominator; None when every actor takes part.
+        self.pair_mask = None if self.everyone else self.both.reshape(n_issues, 1, n_actors * n_actors)
+        self.rows, self.cols = np.arange(n_issues)[:, None], np.arange(n_actors)[None, :]
 
-def _challenge_utilities(
-    distance: np.ndarray, own_risk: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return U(success), U(failure) and U(status quo) of a challenge, as seen by the row actor.
+    def probabilities(self, bent: np.ndarray) -> np.ndarray:
+        """Return P[i, j], the probability that a challenge of ``i`` against ``j`` succeeds (eq. 1).
 
-    ``U_s = 2 - 4 (0.5 - 0.5 d)^r``, ``U_f = 2 - 4 (0.5 + 0.5 d)^r``,
-    ``U_sq = 2 - 4 (0.5)^r`` (Scholz et al., eqs. 3-5), ``r`` the risk exponent of
-    the actor whose view is taken (the row), ``d`` the normalised distance.
-    """
-    r = own_risk[:, :, None]
-    success = 2.0 - 4.0 * np.clip(0.5 - 0.5 * distance, 0.0, None) ** r
-    failure = 2.0 - 4.0 * (0.5 + 0.5 * distance) ** r
-    status_quo = 2.0 - 4.0 * 0.5**r
-    return success, failure, status_quo
+        ``bent[k, a] = d(k, a) ** r_k``. Actor k's vote for ``i`` over ``j`` is
+        ``w_k (bent[k, j] - bent[k, i])``, ``w = capability x salience``. ``P`` is the
+        sum of the positive votes for ``i`` over ``j`` divided by the sum of all
+        absolute votes over all ordered pairs of actors (the code) or over ``i`` and
+        ``j`` only (``Variant.all_pairs_denominator``).
+        """
+        n_issues, n_actors = self.present.shape
+        difference = (bent[:, :, None, :] - bent[:, :, :, None]).reshape(n_issues, n_actors, n_actors**2)
+        total = self.weight_row @ np.abs(difference)  # (issues, 1, pairs)
+        if self.variant.all_pairs_denominator:
+            if self.pair_mask is not None:
+                total = total * self.pair_mask
+            total = total.sum(axis=2, keepdims=True)
+        np.maximum(difference, 0.0, out=difference)
+        favour = self.weight_row @ difference
+        share = favour / np.where(total > 0, total, np.inf)
+        return share.reshape(n_issues, n_actors, n_actors)
 
+    def risk(self, distance: np.ndarray) -> np.ndarray:
+        """Return each actor's risk exponent from its danger level relative to the others (eqs. 6-7).
 
-def _expected_utilities(
-    probability: np.ndarray,
-    distance: np.ndarray,
-    own_risk: np.ndarray,
-    salience: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return EU_i(i challenges j) and EU_i(j challenges i), both seen from ``i`` (eq. 2).
+        Danger is the sum of the others' expected utilities of challenging the actor,
+        from the actor's view, with every risk exponent at 1 (then ``U_s = 2d``,
+        ``U_f = -2d``, ``U_sq = 0``). It is rescaled to a risk acceptance ``R`` in
+        [-1, 1] against the most and least endangered actors of the issue; the
+        exponent is ``r = (1 - R/3) / (1 + R/3) = (3 - R) / (3 + R)``.
+        """
+        challenged = np.swapaxes(self.probabilities(distance), 1, 2)  # P[j, i] at [i, j]
+        eu_ji = distance * (self.neutral_base + self.neutral_slope * challenged)
+        danger = (eu_ji * self.others).sum(axis=2)
+        if self.everyone:
+            high, low = danger.max(axis=1, keepdims=True), danger.min(axis=1, keepdims=True)
+        else:
+            high = np.where(self.present, danger, -np.inf).max(axis=1, keepdims=True)
+            low = np.where(self.present, danger, np.inf).min(axis=1, keepdims=True)
+        spread = high - low
+        acceptance = (2.0 * danger - high - low) / np.where(spread > 0, spread, np.inf)
+        risk = (3.0 - acceptance) / (3.0 + acceptance)
+        return risk if self.everyone else np.where(self.present, risk, 1.0)
 
-    ``EU = s_target (P U_s + (1 - P) U_f) + (1 - s_target) U_s - Q U_sq``: the
-    target resists with probability equal to its salience, and the challenger
-    loses the status quo it had.
-    """
-    success, failure, status_quo = _challenge_utilities(distance, own_risk)
-    transposed = np.swapaxes(probability, 1, 2)
-    s_j = salience[:, None, :]
-    s_i = salience[:, :, None]
-    base = STATUS_QUO_PERSISTS * status_quo
-    eu_ij = s_j * (probability * success + (1 - probability) * failure) + (1 - s_j) * success - base
-    eu_ji = s_i * (transposed * success + (1 - transposed) * failure) + (1 - s_i) * success - base
-    return eu_ij, eu_ji
+    def step(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Play one round; return the new positions and the risk exponents used."""
+        x_i, x_j = x[:, :, None], x[:, None, :]
+        gap = x_j - x_i
+        distance = np.abs(gap) * self.inverse_scale
+        risk = self.risk(distance)
+        r = risk[:, :, None]
+        probability = self.probabilities(distance**r)
+        # U_s, U_f and U_sq from i's view with i's exponent (eqs. 3-5), and EU (eq. 2) rearranged:
+        # s (P U_s + (1 - P) U_f) + (1 - s) U_s - U_sq = U_s - U_sq - s (1 - P) (U_s - U_f).
+        half = 0.5 * distance
+        near, far = np.maximum(0.5 - half, 0.0) ** r, (0.5 + half) ** r
+        gain = 4.0 * (0.5**r - near)  # U_s - U_sq with Q = 1
+        stake = 4.0 * (far - near)
+        eu_ij = gain - self.s_j * (1.0 - probability) * stake  # i challenges j
+        eu_ji = gain - self.s_i * (1.0 - np.swapaxes(probability, 1, 2)) * stake  # j challenges i
 
-
-def _risk_exponents(
-    distance: np.ndarray, weight: np.ndarray, salience: np.ndarray, present: np.ndarray, all_pairs: bool
-) -> np.ndarray:
-    """Return each actor's risk exponent from its danger level relative to the others (eqs. 6-7).
-
-    Danger is the sum of the others' expected utilities of challenging the actor,
-    from the actor's view, with every risk exponent at 1. It is rescaled to a risk
-    acceptance ``R`` in [-1, 1] against the most and least endangered actors of the
-    issue; the exponent is ``r = (1 - R/3) / (1 + R/3)``.
-    """
-    neutral = np.ones_like(weight)
-    probability = _probabilities(distance, neutral, weight, present, all_pairs)
-    _, eu_ji = _expected_utilities(probability, distance, neutral, salience)
-    others = present[:, :, None] & present[:, None, :]
-    others &= ~np.eye(present.shape[1], dtype=bool)[None, :, :]
-    danger = np.where(others, eu_ji, 0.0).sum(axis=2)
-    high = np.where(present, danger, -np.inf).max(axis=1, keepdims=True)
-    low = np.where(present, danger, np.inf).min(axis=1, keepdims=True)
-    spread = high - low
-    with np.errstate(all="ignore"):
-        acceptance = np.where(spread > 0, (2 * danger - high - low) / spread, 0.0)
-    return np.where(present, (1 - acceptance / 3) / (1 + acceptance / 3), 1.0)
-
-
-def _round(
-    x: np.ndarray,
-    scale: np.ndarray,
-    weight: np.ndarray,
-    salience: np.ndarray,
-    present: np.ndarray,
-    variant: Variant,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Play one round on a block of issues; return the new positions and the risk exponents."""
-    distance = np.abs(x[:, :, None] - x[:, None, :]) / scale[:, None, None]
-    risk = _risk_exponents(distance, weight, salience, present, variant.all_pairs_denominator)
-    probability = _probabilities(distance, risk, weight, present, variant.all_pairs_denominator)
-    probability = np.where(x[:, :, None] == x[:, None, :], 0.0, probability)
-    eu_ij, eu_ji = _expected_utilities(probability, distance, risk, salience)
-
-    pair = present[:, :, None] & present[:, None, :] & (x[:, :, None] != x[:, None, :])
-    x_i, x_j = x[:, :, None], x[:, None, :]
-    confront = pair & (eu_ji > eu_ij) & (eu_ij > 0)
-    expects_loss = pair & (eu_ji > 0) & (eu_ij < 0)
-    compromise = expects_loss & (eu_ji > np.abs(eu_ij))
-    capitulate = expects_loss & (eu_ji < np.abs(eu_ij)) if variant.capitulation else np.zeros_like(pair)
-    with np.errstate(all="ignore"):
-        compromise_to = x_i + (x_j - x_i) * np.abs(eu_ij / eu_ji)
-        if variant.least_move_compromise:
-            compromise_key = np.abs(compromise_to - x_i)
+        loss = np.abs(eu_ij)
+        tie = _TIE_ABSOLUTE + _TIE_RELATIVE * (loss + np.abs(eu_ji))
+        valid = gap != 0 if self.everyone else self.both & (gap != 0)
+        confront = valid & (eu_ji - eu_ij > tie) & (eu_ij > _TIE_ABSOLUTE)
+        expects_loss = valid & (eu_ji > _TIE_ABSOLUTE) & (eu_ij < -_TIE_ABSOLUTE)
+        compromise = expects_loss & (eu_ji - loss > tie)
+        concession = loss / np.where(compromise, eu_ji, np.inf)
+        # An actor takes its best confrontation if it has one, else its best compromise,
+        # else (where the variant allows it) its best capitulation.
+        move = np.abs(gap)
+        key = np.where(confront, move, _NO_OFFER)
+        target = np.broadcast_to(x_j, gap.shape)
+        if self.variant.least_move_compromise:
+            compromise_key = move * concession
         else:
             # Scholz et al.'s code ranks compromises by this weighted position, lowest first.
-            compromise_key = (np.abs(eu_ij) * x_i + np.abs(eu_ji) * x_j) / (np.abs(eu_ij) + np.abs(eu_ji))
-    move = np.abs(x_j - x_i)
-    rows = np.arange(x.shape[0])[:, None]
-    cols = np.arange(x.shape[1])[None, :]
-
-    def best(offers: np.ndarray, key: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        choice = np.argmin(np.where(offers, key, np.inf), axis=2)  # first of equals, as min() does
-        target = np.broadcast_to(target, offers.shape)
-        return offers.any(axis=2), target[rows, cols, choice]
-
-    has_confront, to_confront = best(confront, move, x_j)
-    has_compromise, to_compromise = best(compromise, compromise_key, compromise_to)
-    has_capitulate, to_capitulate = best(capitulate, move, x_j)
-    new = np.where(has_capitulate, to_capitulate, x)
-    new = np.where(has_compromise, to_compromise, new)
-    new = np.where(has_confront, to_confront, new)
-    return np.where(present, new, x), risk
+            compromise_key = (loss * x_i + eu_ji * x_j) / np.where(compromise, loss + eu_ji, 1.0)
+        has_confront = confront.any(axis=2, keepdims=True)
+        offers = np.where(has_confront, confront, compromise)
+        key = np.where(has_confront, key, np.where(compromise, compromise_key, _NO_OFFER))
+        target = np.where(has_confront, target, x_i + gap * concession)
+        if self.variant.capitulation:
+            capitulate = expects_loss & (loss - eu_ji > tie)
+            fallback = ~offers.any(axis=2, keepdims=True)
+            offers = np.where(fallback, capitulate, offers)
+            key = np.where(fallback, np.where(capitulate, move, _NO_OFFER), key)
+            target = np.where(fallback, x_j, target)
+        lowest = key.min(axis=2, keepdims=True)
+        # The first offer whose key ties with the lowest, as Python's min() takes the first of equals.
+        choice = np.argmax(offers & ~_greater(key, lowest), axis=2)
+        new = np.where(offers.any(axis=2), target[self.rows, self.cols, choice], x)
+        return new, risk
 
 
 def simulate(
@@ -281,6 +287,7 @@ def simulate(
     present: np.ndarray | None = None,
     rounds: int = 10,
     variant: Variant = SCHOLZ_CODE,
+    record: bool = True,
 ) -> Trajectory:
     """Run the expected utility model on a batch of issues.
 
@@ -291,6 +298,8 @@ def simulate(
         present: (issues, actors) bool: actors that take part (default: non-NaN positions).
         rounds: the most rounds to play; an issue stops once no position changes.
         variant: how to read the ambiguous parts of the specification.
+        record: keep every round; with ``False`` only the start and the end are kept
+            (``positions``, ``median`` and ``mean`` then have two rows, ``risk`` one).
 
     Returns:
         The :class:`Trajectory` (positions after every round, medians, means, rounds used).
@@ -301,40 +310,48 @@ def simulate(
     if present is None:
         present = np.isfinite(positions)
     present = np.broadcast_to(np.asarray(present, dtype=bool), positions.shape)
-    saliences = np.where(present, np.nan_to_num(np.atleast_2d(np.asarray(saliences, dtype=float))), 0.0)
+    saliences = np.atleast_2d(np.asarray(saliences, dtype=float))
     capabilities = np.broadcast_to(np.asarray(capabilities, dtype=float), positions.shape)
-    weight = np.where(present, capabilities * saliences, 0.0)
-    x = np.where(present, positions, 0.0)
+    # Work on the actors present in some issue only (in the SCO model: the members).
+    taking_part = np.flatnonzero(present.any(axis=0))
+    on = present[:, taking_part]
+    salience = np.where(on, np.nan_to_num(saliences[:, taking_part]), 0.0)
+    weight = np.where(on, capabilities[:, taking_part] * salience, 0.0)
+    x = np.where(on, positions[:, taking_part], 0.0)
     # Distances are measured over the range of the starting positions (held fixed, as in the code).
-    high = np.where(present, x, -np.inf).max(axis=1, initial=-np.inf)
-    low = np.where(present, x, np.inf).min(axis=1, initial=np.inf)
+    high = np.where(on, x, -np.inf).max(axis=1, initial=-np.inf)
+    low = np.where(on, x, np.inf).min(axis=1, initial=np.inf)
     scale = np.where(np.isfinite(high - low) & (high > low), high - low, 1.0)
 
-    path = np.full((rounds + 1, n_issues, n_actors), np.nan)
-    risk_path = np.ones((rounds, n_issues, n_actors))
+    width = max(len(taking_part), 1)
+    block_size = max(1, _BLOCK_ELEMENTS // width**3)
+    kept = rounds + 1 if record else 2
+    snapshots = np.repeat(x[None], kept, axis=0)
+    risks = np.ones((kept - 1, n_issues, len(taking_part)))
     used = np.zeros(n_issues, dtype=np.int16)
-    path[0] = np.where(present, x, np.nan)
-    block = max(1, _BLOCK_ELEMENTS // max(n_actors**3, 1))
-    active = present.sum(axis=1) >= 2
-    for step in range(1, rounds + 1):
-        new = x.copy()
-        todo = np.flatnonzero(active)
-        for start in range(0, len(todo), block):
-            chunk = todo[start : start + block]
-            new[chunk], risk_path[step - 1, chunk] = _round(
-                x[chunk], scale[chunk], weight[chunk], saliences[chunk], present[chunk], variant
-            )
-        moved = (new != x).any(axis=1)
-        used[moved] = step
-        active &= moved
-        x = new
-        path[step] = np.where(present, x, np.nan)
-        if not active.any():
-            path[step + 1 :] = path[step]
-            risk_path[step:] = risk_path[step - 1]
-            break
-    median = np.stack([weighted_median(np.nan_to_num(p), weight, present) for p in path])
-    mean = np.stack([_weighted_mean(np.nan_to_num(p), weight, present) for p in path])
+    for start in range(0, n_issues, block_size):
+        rows = slice(start, start + block_size)
+        block = _Block(scale[rows], weight[rows], salience[rows], on[rows], variant)
+        xb = x[rows]
+        moving = on[rows].sum(axis=1) >= 2
+        for step in range(1, rounds + 1):
+            if not moving.any():
+                break
+            new, risk = block.step(xb)
+            new = np.where(moving[:, None], new, xb)
+            # Positions fix the next round completely: an issue that did not move has settled.
+            moving &= (new != xb).any(axis=1)
+            used[rows][moving] = step
+            xb = new
+            at = step if record else 1
+            snapshots[at:, rows] = xb
+            risks[at - 1 :, rows] = risk
+    path = np.full((kept, n_issues, n_actors), np.nan)
+    path[:, :, taking_part] = np.where(on[None], snapshots, np.nan)
+    risk_path = np.ones((len(risks), n_issues, n_actors))
+    risk_path[:, :, taking_part] = risks
+    median = np.stack([weighted_median(s, weight, on) for s in snapshots])
+    mean = np.stack([_weighted_mean(s, weight, on) for s in snapshots])
     return Trajectory(positions=path, median=median, mean=mean, rounds=used, risk=risk_path)
 
 
@@ -359,6 +376,7 @@ def _decide(inputs: BargainInput, settings: RuleSettings, variant: Variant) -> D
         present=voters,
         rounds=settings.expected_utility_rounds,
         variant=variant,
+        record=False,
     )
     forecast = np.where(np.isfinite(trajectory.forecast), trajectory.forecast, inputs.status_quo)
     direction = np.sign(inputs.proposal - inputs.status_quo)
