@@ -184,7 +184,6 @@ class _Block:
         self.others = (self.both & ~np.eye(n_actors, dtype=bool)[None, :, :]).astype(float)
         # Pairs (a, b) counted in the all-pairs denominator; None when every actor takes part.
         self.pair_mask = None if self.everyone else self.both.reshape(n_issues, 1, n_actors * n_actors)
-        self.rows, self.cols = np.arange(n_issues)[:, None], np.arange(n_actors)[None, :]
 
     def probabilities(self, bent: np.ndarray) -> np.ndarray:
         """Return P[i, j], the probability that a challenge of ``i`` against ``j`` succeeds (eq. 1).
@@ -274,9 +273,10 @@ class _Block:
             key = np.where(fallback, np.where(capitulate, move, _NO_OFFER), key)
             target = np.where(fallback, x_j, target)
         lowest = key.min(axis=2, keepdims=True)
-        # The first offer whose key ties with the lowest, as Python's min() takes the first of equals.
-        choice = np.argmax(offers & ~_greater(key, lowest), axis=2)
-        new = np.where(offers.any(axis=2), target[self.rows, self.cols, choice], x)
+        # Of offers whose keys tie, the one to the lowest position: the reference code takes the
+        # first in its list of actors instead, which would make the outcome depend on their order.
+        tied = offers & ~_greater(key, lowest)
+        new = np.where(offers.any(axis=2), np.where(tied, target, np.inf).min(axis=2), x)
         return new, risk
 
 
