@@ -92,6 +92,8 @@ class Trajectory:
         rounds: (issues,) rounds until no position changed (or the limit).
         risk: (rounds, issues, actors) risk exponents used in each round.
 
+    Without ``record`` (:func:`simulate`) only the last round is kept.
+
     """
 
     positions: np.ndarray
@@ -247,9 +249,13 @@ class _Block:
 
         loss = np.abs(eu_ij)
         tie = _TIE_ABSOLUTE + _TIE_RELATIVE * (loss + np.abs(eu_ji))
-        valid = gap != 0 if self.everyone else self.both & (gap != 0)
-        confront = valid & (eu_ji - eu_ij > tie) & (eu_ij > _TIE_ABSOLUTE)
-        expects_loss = valid & (eu_ji > _TIE_ABSOLUTE) & (eu_ij < -_TIE_ABSOLUTE)
+        # Actors at the same position have EU_ij = EU_ji = 0 exactly (zero distance), so the
+        # sign tests below leave them out; only absent actors need a mask.
+        confront = (eu_ji - eu_ij > tie) & (eu_ij > _TIE_ABSOLUTE)
+        expects_loss = (eu_ji > _TIE_ABSOLUTE) & (eu_ij < -_TIE_ABSOLUTE)
+        if not self.everyone:
+            confront &= self.both
+            expects_loss &= self.both
         compromise = expects_loss & (eu_ji - loss > tie)
         concession = loss / np.where(compromise, eu_ji, np.inf)
         # An actor takes its best confrontation if it has one, else its best compromise,
@@ -298,8 +304,8 @@ def simulate(
         present: (issues, actors) bool: actors that take part (default: non-NaN positions).
         rounds: the most rounds to play; an issue stops once no position changes.
         variant: how to read the ambiguous parts of the specification.
-        record: keep every round; with ``False`` only the start and the end are kept
-            (``positions``, ``median`` and ``mean`` then have two rows, ``risk`` one).
+        record: keep every round; with ``False`` only the end is kept (``positions``,
+            ``median`` and ``risk`` then have one row, and ``mean`` is not computed).
 
     Returns:
         The :class:`Trajectory` (positions after every round, medians, means, rounds used).
@@ -325,9 +331,9 @@ def simulate(
 
     width = max(len(taking_part), 1)
     block_size = max(1, _BLOCK_ELEMENTS // width**3)
-    kept = rounds + 1 if record else 2
+    kept = rounds + 1 if record else 1
     snapshots = np.repeat(x[None], kept, axis=0)
-    risks = np.ones((kept - 1, n_issues, len(taking_part)))
+    risks = np.ones((rounds if record else min(rounds, 1), n_issues, len(taking_part)))
     used = np.zeros(n_issues, dtype=np.int16)
     for start in range(0, n_issues, block_size):
         rows = slice(start, start + block_size)
@@ -338,20 +344,21 @@ def simulate(
             if not moving.any():
                 break
             new, risk = block.step(xb)
-            new = np.where(moving[:, None], new, xb)
+            if not moving.all():
+                new = np.where(moving[:, None], new, xb)
             # Positions fix the next round completely: an issue that did not move has settled.
             moving &= (new != xb).any(axis=1)
             used[rows][moving] = step
             xb = new
-            at = step if record else 1
-            snapshots[at:, rows] = xb
-            risks[at - 1 :, rows] = risk
+            # Later rounds hold the last positions until they are played (or for good, once settled).
+            snapshots[step if record else 0 :, rows] = xb
+            risks[step - 1 if record else 0 :, rows] = risk
     path = np.full((kept, n_issues, n_actors), np.nan)
     path[:, :, taking_part] = np.where(on[None], snapshots, np.nan)
     risk_path = np.ones((len(risks), n_issues, n_actors))
     risk_path[:, :, taking_part] = risks
     median = np.stack([weighted_median(s, weight, on) for s in snapshots])
-    mean = np.stack([_weighted_mean(s, weight, on) for s in snapshots])
+    mean = np.stack([_weighted_mean(s, weight, on) for s in snapshots]) if record else median * np.nan
     return Trajectory(positions=path, median=median, mean=mean, rounds=used, risk=risk_path)
 
 
