@@ -16,13 +16,12 @@ author reports that it matches the published rounds of Scholz et al.; on
 Bueno de Mesquita's European Community example it reproduces that code's
 positions after rounds 1-10 (``tests/test_expected_utility.py``). Where the
 published specification and the replication differ, the replication is
-followed; the choices are listed in ``docs/bargaining.md`` with equation
-references. Two registered rules use it:
+followed; the choices are listed in ``docs/bargaining.md``. Two registered rules use it:
 
 - ``expected_utility``: the specification as coded by Scholz et al. (the
   reference trajectory);
-- ``expected_utility_bdm``: the same model with three quirks of that code
-  undone (see :data:`BDM_VARIANT`).
+- ``expected_utility_bdm``: the same model with two quirks of that code
+  undone, the choice among compromises and capitulation (see :data:`BDM_VARIANT`).
 """
 
 from __future__ import annotations
@@ -61,13 +60,14 @@ class Variant:
     Attributes:
         all_pairs_denominator: divide the votes for ``i`` over ``j`` by the sum of all
             absolute votes over all pairs of actors (Scholz et al.'s code) instead of by
-            the votes cast between ``i`` and ``j`` only (eq. 1 of the paper, so that
-            ``P(i, j) + P(j, i) = 1``).
+            the votes cast between ``i`` and ``j`` only (so that ``P(i, j) + P(j, i) = 1``,
+            Bueno de Mesquita's intent according to the replication's notes).
         least_move_compromise: among several compromise offers take the one that moves
             the actor least (the text) instead of the one with the lowest weighted
             position (the code).
-        capitulation: let an actor that expects a loss smaller than the other's gain
-            move to the other's position (the text); in the code the test is never true.
+        capitulation: let an actor whose expected loss from challenging the other exceeds
+            the other's expected gain from challenging it move to the other's position
+            (the text); in the code the test is never true.
 
     """
 
@@ -188,7 +188,7 @@ class _Block:
         self.pair_mask = None if self.everyone else self.both.reshape(n_issues, 1, n_actors * n_actors)
 
     def probabilities(self, bent: np.ndarray) -> np.ndarray:
-        """Return P[i, j], the probability that a challenge of ``i`` against ``j`` succeeds (eq. 1).
+        """Return P[i, j], the probability that a challenge of ``i`` against ``j`` succeeds.
 
         ``bent[k, a] = d(k, a) ** r_k``. Actor k's vote for ``i`` over ``j`` is
         ``w_k (bent[k, j] - bent[k, i])``, ``w = capability x salience``. ``P`` is the
@@ -209,7 +209,7 @@ class _Block:
         return share.reshape(n_issues, n_actors, n_actors)
 
     def risk(self, distance: np.ndarray) -> np.ndarray:
-        """Return each actor's risk exponent from its danger level relative to the others (eqs. 6-7).
+        """Return each actor's risk exponent from its danger level relative to the others.
 
         Danger is the sum of the others' expected utilities of challenging the actor,
         from the actor's view, with every risk exponent at 1 (then ``U_s = 2d``,
@@ -238,7 +238,7 @@ class _Block:
         risk = self.risk(distance)
         r = risk[:, :, None]
         probability = self.probabilities(distance**r)
-        # U_s, U_f and U_sq from i's view with i's exponent (eqs. 3-5), and EU (eq. 2) rearranged:
+        # U_s, U_f and U_sq from i's view with i's exponent, and the expected utility rearranged:
         # s (P U_s + (1 - P) U_f) + (1 - s) U_s - U_sq = U_s - U_sq - s (1 - P) (U_s - U_f).
         half = 0.5 * distance
         near, far = np.maximum(0.5 - half, 0.0) ** r, (0.5 + half) ** r
