@@ -40,11 +40,12 @@ DEFAULT_STATUS_QUO = 0.0
 #: Published figure the compromise rule must reproduce on DEU III (README of the data folder).
 REFERENCE_COMPROMISE_MAE = 23.2
 
+#: Naive predictors, by their column in the predictions file.
 BASELINES = {
-    "constant_50": "constant 50",
-    "status_quo": "status quo (reference point)",
-    "mean": "unweighted mean of positions",
-    "weighted_median": "capability x salience weighted median",
+    "baseline_50": "constant 50",
+    "baseline_status_quo": "status quo (reference point)",
+    "baseline_mean": "unweighted mean of positions",
+    "baseline_weighted_median": "capability x salience weighted median",
 }
 
 
@@ -302,10 +303,10 @@ def benchmark(
     present = data.present
 
     columns: dict[str, np.ndarray] = {
-        "constant_50": np.full(n, 50.0),
-        "status_quo": data.issues["status_quo"].to_numpy(float),
-        "mean": np.nanmean(np.where(present, data.positions, np.nan), axis=1),
-        "weighted_median": weighted_median(
+        "baseline_50": np.full(n, 50.0),
+        "baseline_status_quo": data.issues["status_quo"].to_numpy(float),
+        "baseline_mean": np.nanmean(np.where(present, data.positions, np.nan), axis=1),
+        "baseline_weighted_median": weighted_median(
             np.where(present, data.positions, 0.0), data.saliences * data.capabilities, present
         ),
     }
@@ -331,7 +332,9 @@ def benchmark(
         validated.append(CrossValidated(SELECTED, "any rule", label, prediction, table))
         columns[validated[-1].name] = prediction
 
-    predictions = data.issues[["issue", "line", "rule", "status_quo", "outcome"]].copy()
+    predictions = data.issues[["issue", "line", "rule", "status_quo", "outcome"]].rename(
+        columns={"rule": "voting_rule"}
+    )
     predictions.insert(3, "fold", assignment + 1)
     predictions.insert(4, "actors", present.sum(axis=1))
     predictions = pd.concat([predictions, pd.DataFrame(columns, index=predictions.index)], axis=1)
@@ -365,7 +368,7 @@ def _errors(columns: dict[str, np.ndarray], outcome: np.ndarray, voting: np.ndar
 def format_table(result: BenchResult) -> str:
     """Return the benchmark as a text table, then the folds of each cross-validated rule."""
     p = result.predictions
-    counts = p["rule"].value_counts()
+    counts = p["voting_rule"].value_counts()
     width = 52
     lines = [
         f"{result.source}: {len(p)} issues with an outcome ({counts.get(UNANIMITY, 0)} unanimity, "

@@ -92,22 +92,26 @@ def test_baselines_and_compromise_match_hand_computation(sliced):
     weight = np.where(data.present, data.saliences * data.capabilities, 0.0)
     compromise = (weight * np.nan_to_num(data.positions)).sum(axis=1) / weight.sum(axis=1)
     np.testing.assert_allclose(p["compromise"], compromise)
-    np.testing.assert_allclose(p["mean"], np.nanmean(data.positions, axis=1))
+    np.testing.assert_allclose(p["baseline_mean"], np.nanmean(data.positions, axis=1))
     errors = sliced.errors
     assert errors.loc["compromise", "all"] == pytest.approx(np.abs(compromise - outcome).mean())
-    assert errors.loc["constant_50", "all"] == pytest.approx(np.abs(50 - outcome).mean())
+    assert errors.loc["baseline_50", "all"] == pytest.approx(np.abs(50 - outcome).mean())
     unanimity = (data.issues["rule"] == "unanimity").to_numpy()
-    assert errors.loc["constant_50", "unanimity"] == pytest.approx(np.abs(50 - outcome[unanimity]).mean())
+    assert errors.loc["baseline_50", "unanimity"] == pytest.approx(np.abs(50 - outcome[unanimity]).mean())
     # the status-quo baseline is scored only where a reference point is coded
-    assert errors.loc["status_quo", "n"] == data.issues["status_quo"].notna().sum() == 13
+    assert errors.loc["baseline_status_quo", "n"] == data.issues["status_quo"].notna().sum() == 13
 
 
 def test_every_rule_and_baseline_is_scored(sliced):
     assert set(RULES) <= set(sliced.errors.index)
-    assert {"constant_50", "status_quo", "mean", "weighted_median", f"{SELECTED}_cv"} <= set(
-        sliced.errors.index
-    )
-    assert sliced.errors.drop(index="status_quo")["n"].eq(19).all()
+    assert {
+        "baseline_50",
+        "baseline_status_quo",
+        "baseline_mean",
+        "baseline_weighted_median",
+        f"{SELECTED}_cv",
+    } <= set(sliced.errors.index)
+    assert sliced.errors.drop(index="baseline_status_quo")["n"].eq(19).all()
     assert sliced.best is not None and sliced.best.key != SELECTED
 
 
@@ -169,10 +173,13 @@ def test_reference_figures_on_deu_iii():
     errors = result.errors
     assert errors.loc["compromise", "n"] == 353
     assert abs(errors.loc["compromise", "all"] - 23.2) < 0.1
-    assert abs(errors.loc["mean", "all"] - 23.7) < 0.1
-    assert abs(errors.loc["weighted_median", "all"] - 27.6) < 0.1
-    assert abs(errors.loc["constant_50", "all"] - 28.0) < 0.1
-    assert abs(errors.loc["status_quo", "all"] - 51.1) < 0.1 and errors.loc["status_quo", "n"] == 253
+    assert abs(errors.loc["baseline_mean", "all"] - 23.7) < 0.1
+    assert abs(errors.loc["baseline_weighted_median", "all"] - 27.6) < 0.1
+    assert abs(errors.loc["baseline_50", "all"] - 28.0) < 0.1
+    assert (
+        abs(errors.loc["baseline_status_quo", "all"] - 51.1) < 0.1
+        and errors.loc["baseline_status_quo", "n"] == 253
+    )
     scored = data.subset(data.scored)
     salience_only = _predict(
         "compromise", _inputs(scored, 0.0), scored.capabilities, {"compromise_capability_exponent": 0.0}
