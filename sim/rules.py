@@ -39,6 +39,9 @@ class RuleSettings:
     opt_out_min_share: float = 0.5
     majority_threshold: float = 2.0 / 3.0
     majority_weighted: bool = False
+    compromise_capability_exponent: float = 1.0
+    compromise_salience_exponent: float = 1.0
+    expected_utility_rounds: int = 10
 
 
 @dataclass(frozen=True)
@@ -347,10 +350,17 @@ def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
     whose loss at that outcome exceeds their tolerance are recorded as objectors.
     If the outcome does not move the status quo towards the proposal by at least
     ``min_increment`` the status quo stands (outcome ``blocked``); ``prediction``
-    still holds the weighted mean, the rule's forecast.
+    still holds the weighted mean, the rule's forecast. The weights are
+    ``capability ** a * salience ** b`` with ``a`` and ``b`` from
+    ``compromise_capability_exponent`` and ``compromise_salience_exponent``
+    (1 and 1, the classic model; ``sco-sim bargain-bench`` fits them by
+    cross-validation).
     """
     voters = inputs.voter_mask()
-    weight = voters * inputs.saliences * inputs.capabilities[None, :]
+    a, b = settings.compromise_capability_exponent, settings.compromise_salience_exponent
+    capability = inputs.capabilities if a == 1.0 else inputs.capabilities**a
+    salience = inputs.saliences if b == 1.0 else inputs.saliences**b
+    weight = voters * salience * capability[None, :]
     total = weight.sum(axis=1)
     with np.errstate(all="ignore"):
         mean = np.where(total > 0, (weight * inputs.positions).sum(axis=1) / total, inputs.status_quo)
@@ -383,3 +393,8 @@ def compromise(inputs: BargainInput, settings: RuleSettings) -> Decision:
 def describe_rules() -> list[tuple[str, str, str]]:
     """Return (name, summary, source) for every registered rule."""
     return [(rule.name, rule.doc, rule.source) for rule in RULES.values()]
+
+
+# Rules kept in their own modules register themselves on import; importing them here makes
+# every rule known wherever the registry is (scenario validation, `sco-sim rules`).
+from sim import expected_utility as _expected_utility  # noqa: E402, F401

@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import SCENARIOS
 
-COMMANDS = ["run", "check", "bargain", "rules"]
+COMMANDS = ["run", "check", "bargain", "bargain-bench", "rules"]
 
 
 def sco_sim(*args, cwd=None):
