@@ -418,7 +418,10 @@ def _print_sensitivity(analysis: Any) -> None:
                 f"min {s['min']:+.4f}, max {s['max']:+.4f}; below 0 at {s['share_negative']:.0%}, "
                 f"above 0 at {s['share_positive']:.0%} of points"
             )
-        if s["n_missing"]:
+        if s["n_missing"] and s.get("dropped_trajectories") and not result.indices.empty:
+            print(f"  {s['n_missing']} point(s) have no complete pair of runs (no items in the window): "
+                  f"indices from the other trajectories ({s['dropped_trajectories']} dropped)")  # fmt: skip
+        elif s["n_missing"]:
             print(f"  {s['n_missing']} point(s) have no complete pair of runs: no indices")
         print(f"  {result.verdict_line()}")
         if result.indices.empty:

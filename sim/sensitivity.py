@@ -656,6 +656,23 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def complete_rows(method: str, y: np.ndarray, n_parameters: int) -> np.ndarray:
+    """Return the sample rows the indices can use despite points with no effect.
+
+    A Morris elementary effect needs both ends of a step, so a missing point drops its
+    whole trajectory (``n_parameters + 1`` consecutive rows); at least two complete
+    trajectories must remain. Sobol' estimators need every point, so any gap drops all.
+    """
+    finite = np.isfinite(y)
+    if finite.all():
+        return finite
+    if method != "morris":
+        return np.zeros_like(finite)
+    steps = n_parameters + 1
+    whole = finite.reshape(-1, steps).all(axis=1)
+    return np.repeat(whole, steps) if whole.sum() >= 2 else np.zeros_like(finite)
+
+
 def analyse_sensitivity(summaries: pd.DataFrame, spec: dict[str, Any]) -> SensitivityAnalysis:
     """Analyse every effect from the run summaries and the stored sensitivity settings.
 
@@ -673,9 +690,13 @@ def analyse_sensitivity(summaries: pd.DataFrame, spec: dict[str, Any]) -> Sensit
         points = point_effects(summaries, effect, len(sample))
         summary = classify(points, effect.expected)
         y = points["effect"].to_numpy(float)
+        keep = complete_rows(spec["method"], y, len(parameters))
+        summary["dropped_trajectories"] = 0
+        if spec["method"] == "morris" and not keep.all():
+            summary["dropped_trajectories"] = int((~keep).sum()) // (len(parameters) + 1)
         table = (
-            indices(spec["method"], parameters, sample, y, spec.get("levels", 4))
-            if np.isfinite(y).all()
+            indices(spec["method"], parameters, sample[keep], y[keep], spec.get("levels", 4))
+            if keep.any()
             else pd.DataFrame()
         )
         results.append(EffectResult(effect, points, summary, table))

@@ -457,4 +457,16 @@ def test_the_shipped_experiment_validates_with_its_documented_budget():
         "H1_consensus": "negative", "H1_diluted": "positive", "H3_balancing": "negative", "H3_lean_chn": "negative"
     }  # fmt: skip
     agenda = {p["parameters.agenda_size"] for p in sample_points(sample, parameters)}
-    assert agenda == {3.0, 4.0, 5.0, 6.0}  # four levels on [3, 6] are whole numbers
+    assert agenda == {2.0, 3.0, 5.0, 6.0}  # four levels on [2, 6] (2, 3.33, 4.67, 6) rounded
+
+
+def test_a_missing_point_drops_only_its_morris_trajectory():
+    from sim.sensitivity import complete_rows
+
+    y = np.arange(9, dtype=float)  # 3 trajectories of 2 parameters (3 rows each)
+    assert complete_rows("morris", y, 2).all()
+    y[4] = np.nan
+    assert complete_rows("morris", y, 2).tolist() == [True] * 3 + [False] * 3 + [True] * 3
+    y[0] = np.nan  # one complete trajectory left: too few for indices
+    assert not complete_rows("morris", y, 2).any()
+    assert not complete_rows("sobol", np.array([1.0, np.nan, 2.0]), 1).any()
