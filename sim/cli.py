@@ -180,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser(
         "validate",
-        help="check the historical scenario against the record 1996-2017 (patterns P1-P5)",
-        description="Run a scenario over many fresh seeds and print, for each pattern P1-P5 of "
+        help="check the historical scenario against the record 1996-2017 (patterns P1-P6)",
+        description="Run a scenario over many fresh seeds and print, for each pattern P1-P6 of "
         "docs/validation.md, the criterion, the share of seeds that reproduce it and pass or fail; "
         "write the per-seed facts and a chart of simulated against real dates.",
     )
@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate = sub.add_parser(
         "calibrate",
-        help="fit the free parameters to patterns P1-P5 on 1996-2017 (Latin hypercube + ABC)",
+        help="fit the free parameters to patterns P1-P6 on 1996-2017 (Latin hypercube + ABC)",
         description="Search the plausible ranges of a calibration file (Latin hypercube, rejection ABC, "
         "then the best points re-judged on fresh seeds) and print the chosen values. Every judged point "
         "is kept in --out as it finishes; --resume continues an interrupted search.",
