@@ -16,6 +16,7 @@ threat), and falls when its rival tables the item.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +91,9 @@ def pole_attitude(model: SCOModel) -> np.ndarray:
     gains of a pole it fears). A pole welcomes its own gains (attitude 1).
     """
     p = model.params
-    attitude = (model.alignment - 0.5) - p.threat_weight * model.weights[:, [2]] * model.threat
-    attitude[model.pole_index, np.arange(len(model.poles))] = 1.0
+    attitude = (model.alignment - 0.5) - p.threat_weight * model.weights[:, 2:3] * model.threat
+    for pole, state in enumerate(model.pole_index.tolist()):
+        attitude[state, pole] = 1.0
     return attitude
 
 
@@ -143,19 +145,20 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
         model.blocked_pool = kept
     free = p.agenda_size - len(specs)
     ready = readiness(model)
-    ready[list(taken)] = 0.0
-    eligible = np.flatnonzero((ready >= p.min_readiness) & (ready > 0))
+    for area in taken:
+        ready[area] = 0.0
+    eligible = ((ready >= p.min_readiness) & (ready > 0)).nonzero()[0]
     if free > 0 and len(eligible) > 0:
         k = min(free, len(eligible))
         # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
         # largest u ** (1 / w); equivalent to drawing areas one by one in proportion to readiness.
         # (compared as log(u) / w, which keeps tiny weights from rounding to 0).
         keys = np.log(rng.random(len(eligible))) / ready[eligible]
-        drawn = eligible[np.argsort(-keys, kind="stable")[:k]]
-        for area in np.sort(drawn):
+        drawn = eligible[(-keys).argsort(kind="stable")[:k]]
+        for area in sorted(drawn.tolist()):
             add(
                 {
-                    "area": int(area),
+                    "area": area,
                     "initiator": None,
                     "title": model.area_titles[area],
                     "ambition": None,
@@ -179,15 +182,14 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
         [s["beneficiary"] if s["beneficiary"] is not None else model.favours[s["area"]] for s in specs],
         dtype=int,
     )
-    stake = model.stakes[:, area].T  # items x states
-    attitude = np.zeros((n_items, n_states))
-    has_pole = beneficiary >= 0
-    if has_pole.any():
-        attitude[has_pole] = pole_attitude(model)[:, beneficiary[has_pole]].T
+    stake = model.stakes_by_area[area]  # items x states
+    # Attitude to the pole an item favours; 0 for items that favour none (the -1 in
+    # `beneficiary` picks some row, which the mask then replaces by 0).
+    attitude = np.where((beneficiary >= 0)[:, None], pole_attitude(model).T[beneficiary], 0.0)
     noise = rng.normal(0.0, 1.0, size=(2, n_items, n_states))
     desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
     positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)
-    readiness_terms = 0.5 * (model.base_salience[area] + model.shock[area])
+    readiness_terms = 0.5 * (model.base_salience + model.shock)[area]
     saliences = _clip(
         readiness_terms[:, None] + stake + p.pole_salience * np.abs(attitude) + p.salience_noise * noise[1],
         0.05,
@@ -198,17 +200,21 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
     # Initiators for new items: a member that wants more, drawn in proportion to how much.
     draws = rng.random(n_items)
     eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * members
-    cumulative = np.cumsum(eagerness, axis=1)
-    threshold = draws * cumulative[:, -1]
-    drawn = np.minimum((cumulative <= threshold[:, None]).sum(axis=1), n_states - 1)
-    initiator = np.where(cumulative[:, -1] > 0, drawn, -1)
-    for k, spec in enumerate(specs):
+    cumulative = eagerness.cumsum(axis=1)
+    thresholds = (draws * cumulative[:, -1]).tolist()
+    initiator: list[int] = []
+    for k, (spec, row) in enumerate(zip(specs, cumulative.tolist(), strict=True)):
         if spec["initiator"] is not None:
-            initiator[k] = spec["initiator"]
-    # A member is warier of what its rival tables.
-    has_initiator = initiator >= 0
-    rivalry = np.zeros((n_items, n_states))
-    rivalry[has_initiator] = model.rivalry[:, initiator[has_initiator]].T
+            initiator.append(spec["initiator"])
+        elif row[-1] > 0:
+            # The first state whose cumulative eagerness exceeds the draw (rows never decrease).
+            initiator.append(min(bisect.bisect_right(row, thresholds[k]), n_states - 1))
+        else:
+            initiator.append(-1)
+    initiators = np.array(initiator, dtype=int)
+    has_initiator = initiators >= 0
+    # A member is warier of what its rival tables (the -1 of no initiator is masked as above).
+    rivalry = np.where(has_initiator[:, None], model.rivalry[:, initiators].T, 0.0)
     positions = _clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
     for k, spec in enumerate(specs):
         if spec["positions"] or spec["saliences"]:
@@ -216,32 +222,27 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
                 positions[k, i] = value
             for i, value in spec["saliences"].items():
                 saliences[k, i] = value
-    proposal = np.array(
-        [
-            spec["ambition"]
-            if spec["ambition"] is not None
-            else (positions[k, initiator[k]] if initiator[k] >= 0 else 0.0)
-            for k, spec in enumerate(specs)
-        ],
-        dtype=float,
-    )
     # An item is tabled only if its initiator is a member and it asks for a real step.
-    keep = has_initiator & members[np.maximum(initiator, 0)]
-    keep &= proposal >= status_quo + model.rules.min_increment
-    ids = []
-    for k in range(n_items):
-        if keep[k]:
+    proposal: list[float] = []
+    rows: list[int] = []
+    ids: list[int] = []
+    for k, spec in enumerate(specs):
+        i = initiator[k]
+        if spec["ambition"] is not None:
+            proposal.append(float(spec["ambition"]))
+        else:
+            proposal.append(float(positions[k, i]) if i >= 0 else 0.0)
+        if i >= 0 and members[i] and proposal[k] >= float(status_quo[k]) + model.rules.min_increment:
+            rows.append(k)
             model.item_counter += 1
             ids.append(model.item_counter)
-            spec = specs[k]
-            spec.update(initiator=int(initiator[k]), ambition=float(proposal[k]))
-    rows = np.flatnonzero(keep)
+            spec.update(initiator=i, ambition=proposal[k])
     return Agenda(
         area=area[rows],
-        initiator=initiator[rows],
+        initiator=initiators[rows],
         beneficiary=beneficiary[rows],
         status_quo=status_quo[rows],
-        proposal=proposal[rows],
+        proposal=np.array(proposal, dtype=float)[rows],
         positions=positions[rows],
         saliences=saliences[rows],
         titles=[specs[k]["title"] for k in rows],

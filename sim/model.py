@@ -145,6 +145,7 @@ class ScenarioArrays:
         self.has_parents = n_parents > 0
         self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
         self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
+        self.stakes_by_area = np.ascontiguousarray(self.stakes.T)  # one row per area, for the agenda
         # How a gain in each area divides over a state's four interests (areas x states x 4).
         share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
         total = share.sum(axis=2, keepdims=True)
@@ -279,6 +280,7 @@ class SCOModel(mesa.Model):
         self.has_parents = fixed.has_parents
         self.parent_weights = fixed.parent_weights
         self.stakes = fixed.stakes
+        self.stakes_by_area = fixed.stakes_by_area
         self.utility_share = fixed.utility_share
         self.area_titles = fixed.area_titles
         self.depth = fixed.depth.copy()
