@@ -44,15 +44,15 @@ def update_alignment(model: SCOModel) -> None:
     """Step 6: move every non-pole state's alignment with the poles."""
     p = model.params
     shares = pole_shares(model)
-    pressure = model.threat * shares[None, :]
-    relative = pressure - pressure.mean(axis=1, keepdims=True)
+    pressure = model.threat * shares
+    relative = pressure - pressure.sum(axis=1, keepdims=True) / pressure.shape[1]  # minus the mean
     w = model.weights
-    bandwagon = w[:, [3]] * model.regime_stake[:, None] + w[:, [0]] * model.ties
-    balance = w[:, [2]]
+    bandwagon = w[:, 3:4] * model.regime_stake[:, None] + w[:, 0:1] * model.ties
+    balance = w[:, 2:3]
     drift = p.balancing_rate * relative * (bandwagon - balance)
     drift += p.alignment_reversion * (model.baseline_alignment - model.alignment)
     drift[model.is_pole] = 0.0
-    model.alignment = np.clip(model.alignment + drift, 0.0, 1.0)
+    model.alignment = (model.alignment + drift).clip(0.0, 1.0)
 
 
 def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.ndarray:
@@ -68,10 +68,10 @@ def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.nd
         return np.full(len(model.codes), np.nan)
     a, b = model.alignment[:, 0], model.alignment[:, 1]
     total = a + b
-    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros_like(total), where=total > 0)
+    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros(len(total)), where=total > 0)
     if weights is None:
         weights = pole_weights(model)
-    shares = weights[:2]
-    pair = shares.sum()
-    even_weight = 2.0 * shares.min() / pair if pair > 0 else 0.0
+    first, second = weights[:2].tolist()
+    pair = first + second
+    even_weight = 2.0 * min(first, second) / pair if pair > 0 else 0.0
     return np.sqrt(even_alignment * even_weight)

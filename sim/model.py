@@ -81,6 +81,7 @@ class ScenarioArrays:
                 self.alignment[i, p] = 1.0 if self.codes[i] == pole else s.alignment[pole]
                 self.threat[i, p] = s.threat.get(pole, 0.0)
                 self.ties[i, p] = s.security_ties.get(pole, 0.0)
+        self.state_range = np.arange(n)
         self.is_pole = np.zeros(n, dtype=bool)
         self.is_pole[self.pole_index] = True
         self.pole_of = np.full(n, -1, dtype=int)  # which pole a state is (-1: none)
@@ -263,6 +264,7 @@ class SCOModel(mesa.Model):
         self.status_since = np.full(len(self.codes), self.year, dtype=int)
         self.member_mask = self.status == MEMBER
         self.trust = fixed.trust.copy()
+        self.diagonal = (fixed.state_range, fixed.state_range)  # index of the trust matrix's diagonal
         self.influence_gain = np.zeros(len(self.poles))
         self.states_by_code = {
             code: StateAgent(self, code, i, name)
@@ -343,7 +345,7 @@ class SCOModel(mesa.Model):
         """Loss each state accepts without objecting: rises with trust and the norm."""
         members = self.members
         n_other = np.maximum(members.sum() - members, 1)
-        trust_in_members = (self.trust * members[None, :]).sum(axis=1) - np.where(members, 1.0, 0.0)
+        trust_in_members = (self.trust * members).sum(axis=1) - members  # a member's trust in itself is 1
         mean_trust = trust_in_members / n_other
         factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
         return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
@@ -374,7 +376,7 @@ class SCOModel(mesa.Model):
         cap = self.capability * members
         joined_share = (joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)
         # One item per area and year, so the areas of adopted items are distinct.
-        rows = np.flatnonzero(adopted)
+        rows = adopted.nonzero()[0]
         areas = items.area[rows]
         gain = p.implementation_rate * joined_share[rows] * (decision.adopted[rows] - self.depth[areas])
         self.depth[areas] = np.minimum(self.depth[areas] + np.maximum(gain, 0.0), 100.0)
@@ -385,17 +387,17 @@ class SCOModel(mesa.Model):
         objections = decision.objectors.sum(axis=0)
         if objections.any():
             self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
-        np.fill_diagonal(self.trust, 1.0)
+        self.trust[self.diagonal] = 1.0
         # Influence: the pole an adopted item favours (or the pole that tabled it) gains.
-        beneficiary = items.beneficiary[rows]
-        initiator = items.initiator[rows]
-        initiating_pole = self.pole_of[np.maximum(initiator, 0)]
-        credited = np.where(beneficiary >= 0, beneficiary, np.where(initiator >= 0, initiating_pole, -1))
-        increment = (decision.adopted[rows] - items.status_quo[rows]) / 100.0
-        has_pole = credited >= 0
-        self.influence_gain += np.bincount(
-            credited[has_pole], weights=p.influence_gain * increment[has_pole], minlength=len(self.poles)
-        )
+        gained = [0.0] * len(self.poles)  # summed first, in item order, then added
+        for k in rows.tolist():
+            pole = int(items.beneficiary[k])
+            if pole < 0 and items.initiator[k] >= 0:
+                pole = int(self.pole_of[items.initiator[k]])
+            if pole >= 0:
+                increment = (float(decision.adopted[k]) - float(items.status_quo[k])) / 100.0
+                gained[pole] += p.influence_gain * increment
+        self.influence_gain += gained
         # Utility realised per interest, for the state table.
         gain = decision_gain(items, decision) * members  # only members are bound by the texts
         self.realised_utility = (gain[:, :, None] * self.utility_share[items.area]).sum(axis=0)

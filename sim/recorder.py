@@ -43,6 +43,7 @@ class Recorder:
         self.zeros = np.zeros(len(model.codes), dtype=np.int64)
         self.decision_columns: dict[str, list[Any]] = {name: [] for name in DECISION_COLUMNS}
         self.codes = np.array(model.codes)
+        self.code_list = list(model.codes)
         self.status_names = np.array(STATUSES, dtype=object)
 
     def collect(
@@ -62,14 +63,17 @@ class Recorder:
         m = self.model
         n_items = len(items)
         members = voters
-        n_members = int(members.sum())
+        n_members = np.count_nonzero(members)
         weights = balancing.pole_weights(m)
         bi = balancing.balancing_index(m, weights)
-        row: dict[str, Any] = {"year": year, "members": int((m.status == MEMBER).sum()), "items": n_items}
+        members_now = np.count_nonzero(m.status == MEMBER)  # after this year's accessions
+        row: dict[str, Any] = {"year": year, "members": members_now, "items": n_items}
         if n_items:
-            counts = np.bincount(decision.outcome, minlength=len(OUTCOMES))
+            outcomes = decision.outcome.tolist()
+            counts = [outcomes.count(code) for code in range(len(OUTCOMES))]
             adopted = np.isfinite(decision.adopted)
-            agreed = adopted & ~decision.objectors.any(axis=1)
+            objected = decision.objectors.any(axis=1)
+            agreed = adopted & ~objected
             increments = np.where(adopted, decision.adopted - items.status_quo, 0.0)
             if n_members > 1:
                 positions = items.positions[:, members]
@@ -77,22 +81,22 @@ class Recorder:
                 spread = float(np.sqrt((deviation * deviation).sum(axis=1) / n_members).sum() / n_items)
             else:
                 spread = np.nan
-            n_adopted = int(adopted.sum())
+            n_adopted = np.count_nonzero(adopted)
             row.update(
-                adopted=int(counts[ADOPTED]),
-                adopted_opt_out=int(counts[OPT_OUT]),
-                diluted=int(counts[DILUTED]),
-                blocked=int(counts[BLOCKED]),
-                deferred=int(counts[DEFERRED]),
-                consensus_rate=float(agreed.sum() / n_items),
-                adoption_rate=float(adopted.sum() / n_items),
-                diluted_share=float(counts[DILUTED] / n_items),
+                adopted=counts[ADOPTED],
+                adopted_opt_out=counts[OPT_OUT],
+                diluted=counts[DILUTED],
+                blocked=counts[BLOCKED],
+                deferred=counts[DEFERRED],
+                consensus_rate=np.count_nonzero(agreed) / n_items,
+                adoption_rate=n_adopted / n_items,
+                diluted_share=counts[DILUTED] / n_items,
                 mean_adopted_ambition=float(decision.adopted[adopted].sum() / n_adopted)
                 if n_adopted
                 else np.nan,
                 functional_output=float(increments.sum() / 100.0),
-                mean_rounds=float(decision.rounds.sum() / n_items),
-                objections=int(decision.objectors.sum()),
+                mean_rounds=sum(decision.rounds.tolist()) / n_items,
+                objections=np.count_nonzero(decision.objectors),
                 cohesion=1.0 - spread / 50.0,
             )
         else:
@@ -136,10 +140,11 @@ class Recorder:
 
     def _names(self, mask: np.ndarray) -> list[str]:
         """Join the ISO3 codes flagged in each row ("" for none)."""
-        names = [""] * len(mask)
-        for k in np.flatnonzero(mask.any(axis=1)).tolist():
-            names[k] = ";".join(self.codes[mask[k]])
-        return names
+        flagged: list[list[str]] = [[] for _ in range(len(mask))]
+        rows, columns = mask.nonzero()  # row by row, columns in state order
+        for k, i in zip(rows.tolist(), columns.tolist(), strict=True):
+            flagged[k].append(self.code_list[i])
+        return [";".join(codes) for codes in flagged]
 
     def _log(self, year: int, items: Agenda, decision: Decision, n_members: int) -> None:
         n = len(items)
