@@ -174,47 +174,53 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
 
 
 def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray) -> Agenda:
+    # Per-item values are kept in lists and per item x state values in arrays: an agenda
+    # holds a handful of items, for which list work costs less than array calls.
     p = model.params
     rng = model.rng
     n_items, n_states = len(specs), len(model.codes)
-    area = np.array([s["area"] for s in specs], dtype=int)
-    beneficiary = np.array(
-        [s["beneficiary"] if s["beneficiary"] is not None else model.favours[s["area"]] for s in specs],
-        dtype=int,
-    )
-    stake = model.stakes_by_area[area]  # items x states
-    # Attitude to the pole an item favours; 0 for items that favour none (the -1 in
-    # `beneficiary` picks some row, which the mask then replaces by 0).
-    attitude = np.where((beneficiary >= 0)[:, None], pole_attitude(model).T[beneficiary], 0.0)
+    areas = [s["area"] for s in specs]
+    beneficiaries = [
+        s["beneficiary"] if s["beneficiary"] is not None else model.favour_list[a]
+        for s, a in zip(specs, areas, strict=True)
+    ]
+    area = np.array(areas, dtype=int)
+    stake = model.stakes_by_area.take(area, axis=0)  # items x states
+    # Attitude to the pole an item favours (none: 0).
+    attitude = pole_attitude(model).T.take(beneficiaries, axis=0)
+    for k, pole in enumerate(beneficiaries):
+        if pole < 0:
+            attitude[k] = 0.0
     noise = rng.normal(0.0, 1.0, size=(2, n_items, n_states))
     desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
     positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)
-    readiness_terms = 0.5 * (model.base_salience + model.shock)[area]
+    readiness_terms = 0.5 * (model.base_salience + model.shock).take(area)
     saliences = _clip(
         readiness_terms[:, None] + stake + p.pole_salience * np.abs(attitude) + p.salience_noise * noise[1],
         0.05,
         1.0,
     )
-    status_quo = model.depth[area]
+    status_quo = model.depth.take(area)
 
     # Initiators for new items: a member that wants more, drawn in proportion to how much.
     draws = rng.random(n_items)
-    eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * members
+    eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * model.member_weight
     cumulative = eagerness.cumsum(axis=1)
     thresholds = (draws * cumulative[:, -1]).tolist()
-    initiator: list[int] = []
+    initiators: list[int] = []
     for k, (spec, row) in enumerate(zip(specs, cumulative.tolist(), strict=True)):
         if spec["initiator"] is not None:
-            initiator.append(spec["initiator"])
+            initiators.append(spec["initiator"])
         elif row[-1] > 0:
             # The first state whose cumulative eagerness exceeds the draw (rows never decrease).
-            initiator.append(min(bisect.bisect_right(row, thresholds[k]), n_states - 1))
+            initiators.append(min(bisect.bisect_right(row, thresholds[k]), n_states - 1))
         else:
-            initiator.append(-1)
-    initiators = np.array(initiator, dtype=int)
-    has_initiator = initiators >= 0
-    # A member is warier of what its rival tables (the -1 of no initiator is masked as above).
-    rivalry = np.where(has_initiator[:, None], model.rivalry[:, initiators].T, 0.0)
+            initiators.append(-1)
+    # A member is warier of what its rival tables (no initiator: no rival).
+    rivalry = model.rivalry.T.take(initiators, axis=0)
+    for k, initiator in enumerate(initiators):
+        if initiator < 0:
+            rivalry[k] = 0.0
     positions = _clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
     for k, spec in enumerate(specs):
         if spec["positions"] or spec["saliences"]:
@@ -223,28 +229,30 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
             for i, value in spec["saliences"].items():
                 saliences[k, i] = value
     # An item is tabled only if its initiator is a member and it asks for a real step.
-    proposal: list[float] = []
+    before = status_quo.tolist()
     rows: list[int] = []
+    proposals: list[float] = []
     ids: list[int] = []
     for k, spec in enumerate(specs):
-        i = initiator[k]
+        i = initiators[k]
         if spec["ambition"] is not None:
-            proposal.append(float(spec["ambition"]))
+            proposal = float(spec["ambition"])
         else:
-            proposal.append(float(positions[k, i]) if i >= 0 else 0.0)
-        if i >= 0 and members[i] and proposal[k] >= float(status_quo[k]) + model.rules.min_increment:
+            proposal = float(positions[k, i]) if i >= 0 else 0.0
+        if i >= 0 and members[i] and proposal >= before[k] + model.rules.min_increment:
             rows.append(k)
+            proposals.append(proposal)
             model.item_counter += 1
             ids.append(model.item_counter)
-            spec.update(initiator=i, ambition=proposal[k])
+            spec.update(initiator=i, ambition=proposal)
     return Agenda(
-        area=area[rows],
-        initiator=initiators[rows],
-        beneficiary=beneficiary[rows],
-        status_quo=status_quo[rows],
-        proposal=np.array(proposal, dtype=float)[rows],
-        positions=positions[rows],
-        saliences=saliences[rows],
+        area=np.array([areas[k] for k in rows], dtype=int),
+        initiator=np.array([initiators[k] for k in rows], dtype=int),
+        beneficiary=np.array([beneficiaries[k] for k in rows], dtype=int),
+        status_quo=np.array([before[k] for k in rows], dtype=float),
+        proposal=np.array(proposals, dtype=float),
+        positions=positions.take(rows, axis=0),
+        saliences=saliences.take(rows, axis=0),
         titles=[specs[k]["title"] for k in rows],
         origins=[specs[k]["origin"] for k in rows],
         ids=ids,

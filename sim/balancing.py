@@ -25,12 +25,14 @@ def pole_weights(model: SCOModel) -> np.ndarray:
     The weight is the capability share of the members weighted by their alignment
     with the pole, plus the influence the pole has gained from adopted items.
     """
-    members = model.members
-    cap = model.capability * members
+    cap = model.capability * model.member_weight
     total = cap.sum()
     coalition = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
-    present = members[model.pole_index]
-    return np.where(present, coalition + model.influence_gain, 0.0)
+    weights = coalition + model.influence_gain
+    for pole, state in enumerate(model.pole_index.tolist()):
+        if not model.members[state]:
+            weights[pole] = 0.0
+    return weights
 
 
 def pole_shares(model: SCOModel) -> np.ndarray:

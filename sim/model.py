@@ -81,11 +81,11 @@ class ScenarioArrays:
                 self.alignment[i, p] = 1.0 if self.codes[i] == pole else s.alignment[pole]
                 self.threat[i, p] = s.threat.get(pole, 0.0)
                 self.ties[i, p] = s.security_ties.get(pole, 0.0)
-        self.state_range = np.arange(n)
         self.is_pole = np.zeros(n, dtype=bool)
         self.is_pole[self.pole_index] = True
         self.pole_of = np.full(n, -1, dtype=int)  # which pole a state is (-1: none)
         self.pole_of[self.pole_index] = np.arange(n_poles)
+        self.pole_of_list = self.pole_of.tolist()
         self.rivalry = np.zeros((n, n))
         for i, s in enumerate(states):
             for other, value in s.rivalries.items():
@@ -142,6 +142,7 @@ class ScenarioArrays:
             for parent in a.parents:
                 self.parents[k, self.area_index[parent]] = True
         self.favours = np.array([self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int)
+        self.favour_list = self.favours.tolist()
         n_parents = self.parents.sum(axis=1)
         self.has_parents = n_parents > 0
         self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
@@ -244,6 +245,7 @@ class SCOModel(mesa.Model):
         self.focal = fixed.focal
         self.is_pole = fixed.is_pole
         self.pole_of = fixed.pole_of
+        self.pole_of_list = fixed.pole_of_list
         self.ties = fixed.ties
         self.seeks_membership = fixed.seeks_membership
         self.capability_series = fixed.capability_series
@@ -263,8 +265,8 @@ class SCOModel(mesa.Model):
         self.status = fixed.status.copy()
         self.status_since = np.full(len(self.codes), self.year, dtype=int)
         self.member_mask = self.status == MEMBER
+        self.member_weight = self.member_mask.astype(float)  # the mask as 1.0 / 0.0, for products
         self.trust = fixed.trust.copy()
-        self.diagonal = (fixed.state_range, fixed.state_range)  # index of the trust matrix's diagonal
         self.influence_gain = np.zeros(len(self.poles))
         self.states_by_code = {
             code: StateAgent(self, code, i, name)
@@ -279,6 +281,7 @@ class SCOModel(mesa.Model):
         self.on_agenda = fixed.on_agenda
         self.parents = fixed.parents
         self.favours = fixed.favours
+        self.favour_list = fixed.favour_list
         self.has_parents = fixed.has_parents
         self.parent_weights = fixed.parent_weights
         self.stakes = fixed.stakes
@@ -343,9 +346,9 @@ class SCOModel(mesa.Model):
 
     def tolerance(self) -> np.ndarray:
         """Loss each state accepts without objecting: rises with trust and the norm."""
-        members = self.members
-        n_other = np.maximum(members.sum() - members, 1)
-        trust_in_members = (self.trust * members).sum(axis=1) - members  # a member's trust in itself is 1
+        member = self.member_weight  # 1.0 for members
+        n_other = np.maximum(np.count_nonzero(self.members) - member, 1.0)
+        trust_in_members = (self.trust * member).sum(axis=1) - member  # a member's trust in itself is 1
         mean_trust = trust_in_members / n_other
         factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
         return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
@@ -370,40 +373,42 @@ class SCOModel(mesa.Model):
         self.realised_utility = np.zeros((len(self.codes), len(INTERESTS)))
         if len(items) == 0:
             return
-        members = self.members
         adopted = np.isfinite(decision.adopted)
-        joined = members & ~decision.opt_outs & ~decision.objectors
-        cap = self.capability * members
-        joined_share = (joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)
+        joined = self.members & ~(decision.opt_outs | decision.objectors)
+        cap = self.capability * self.member_weight
+        joined_share = ((joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)).tolist()
+        # Per adopted item (a handful a year), in plain floats: depth and the pole credited.
         # One item per area and year, so the areas of adopted items are distinct.
-        rows = adopted.nonzero()[0]
-        areas = items.area[rows]
-        gain = p.implementation_rate * joined_share[rows] * (decision.adopted[rows] - self.depth[areas])
-        self.depth[areas] = np.minimum(self.depth[areas] + np.maximum(gain, 0.0), 100.0)
+        texts = decision.adopted.tolist()
+        before = items.status_quo.tolist()
+        areas = items.area.tolist()
+        beneficiaries = items.beneficiary.tolist()
+        initiators = items.initiator.tolist()
+        gained = [0.0] * len(self.poles)  # summed over the items first, then added
+        for k in adopted.nonzero()[0].tolist():
+            depth = float(self.depth[areas[k]])
+            gain = p.implementation_rate * joined_share[k] * (texts[k] - depth)
+            self.depth[areas[k]] = min(depth + (gain if gain > 0.0 else 0.0), 100.0)
+            # Influence: the pole the item favours (or the pole that tabled it) gains.
+            pole = beneficiaries[k]
+            if pole < 0 and initiators[k] >= 0:
+                pole = self.pole_of_list[initiators[k]]
+            if pole >= 0:
+                gained[pole] += p.influence_gain * ((texts[k] - before[k]) / 100.0)
+        self.influence_gain += gained
         # Trust: agreeing together builds it; objecting erodes others' trust in you.
         agreed = (joined & adopted[:, None]).astype(float)
         together = agreed.T @ agreed
         self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.trust_gain) ** together
         objections = decision.objectors.sum(axis=0)
-        if objections.any():
+        if np.count_nonzero(objections):
             self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
-        self.trust[self.diagonal] = 1.0
-        # Influence: the pole an adopted item favours (or the pole that tabled it) gains.
-        gained = [0.0] * len(self.poles)  # summed first, in item order, then added
-        for k in rows.tolist():
-            pole = int(items.beneficiary[k])
-            if pole < 0 and items.initiator[k] >= 0:
-                pole = int(self.pole_of[items.initiator[k]])
-            if pole >= 0:
-                increment = (float(decision.adopted[k]) - float(items.status_quo[k])) / 100.0
-                gained[pole] += p.influence_gain * increment
-        self.influence_gain += gained
-        # Utility realised per interest, for the state table.
-        gain = decision_gain(items, decision) * members  # only members are bound by the texts
-        self.realised_utility = (gain[:, :, None] * self.utility_share[items.area]).sum(axis=0)
+        np.fill_diagonal(self.trust, 1.0)
+        # Utility realised per interest, for the state table; only members are bound by the texts.
+        gain = decision_gain(items, decision, adopted) * self.member_weight
+        self.realised_utility = (gain[:, :, None] * self.utility_share.take(items.area, axis=0)).sum(axis=0)
         # Deferred items return next year; blocked ones may be tabled again later.
-        for k, spec in enumerate(items.specs):
-            outcome = int(decision.outcome[k])
+        for spec, outcome in zip(items.specs, decision.outcome.tolist(), strict=True):
             if outcome == DEFERRED and spec.get("deferrals", 0) < self.params.max_deferrals:
                 self.carried.append(
                     {**spec, "deferrals": spec.get("deferrals", 0) + 1, "carried_as": "deferred"}
@@ -458,9 +463,13 @@ def status_at(timeline: dict[int, str], year: int) -> str:
     return current
 
 
-def decision_gain(items: agenda.Agenda, decision: Decision) -> np.ndarray:
-    """Return the utility each state gains from the adopted texts (items x states; 0 if not adopted)."""
-    adopted = np.isfinite(decision.adopted)
+def decision_gain(items: agenda.Agenda, decision: Decision, adopted: np.ndarray | None = None) -> np.ndarray:
+    """Return the utility each state gains from the adopted texts (items x states; 0 if not adopted).
+
+    ``adopted`` is ``np.isfinite(decision.adopted)``, if the caller has it already.
+    """
+    if adopted is None:
+        adopted = np.isfinite(decision.adopted)
     x = np.where(adopted, decision.adopted, items.status_quo)
     before = np.abs(items.status_quo[:, None] - items.positions)
     after = np.abs(x[:, None] - items.positions)
