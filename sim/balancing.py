@@ -66,14 +66,22 @@ def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.nd
     has room to manoeuvre only when both hold (thesis ch. IV.1: the presence of
     both Russia and China lets Kazakhstan balance).
     """
-    if len(model.poles) < 2:
-        return np.full(len(model.codes), np.nan)
-    a, b = model.alignment[:, 0], model.alignment[:, 1]
-    total = a + b
-    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros(len(total)), where=total > 0)
     if weights is None:
         weights = pole_weights(model)
-    first, second = weights[:2].tolist()
+    return balancing_index_of(model.alignment, weights)
+
+
+def balancing_index_of(alignment: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return the balancing index from alignments (..., states, poles) and pole weights (..., poles).
+
+    The same figure as :func:`balancing_index`, for one year or for many stacked.
+    """
+    if alignment.shape[-1] < 2:
+        return np.full(alignment.shape[:-1], np.nan)
+    a, b = alignment[..., 0], alignment[..., 1]
+    total = a + b
+    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros(total.shape), where=total > 0)
+    first, second = weights[..., 0], weights[..., 1]
     pair = first + second
-    even_weight = 2.0 * min(first, second) / pair if pair > 0 else 0.0
-    return np.sqrt(even_alignment * even_weight)
+    even_weight = np.divide(2.0 * np.minimum(first, second), pair, out=np.zeros(pair.shape), where=pair > 0)
+    return np.sqrt(even_alignment * even_weight[..., None])
