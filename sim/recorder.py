@@ -40,20 +40,23 @@ class Recorder:
 
     def __init__(self, model: SCOModel) -> None:
         self.model = model
-        self.years: list[int] = []
+        n_years = model.end_year - model.start_year + 1
+        n_states, n_poles = len(model.codes), len(model.poles)
+        self.n_years = 0  # years recorded so far
         self.voters: list[int] = []  # how many members decided the year's items
         self.summits: list[tuple[Agenda, Decision]] = []
         self.enlargements: list[tuple[Agenda, Decision] | None] = []
         self.cohesion: list[float] = []
         self.mean_trust: list[float] = []
         self.moratorium: list[bool] = []
-        self.weights: list[np.ndarray] = []
-        self.depth: list[np.ndarray] = []
-        self.status: list[np.ndarray] = []
-        self.capability: list[np.ndarray] = []
-        self.alignment: list[np.ndarray] = []
-        self.threat: list[np.ndarray] = []
-        self.utility: list[np.ndarray] = []
+        # The state that changes, one row per year.
+        self.weights = np.zeros((n_years, n_poles))
+        self.depth = np.zeros((n_years, len(model.areas)))
+        self.status = np.zeros((n_years, n_states), dtype=model.status.dtype)
+        self.capability = np.zeros((n_years, n_states))
+        self.alignment = np.zeros((n_years, n_states, n_poles))
+        self.threat = np.zeros((n_years, n_states, n_poles))
+        self.utility = np.zeros((n_years, n_states, len(INTERESTS)))
         self.codes = np.array(model.codes)
         self.code_list = list(model.codes)
         self.status_names = np.array(STATUSES, dtype=object)
@@ -87,36 +90,30 @@ class Recorder:
             self.mean_trust.append((trust_sum - n_members) / (n_members * (n_members - 1)))
         else:
             self.mean_trust.append(np.nan)
-        self.years.append(year)
         self.voters.append(n_members)
         self.summits.append((items, decision))
         self.enlargements.append(
             None if enlargement_decision is None else (enlargement, enlargement_decision)
         )
         self.moratorium.append(bool(m.moratorium))
-        self.weights.append(balancing.pole_weights(m))
-        self.depth.append(m.depth.copy())
-        self.status.append(m.status.copy())
-        self.capability.append(m.capability)  # a row of the precomputed series, never written to
-        self.alignment.append(m.alignment.copy())
-        self.threat.append(m.threat.copy())
-        self.utility.append(m.realised_utility)  # a fresh array every year
+        t = self.n_years
+        self.weights[t] = balancing.pole_weights(m)
+        self.depth[t] = m.depth
+        self.status[t] = m.status
+        self.capability[t] = m.capability
+        self.alignment[t] = m.alignment
+        self.threat[t] = m.threat
+        self.utility[t] = m.realised_utility
+        self.n_years += 1
 
     def columns(self) -> dict[str, dict[str, np.ndarray]]:
         """Return the three tables as columns of numpy arrays (cheap to join across runs)."""
-        return {
-            "model": self._model_columns(),
-            "states": self._state_columns(),
-            "decisions": self._decisions(),
-        }
-
-    def _balancing_index(self) -> np.ndarray:
-        """Balancing index of every state in every year (years x states)."""
-        return balancing.balancing_index_of(np.array(self.alignment), np.array(self.weights))
-
-    def _model_columns(self) -> dict[str, np.ndarray]:
         m = self.model
+        n = self.n_years
+        years = np.arange(m.start_year, m.start_year + n)
+        n_states = len(m.codes)
         summits = _YearItems([items for items, _ in self.summits], [d for _, d in self.summits])
+        balancing_index = balancing.balancing_index_of(self.alignment[:n], self.weights[:n])  # years x states
         n_items = summits.n_items
         adopted = np.isfinite(summits.adopted)
         counts = summits.per_year_counts(summits.outcome, len(OUTCOMES))
@@ -133,11 +130,9 @@ class Recorder:
             float(increments[start : start + count].sum() / 100.0) if count else 0.0
             for start, count in zip(summits.starts.tolist(), n_items.tolist(), strict=True)
         ]
-        weights = np.array(self.weights)
-        depth = np.array(self.depth)
-        columns: dict[str, np.ndarray] = {
-            "year": np.array(self.years),
-            "members": np.count_nonzero(np.array(self.status) == MEMBER, axis=1),
+        model: dict[str, np.ndarray] = {
+            "year": years,
+            "members": np.count_nonzero(self.status[:n] == MEMBER, axis=1),
             "items": n_items,
             "adopted": counts[:, ADOPTED],
             "adopted_opt_out": counts[:, OPT_OUT],
@@ -154,78 +149,63 @@ class Recorder:
             "cohesion": np.array(self.cohesion, dtype=float),
             "mean_trust": np.array(self.mean_trust, dtype=float),
             "moratorium": np.array(self.moratorium, dtype=bool),
-            "balancing_index": self._balancing_index()[:, m.focal],
+            "balancing_index": balancing_index[:, m.focal],
         }
         for p, pole in enumerate(m.poles):
-            columns[f"influence_{pole}"] = weights[:, p]
+            model[f"influence_{pole}"] = self.weights[:n, p]
         for k, area in enumerate(m.areas):
-            columns[f"depth_{area}"] = depth[:, k]
-        return columns
+            model[f"depth_{area}"] = self.depth[:n, k]
 
-    def _state_columns(self) -> dict[str, np.ndarray]:
-        m = self.model
-        n_years, n_states = len(self.years), len(m.codes)
-        summits = _YearItems([items for items, _ in self.summits], [d for _, d in self.summits])
         objections = summits.per_year_sum(summits.objectors)
+        enlargements = None
         if any(pair is not None and len(pair[0]) for pair in self.enlargements):
             enlargements = _YearItems(
                 [pair[0] if pair is not None else None for pair in self.enlargements],
                 [pair[1] if pair is not None else None for pair in self.enlargements],
             )
             objections = objections + enlargements.per_year_sum(enlargements.objectors)
-        alignment = np.concatenate(self.alignment)
-        threat = np.concatenate(self.threat)
-        utility = np.concatenate(self.utility)
-        columns: dict[str, np.ndarray] = {
-            "year": np.repeat(np.array(self.years), n_states),
-            "state": np.tile(self.codes.astype(object), n_years),
-            "status": self.status_names[np.concatenate(self.status)],
-            "capability": np.concatenate(self.capability),
+        alignment = self.alignment[:n].reshape(n * n_states, -1)
+        threat = self.threat[:n].reshape(n * n_states, -1)
+        utility = self.utility[:n].reshape(n * n_states, -1)
+        states: dict[str, np.ndarray] = {
+            "year": np.repeat(years, n_states),
+            "state": np.tile(self.codes.astype(object), n),
+            "status": self.status_names[self.status[:n].reshape(-1)],
+            "capability": self.capability[:n].reshape(-1),
             "objections": objections.reshape(-1),
             "opt_outs": summits.per_year_sum(summits.opt_outs).reshape(-1),
-            "balancing_index": self._balancing_index().reshape(-1),
+            "balancing_index": balancing_index.reshape(-1),
         }
         for p, pole in enumerate(m.poles):
-            columns[f"alignment_{pole}"] = alignment[:, p]
-            columns[f"threat_{pole}"] = threat[:, p]
+            states[f"alignment_{pole}"] = alignment[:, p]
+            states[f"threat_{pole}"] = threat[:, p]
         for k, interest in enumerate(INTERESTS):
-            columns[f"utility_{interest}"] = utility[:, k]
-        return columns
+            states[f"utility_{interest}"] = utility[:, k]
+        return {"model": model, "states": states, "decisions": self._decisions(years, summits, enlargements)}
 
-    def _decisions(self) -> dict[str, np.ndarray]:
+    def _decisions(
+        self, years: np.ndarray, summits: _YearItems, enlargements: _YearItems | None
+    ) -> dict[str, np.ndarray]:
         """One row per item, in the order decided: each year's summit, then its enlargement steps."""
         m = self.model
-        logged: list[tuple[int, int, Agenda, Decision]] = []
-        for year, n_members, (items, decision), enlargement in zip(
-            self.years, self.voters, self.summits, self.enlargements, strict=True
-        ):
-            if len(items):
-                logged.append((year, n_members, items, decision))
-            if enlargement is not None and len(enlargement[0]):
-                logged.append((year, n_members, *enlargement))
-        if not logged:
-            return {key: np.asarray([], dtype=DECISION_DTYPES.get(key, object)) for key in DECISION_COLUMNS}
-        lengths = [len(items) for _, _, items, _ in logged]
-        areas = np.concatenate([items.area for _, _, items, _ in logged]).tolist()
-        initiators = np.concatenate([items.initiator for _, _, items, _ in logged]).tolist()
-        beneficiaries = np.concatenate([items.beneficiary for _, _, items, _ in logged]).tolist()
-        outcomes = np.concatenate([decision.outcome for _, _, _, decision in logged]).tolist()
+        log = summits if enlargements is None else summits.interleave(enlargements)
+        members = np.repeat(self.voters, log.n_items)
         columns: dict[str, Any] = {
-            "year": np.repeat([year for year, _, _, _ in logged], lengths),
-            "item": [i for _, _, items, _ in logged for i in items.ids],
-            "area": [m.areas[a] if a >= 0 else "enlargement" for a in areas],
-            "title": [title for _, _, items, _ in logged for title in items.titles],
-            "origin": [origin for _, _, items, _ in logged for origin in items.origins],
-            "initiator": [m.codes[i] if i >= 0 else "chair" for i in initiators],
-            "beneficiary": [m.poles[b] if b >= 0 else "" for b in beneficiaries],
-            "status_quo": np.concatenate([items.status_quo for _, _, items, _ in logged]),
-            "proposed": np.concatenate([items.proposal for _, _, items, _ in logged]),
-            "adopted": np.concatenate([decision.adopted for _, _, _, decision in logged]),
-            "outcome": [OUTCOMES[o] for o in outcomes],
-            "objectors": self._names(np.concatenate([decision.objectors for _, _, _, decision in logged])),
-            "opt_outs": self._names(np.concatenate([decision.opt_outs for _, _, _, decision in logged])),
-            "rounds": np.concatenate([decision.rounds for _, _, _, decision in logged]),
-            "members": np.repeat([n_members for _, n_members, _, _ in logged], lengths),
+            "year": np.repeat(years, log.n_items),
+            "item": log.ids,
+            "area": [m.areas[a] if a >= 0 else "enlargement" for a in log.area.tolist()],
+            "title": log.titles,
+            "origin": log.origins,
+            "initiator": [m.codes[i] if i >= 0 else "chair" for i in log.initiator.tolist()],
+            "beneficiary": [m.poles[b] if b >= 0 else "" for b in log.beneficiary.tolist()],
+            "status_quo": log.status_quo,
+            "proposed": log.proposal,
+            "adopted": log.adopted,
+            "outcome": [OUTCOMES[o] for o in log.outcome.tolist()],
+            "objectors": self._names(log.objectors),
+            "opt_outs": self._names(log.opt_outs),
+            "rounds": log.rounds,
+            "members": members,
         }
         return {
             key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object)) for key, values in columns.items()
@@ -281,15 +261,46 @@ class _YearItems:
     """The items of every year, one after the other, with each year's share of the rows."""
 
     def __init__(self, agendas: list[Agenda | None], decisions: list[Decision | None]) -> None:
-        kept = [(a, d) for a, d in zip(agendas, decisions, strict=True) if a is not None and d is not None]
-        self.n_items = np.array([len(a) if a is not None else 0 for a in agendas], dtype=np.int64)
+        self.n_items = np.array([0 if a is None else len(a) for a in agendas], dtype=np.int64)
         self.starts = np.cumsum(self.n_items) - self.n_items
-        self.outcome = np.concatenate([d.outcome for _, d in kept])
-        self.adopted = np.concatenate([d.adopted for _, d in kept])
-        self.status_quo = np.concatenate([a.status_quo for a, _ in kept])
-        self.objectors = np.concatenate([d.objectors for _, d in kept])
-        self.opt_outs = np.concatenate([d.opt_outs for _, d in kept])
-        self.rounds = np.concatenate([d.rounds for _, d in kept])
+        self.agendas = [a for a in agendas if a is not None and len(a)]
+        self.decisions = [d for a, d in zip(agendas, decisions, strict=True) if a is not None and len(a)]
+        if not self.agendas:  # no item at all: empty columns of the right shapes
+            self.agendas = [a for a in agendas if a is not None][:1]
+            self.decisions = [d for d in decisions if d is not None][:1]
+        agendas, decisions = self.agendas, self.decisions
+        self.area = np.concatenate([a.area for a in agendas])
+        self.initiator = np.concatenate([a.initiator for a in agendas])
+        self.beneficiary = np.concatenate([a.beneficiary for a in agendas])
+        self.status_quo = np.concatenate([a.status_quo for a in agendas])
+        self.proposal = np.concatenate([a.proposal for a in agendas])
+        self.ids = [i for a in agendas for i in a.ids]
+        self.titles = [title for a in agendas for title in a.titles]
+        self.origins = [origin for a in agendas for origin in a.origins]
+        self.outcome = np.concatenate([d.outcome for d in decisions])
+        self.adopted = np.concatenate([d.adopted for d in decisions])
+        self.objectors = np.concatenate([d.objectors for d in decisions])
+        self.opt_outs = np.concatenate([d.opt_outs for d in decisions])
+        self.rounds = np.concatenate([d.rounds for d in decisions])
+
+    def interleave(self, other: _YearItems) -> _YearItems:
+        """Return this year's items followed by ``other``'s, year by year (the decision log's order)."""
+        agendas: list[Agenda | None] = []
+        decisions: list[Decision | None] = []
+        mine = iter(zip(self.agendas, self.decisions, strict=True))
+        theirs = iter(zip(other.agendas, other.decisions, strict=True))
+        merged_counts = []
+        for own, more in zip(self.n_items.tolist(), other.n_items.tolist(), strict=True):
+            merged_counts.append(own + more)
+            for count, source in ((own, mine), (more, theirs)):
+                if count:
+                    agenda, decision = next(source)
+                    agendas.append(agenda)
+                    decisions.append(decision)
+        merged = _YearItems(agendas, decisions)
+        merged.n_items = np.array(merged_counts, dtype=np.int64)
+        merged.starts = np.cumsum(merged.n_items) - merged.n_items
+        return merged
 
     def per_year_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum whole numbers (or flags) per year, along the first axis: differences of running totals."""
