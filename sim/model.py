@@ -264,8 +264,7 @@ class SCOModel(mesa.Model):
         self.capability = fixed.capability_series[0].copy()
         self.status = fixed.status.copy()
         self.status_since = np.full(len(self.codes), self.year, dtype=int)
-        self.member_mask = self.status == MEMBER
-        self.member_weight = self.member_mask.astype(float)  # the mask as 1.0 / 0.0, for products
+        self.update_members()
         self.trust = fixed.trust.copy()
         self.influence_gain = np.zeros(len(self.poles))
         self.states_by_code = {
@@ -300,6 +299,14 @@ class SCOModel(mesa.Model):
     def members(self) -> np.ndarray:
         """Boolean mask of current members (a fresh array whenever a status changes)."""
         return self.member_mask
+
+    def update_members(self) -> None:
+        """Derive the member mask, and the arrays that depend only on it, from the statuses."""
+        # New arrays, not in-place changes: callers may hold last year's mask (the voters).
+        self.member_mask = self.status == MEMBER
+        self.member_weight = self.member_mask.astype(float)  # 1.0 for members: the mask for products
+        # How many members there are besides each state (at least 1), for mean trust in the others.
+        self.other_members = np.maximum(np.count_nonzero(self.member_mask) - self.member_weight, 1.0)
 
     def step(self) -> None:
         """Simulate one year."""
@@ -346,10 +353,9 @@ class SCOModel(mesa.Model):
 
     def tolerance(self) -> np.ndarray:
         """Loss each state accepts without objecting: rises with trust and the norm."""
-        member = self.member_weight  # 1.0 for members
-        n_other = np.maximum(np.count_nonzero(self.members) - member, 1.0)
+        member = self.member_weight
         trust_in_members = (self.trust * member).sum(axis=1) - member  # a member's trust in itself is 1
-        mean_trust = trust_in_members / n_other
+        mean_trust = trust_in_members / self.other_members
         factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
         return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
 

@@ -175,8 +175,12 @@ def losses(positions: np.ndarray, saliences: np.ndarray, status_quo: np.ndarray,
     if x.ndim == 1:
         return saliences * (np.abs(x[:, None] - positions) - np.abs(status_quo[:, None] - positions)) / 100.0
     sq_distance = np.abs(status_quo[:, None] - positions)[:, None, :]
-    distance = np.abs(x[:, :, None] - positions[:, None, :])
-    return saliences[:, None, :] * (distance - sq_distance) / 100.0
+    loss = np.abs(x[:, :, None] - positions[:, None, :])
+    # saliences * (distance - sq_distance) / 100, computed in place
+    loss -= sq_distance
+    loss *= saliences[:, None, :]
+    loss /= 100.0
+    return loss
 
 
 @functools.lru_cache(maxsize=64)
@@ -233,9 +237,8 @@ def _settle(
     chosen = [first_ok[k] if any_ok[k] else max(n_valid[k] - 1, 0) for k in range(n_items)]
     rows = np.arange(n_items)
     objectors = objecting[rows, chosen, :]
-    tabled = np.array(n_valid, dtype=int) > 0
-    if not tabled.all():
-        objectors &= tabled[:, None]
+    if 0 in n_valid:  # nothing worth tabling, nobody to object
+        objectors &= (np.array(n_valid, dtype=int) > 0)[:, None]
     if standing_aside is None:
         opt_outs = np.zeros((n_items, n_actors), dtype=bool)
         opting_out = [False] * n_items
@@ -243,12 +246,14 @@ def _settle(
         opt_outs = standing_aside[rows, chosen, :] & np.array(any_ok, dtype=bool)[:, None]
         opting_out = opt_outs.any(axis=1).tolist()
     # A refusal in which every objection is mild is postponed, not vetoed.
-    final_loss = loss[rows, chosen, :]
-    objected = objectors.any(axis=1).tolist()
-    mild = (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist()
+    objected = mild = [False] * n_items
+    if not all(any_ok):
+        final_loss = loss[rows, chosen, :]
+        objected = objectors.any(axis=1).tolist()
+        mild = (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist()
 
     before = status_quo.tolist()
-    proposed_gap = np.abs(inputs.proposal - status_quo).tolist()
+    proposals = inputs.proposal.tolist()
     adopted = [np.nan] * n_items
     prediction = list(before)  # the status quo stands unless a text passes
     outcome = [BLOCKED] * n_items
@@ -256,7 +261,7 @@ def _settle(
         if any_ok[k]:
             text = float(candidates[k, chosen[k]])
             adopted[k] = prediction[k] = text
-            gap = proposed_gap[k]
+            gap = abs(proposals[k] - before[k])
             share = abs(text - before[k]) / gap if gap > 0 else 1.0  # share of the proposed step kept
             if share < settings.diluted_below:
                 outcome[k] = DILUTED
@@ -296,7 +301,12 @@ def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out:
         standing_aside = np.where(passes[:, :, None], standing_aside, False)
     else:
         passes = ~objecting.any(axis=2)
-    passes &= voters.any(axis=2)  # with nobody entitled to decide, nothing is adopted
+    # With nobody entitled to decide, nothing is adopted.
+    if len(voters) == 1:  # the same voters for every item
+        if not voters.any():
+            passes[...] = False
+    else:
+        passes &= voters.any(axis=2)
     return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance)
 
 
