@@ -16,6 +16,7 @@ threat), and falls when its rival tables the item.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +91,9 @@ def pole_attitude(model: SCOModel) -> np.ndarray:
     gains of a pole it fears). A pole welcomes its own gains (attitude 1).
     """
     p = model.params
-    attitude = (model.alignment - 0.5) - p.threat_weight * model.weights[:, [2]] * model.threat
-    attitude[model.pole_index, np.arange(len(model.poles))] = 1.0
+    attitude = (model.alignment - 0.5) - p.threat_weight * model.weights[:, 2:3] * model.threat
+    for pole, state in enumerate(model.pole_index.tolist()):
+        attitude[state, pole] = 1.0
     return attitude
 
 
@@ -143,19 +145,20 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
         model.blocked_pool = kept
     free = p.agenda_size - len(specs)
     ready = readiness(model)
-    ready[list(taken)] = 0.0
-    eligible = np.flatnonzero((ready >= p.min_readiness) & (ready > 0))
+    for area in taken:
+        ready[area] = 0.0
+    eligible = ((ready >= p.min_readiness) & (ready > 0)).nonzero()[0]
     if free > 0 and len(eligible) > 0:
         k = min(free, len(eligible))
         # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
         # largest u ** (1 / w); equivalent to drawing areas one by one in proportion to readiness.
         # (compared as log(u) / w, which keeps tiny weights from rounding to 0).
         keys = np.log(rng.random(len(eligible))) / ready[eligible]
-        drawn = eligible[np.argsort(-keys, kind="stable")[:k]]
-        for area in np.sort(drawn):
+        drawn = eligible[(-keys).argsort(kind="stable")[:k]]
+        for area in sorted(drawn.tolist()):
             add(
                 {
-                    "area": int(area),
+                    "area": area,
                     "initiator": None,
                     "title": model.area_titles[area],
                     "ambition": None,
@@ -171,44 +174,53 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
 
 
 def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray) -> Agenda:
+    # Per-item values are kept in lists and per item x state values in arrays: an agenda
+    # holds a handful of items, for which list work costs less than array calls.
     p = model.params
     rng = model.rng
     n_items, n_states = len(specs), len(model.codes)
-    area = np.array([s["area"] for s in specs], dtype=int)
-    beneficiary = np.array(
-        [s["beneficiary"] if s["beneficiary"] is not None else model.favours[s["area"]] for s in specs],
-        dtype=int,
-    )
-    stake = model.stakes[:, area].T  # items x states
-    attitude = np.zeros((n_items, n_states))
-    has_pole = beneficiary >= 0
-    if has_pole.any():
-        attitude[has_pole] = pole_attitude(model)[:, beneficiary[has_pole]].T
+    areas = [s["area"] for s in specs]
+    beneficiaries = [
+        s["beneficiary"] if s["beneficiary"] is not None else model.favour_list[a]
+        for s, a in zip(specs, areas, strict=True)
+    ]
+    area = np.array(areas, dtype=int)
+    stake = model.stakes_by_area.take(area, axis=0)  # items x states
+    # Attitude to the pole an item favours (none: 0).
+    attitude = pole_attitude(model).T.take(beneficiaries, axis=0)
+    for k, pole in enumerate(beneficiaries):
+        if pole < 0:
+            attitude[k] = 0.0
     noise = rng.normal(0.0, 1.0, size=(2, n_items, n_states))
     desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
     positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)
-    readiness_terms = 0.5 * (model.base_salience[area] + model.shock[area])
+    readiness_terms = 0.5 * (model.base_salience + model.shock).take(area)
     saliences = _clip(
         readiness_terms[:, None] + stake + p.pole_salience * np.abs(attitude) + p.salience_noise * noise[1],
         0.05,
         1.0,
     )
-    status_quo = model.depth[area]
+    status_quo = model.depth.take(area)
 
     # Initiators for new items: a member that wants more, drawn in proportion to how much.
     draws = rng.random(n_items)
-    eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * members
-    cumulative = np.cumsum(eagerness, axis=1)
-    threshold = draws * cumulative[:, -1]
-    drawn = np.minimum((cumulative <= threshold[:, None]).sum(axis=1), n_states - 1)
-    initiator = np.where(cumulative[:, -1] > 0, drawn, -1)
-    for k, spec in enumerate(specs):
+    eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * model.member_weight
+    cumulative = eagerness.cumsum(axis=1)
+    thresholds = (draws * cumulative[:, -1]).tolist()
+    initiators: list[int] = []
+    for k, (spec, row) in enumerate(zip(specs, cumulative.tolist(), strict=True)):
         if spec["initiator"] is not None:
-            initiator[k] = spec["initiator"]
-    # A member is warier of what its rival tables.
-    has_initiator = initiator >= 0
-    rivalry = np.zeros((n_items, n_states))
-    rivalry[has_initiator] = model.rivalry[:, initiator[has_initiator]].T
+            initiators.append(spec["initiator"])
+        elif row[-1] > 0:
+            # The first state whose cumulative eagerness exceeds the draw (rows never decrease).
+            initiators.append(min(bisect.bisect_right(row, thresholds[k]), n_states - 1))
+        else:
+            initiators.append(-1)
+    # A member is warier of what its rival tables (no initiator: no rival).
+    rivalry = model.rivalry.T.take(initiators, axis=0)
+    for k, initiator in enumerate(initiators):
+        if initiator < 0:
+            rivalry[k] = 0.0
     positions = _clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
     for k, spec in enumerate(specs):
         if spec["positions"] or spec["saliences"]:
@@ -216,34 +228,31 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
                 positions[k, i] = value
             for i, value in spec["saliences"].items():
                 saliences[k, i] = value
-    proposal = np.array(
-        [
-            spec["ambition"]
-            if spec["ambition"] is not None
-            else (positions[k, initiator[k]] if initiator[k] >= 0 else 0.0)
-            for k, spec in enumerate(specs)
-        ],
-        dtype=float,
-    )
     # An item is tabled only if its initiator is a member and it asks for a real step.
-    keep = has_initiator & members[np.maximum(initiator, 0)]
-    keep &= proposal >= status_quo + model.rules.min_increment
-    ids = []
-    for k in range(n_items):
-        if keep[k]:
+    before = status_quo.tolist()
+    rows: list[int] = []
+    proposals: list[float] = []
+    ids: list[int] = []
+    for k, spec in enumerate(specs):
+        i = initiators[k]
+        if spec["ambition"] is not None:
+            proposal = float(spec["ambition"])
+        else:
+            proposal = float(positions[k, i]) if i >= 0 else 0.0
+        if i >= 0 and members[i] and proposal >= before[k] + model.rules.min_increment:
+            rows.append(k)
+            proposals.append(proposal)
             model.item_counter += 1
             ids.append(model.item_counter)
-            spec = specs[k]
-            spec.update(initiator=int(initiator[k]), ambition=float(proposal[k]))
-    rows = np.flatnonzero(keep)
+            spec.update(initiator=i, ambition=proposal)
     return Agenda(
-        area=area[rows],
-        initiator=initiator[rows],
-        beneficiary=beneficiary[rows],
-        status_quo=status_quo[rows],
-        proposal=proposal[rows],
-        positions=positions[rows],
-        saliences=saliences[rows],
+        area=np.array([areas[k] for k in rows], dtype=int),
+        initiator=np.array([initiators[k] for k in rows], dtype=int),
+        beneficiary=np.array([beneficiaries[k] for k in rows], dtype=int),
+        status_quo=np.array([before[k] for k in rows], dtype=float),
+        proposal=np.array(proposals, dtype=float),
+        positions=positions.take(rows, axis=0),
+        saliences=saliences.take(rows, axis=0),
         titles=[specs[k]["title"] for k in rows],
         origins=[specs[k]["origin"] for k in rows],
         ids=ids,

@@ -25,12 +25,14 @@ def pole_weights(model: SCOModel) -> np.ndarray:
     The weight is the capability share of the members weighted by their alignment
     with the pole, plus the influence the pole has gained from adopted items.
     """
-    members = model.members
-    cap = model.capability * members
+    cap = model.capability * model.member_weight
     total = cap.sum()
     coalition = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
-    present = members[model.pole_index]
-    return np.where(present, coalition + model.influence_gain, 0.0)
+    weights = coalition + model.influence_gain
+    for pole, state in enumerate(model.pole_index.tolist()):
+        if not model.members[state]:
+            weights[pole] = 0.0
+    return weights
 
 
 def pole_shares(model: SCOModel) -> np.ndarray:
@@ -44,15 +46,15 @@ def update_alignment(model: SCOModel) -> None:
     """Step 6: move every non-pole state's alignment with the poles."""
     p = model.params
     shares = pole_shares(model)
-    pressure = model.threat * shares[None, :]
-    relative = pressure - pressure.mean(axis=1, keepdims=True)
+    pressure = model.threat * shares
+    relative = pressure - pressure.sum(axis=1, keepdims=True) / pressure.shape[1]  # minus the mean
     w = model.weights
-    bandwagon = w[:, [3]] * model.regime_stake[:, None] + w[:, [0]] * model.ties
-    balance = w[:, [2]]
+    bandwagon = w[:, 3:4] * model.regime_stake[:, None] + w[:, 0:1] * model.ties
+    balance = w[:, 2:3]
     drift = p.balancing_rate * relative * (bandwagon - balance)
     drift += p.alignment_reversion * (model.baseline_alignment - model.alignment)
     drift[model.is_pole] = 0.0
-    model.alignment = np.clip(model.alignment + drift, 0.0, 1.0)
+    model.alignment = (model.alignment + drift).clip(0.0, 1.0)
 
 
 def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.ndarray:
@@ -64,14 +66,22 @@ def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.nd
     has room to manoeuvre only when both hold (thesis ch. IV.1: the presence of
     both Russia and China lets Kazakhstan balance).
     """
-    if len(model.poles) < 2:
-        return np.full(len(model.codes), np.nan)
-    a, b = model.alignment[:, 0], model.alignment[:, 1]
-    total = a + b
-    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros_like(total), where=total > 0)
     if weights is None:
         weights = pole_weights(model)
-    shares = weights[:2]
-    pair = shares.sum()
-    even_weight = 2.0 * shares.min() / pair if pair > 0 else 0.0
-    return np.sqrt(even_alignment * even_weight)
+    return balancing_index_of(model.alignment, weights)
+
+
+def balancing_index_of(alignment: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return the balancing index from alignments (..., states, poles) and pole weights (..., poles).
+
+    The same figure as :func:`balancing_index`, for one year or for many stacked.
+    """
+    if alignment.shape[-1] < 2:
+        return np.full(alignment.shape[:-1], np.nan)
+    a, b = alignment[..., 0], alignment[..., 1]
+    total = a + b
+    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros(total.shape), where=total > 0)
+    first, second = weights[..., 0], weights[..., 1]
+    pair = first + second
+    even_weight = np.divide(2.0 * np.minimum(first, second), pair, out=np.zeros(pair.shape), where=pair > 0)
+    return np.sqrt(even_alignment * even_weight[..., None])

@@ -41,8 +41,7 @@ def set_status(model: SCOModel, i: int, status: int, year: int) -> None:
     becomes_member = STATUSES[status] == "member" and STATUSES[int(model.status[i])] != "member"
     model.status[i] = status
     model.status_since[i] = year
-    # A new array, not an in-place change: callers may hold last year's mask (the voters).
-    model.member_mask = model.status == STATUSES.index("member")
+    model.update_members()
     if becomes_member:
         model.trust[i, :] = model.params.trust_newcomer
         model.trust[:, i] = model.params.trust_newcomer

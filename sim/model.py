@@ -28,6 +28,161 @@ from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, g
 from sim.scenario import INTERESTS, STATUSES, Event, Scenario, interest_weights
 
 MEMBER = STATUSES.index("member")
+APPLICANT = STATUSES.index("applicant")
+
+
+class ScenarioArrays:
+    """What a model derives from its scenario before the first year: the same for every seed.
+
+    Built once per scenario (and last year) and shared by every model of it, so that
+    a batch does not redo this work for each run. Its arrays are read-only; a model
+    copies those that a run changes (see ``SCOModel._build_states``).
+
+    Args:
+        scenario: A validated scenario.
+        end_year: The last year simulated.
+
+    """
+
+    def __init__(self, scenario: Scenario, end_year: int) -> None:
+        self.scenario = scenario  # keeps the object (whose id is the cache key) alive
+        self.start_year = scenario.start_year
+        self.end_year = end_year
+        self._build_states(scenario)
+        self._build_areas(scenario)
+        # Inherited events before the start year set the initial conditions.
+        for event in scenario.prehistory:
+            apply_lasting_effects(self, event)
+        self._schedule(scenario)
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    def _build_states(self, sc: Scenario) -> None:
+        self.codes: list[str] = sc.state_codes
+        self.index = {code: i for i, code in enumerate(self.codes)}
+        self.poles: list[str] = list(sc.poles)
+        self.pole_index = np.array([self.index[p] for p in self.poles])
+        self.focal = self.index[sc.focal_state]
+        n, n_poles = len(self.codes), len(self.poles)
+        states = [sc.states[c] for c in self.codes]
+        self.names = [s.name for s in states]
+        self.weights = np.array([interest_weights(s) for s in states], dtype=float)
+        self.polyarchy = np.array([s.polyarchy for s in states], dtype=float)
+        self.regime_stake = 1.0 - self.polyarchy
+        # Regime preservation weighs more for autocracies: its weight is scaled by 1 - polyarchy.
+        self.scaled_weights = self.weights.copy()
+        self.scaled_weights[:, 3] *= self.regime_stake
+        self.alignment = np.zeros((n, n_poles))
+        self.threat = np.zeros((n, n_poles))
+        self.ties = np.zeros((n, n_poles))
+        for i, s in enumerate(states):
+            for p, pole in enumerate(self.poles):
+                self.alignment[i, p] = 1.0 if self.codes[i] == pole else s.alignment[pole]
+                self.threat[i, p] = s.threat.get(pole, 0.0)
+                self.ties[i, p] = s.security_ties.get(pole, 0.0)
+        self.is_pole = np.zeros(n, dtype=bool)
+        self.is_pole[self.pole_index] = True
+        self.pole_of = np.full(n, -1, dtype=int)  # which pole a state is (-1: none)
+        self.pole_of[self.pole_index] = np.arange(n_poles)
+        self.pole_of_list = self.pole_of.tolist()
+        self.rivalry = np.zeros((n, n))
+        for i, s in enumerate(states):
+            for other, value in s.rivalries.items():
+                j = self.index[other]
+                self.rivalry[i, j] = max(self.rivalry[i, j], value)
+                self.rivalry[j, i] = max(self.rivalry[j, i], value)
+        self.seeks_membership = np.array([s.wants_membership for s in states], dtype=bool)
+        self.capability_series = self._capability_series(sc, states)
+        self.timelines = [sc.status_timeline(c) for c in self.codes]
+        year = sc.start_year
+        self.status = np.array([STATUSES.index(status_at(t, year)) for t in self.timelines], dtype=np.int8)
+        self.trust = np.full((n, n), sc.parameters.trust_initial)
+        # States admitted in the start year through the procedure (not founders, who were
+        # outsiders the year before) start with newcomer trust, as later entrants do.
+        for i, timeline in enumerate(self.timelines):
+            before = status_at(timeline, year - 1)
+            if self.status[i] == MEMBER and before not in ("member", "outsider"):
+                self.trust[i, :] = sc.parameters.trust_newcomer
+                self.trust[:, i] = sc.parameters.trust_newcomer
+        np.fill_diagonal(self.trust, 1.0)
+
+    def _capability_series(self, sc: Scenario, states: list[Any]) -> np.ndarray:
+        """Capabilities for every simulated year (rows) and state (columns)."""
+        years = np.arange(self.start_year, self.end_year + 1)
+        series = np.zeros((len(years), len(states)))
+        for i, s in enumerate(states):
+            growth = 1.0 + s.capability_growth
+            if isinstance(s.capability, dict):
+                points = sorted(s.capability.items())
+                xs = np.array([p[0] for p in points], dtype=float)
+                ys = np.array([p[1] for p in points], dtype=float)
+                values = np.interp(years, xs, ys)
+                after = years > xs[-1]
+                values[after] = ys[-1] * growth ** (years[after] - xs[-1])
+            else:
+                values = s.capability * growth ** (years - self.start_year)
+            series[:, i] = values
+        # Capability shocks in events scale the series from their year on.
+        for event in [*sc.prehistory, *sc.events]:
+            for code, change in event.capability.items():
+                j = self.index[code]
+                series[years >= event.year, j] *= max(0.0, 1.0 + change)
+        return series
+
+    def _build_areas(self, sc: Scenario) -> None:
+        self.areas: list[str] = sc.area_codes
+        self.area_index = {a: k for k, a in enumerate(self.areas)}
+        areas = [sc.areas[a] for a in self.areas]
+        self.relevance = np.array([a.relevance.as_tuple() for a in areas], dtype=float)
+        self.base_salience = np.array([a.base_salience for a in areas], dtype=float)
+        self.on_agenda = np.array([a.agenda for a in areas], dtype=bool)
+        self.parents = np.zeros((len(areas), len(areas)), dtype=bool)
+        for k, a in enumerate(areas):
+            for parent in a.parents:
+                self.parents[k, self.area_index[parent]] = True
+        self.favours = np.array([self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int)
+        self.favour_list = self.favours.tolist()
+        n_parents = self.parents.sum(axis=1)
+        self.has_parents = n_parents > 0
+        self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
+        self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
+        self.stakes_by_area = np.ascontiguousarray(self.stakes.T)  # one row per area, for the agenda
+        # How a gain in each area divides over a state's four interests (areas x states x 4).
+        share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
+        total = share.sum(axis=2, keepdims=True)
+        self.utility_share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
+        self.depth = np.array([a.initial_depth for a in areas], dtype=float)
+        self.area_titles = [f"{a.label}: new measures" for a in areas]
+        self.moratorium = sc.membership.moratorium
+
+    def _schedule(self, sc: Scenario) -> None:
+        """Index the events, and the status changes of the timelines, by year."""
+        self.events_by_year: dict[int, list[Event]] = {}
+        for event in sc.events:
+            self.events_by_year.setdefault(event.year, []).append(event)
+        self.status_changes: dict[int, list[tuple[int, int]]] = {}
+        for i, timeline in enumerate(self.timelines):  # in state order
+            for year, status in timeline.items():
+                self.status_changes.setdefault(year, []).append((i, STATUSES.index(status)))
+
+
+# The arrays of the last few scenarios run: a batch runs each scenario (one per arm and
+# sweep point) many times. Keyed by the scenario object's id; the entry keeps it alive.
+_ARRAYS: dict[tuple[int, int], ScenarioArrays] = {}
+_ARRAYS_KEPT = 8
+
+
+def scenario_arrays(scenario: Scenario, end_year: int) -> ScenarioArrays:
+    """Return the :class:`ScenarioArrays` of ``scenario`` up to ``end_year``, built once."""
+    key = (id(scenario), end_year)
+    arrays = _ARRAYS.get(key)
+    if arrays is None or arrays.scenario is not scenario:
+        arrays = ScenarioArrays(scenario, end_year)
+        if len(_ARRAYS) >= _ARRAYS_KEPT:
+            del _ARRAYS[next(iter(_ARRAYS))]  # the oldest entry
+        _ARRAYS[key] = arrays
+    return arrays
 
 
 class SCOModel(mesa.Model):
@@ -75,137 +230,69 @@ class SCOModel(mesa.Model):
             majority_threshold=self.rules.majority_threshold,
             majority_weighted=self.rules.majority_weighted,
         )
-        self._build_states()
-        self._build_areas()
-        self._apply_prehistory()
+        fixed = scenario_arrays(scenario, self.end_year)
+        self._build_states(fixed)
+        self._build_areas(fixed)
         self.recorder = Recorder(self)
 
     # Construction ------------------------------------------------------------
-    def _build_states(self) -> None:
-        sc = self.spec
-        self.codes: list[str] = sc.state_codes
-        self.index = {code: i for i, code in enumerate(self.codes)}
-        self.poles: list[str] = list(sc.poles)
-        self.pole_index = np.array([self.index[p] for p in self.poles])
-        self.focal = self.index[sc.focal_state]
-        n, n_poles = len(self.codes), len(self.poles)
-        states = [sc.states[c] for c in self.codes]
-        self.weights = np.array([interest_weights(s) for s in states], dtype=float)
-        self.polyarchy = np.array([s.polyarchy for s in states], dtype=float)
-        self.regime_stake = 1.0 - self.polyarchy
-        # Regime preservation weighs more for autocracies: its weight is scaled by 1 - polyarchy.
-        self.scaled_weights = self.weights.copy()
-        self.scaled_weights[:, 3] *= self.regime_stake
-        self.alignment = np.zeros((n, n_poles))
-        self.threat = np.zeros((n, n_poles))
-        self.ties = np.zeros((n, n_poles))
-        for i, s in enumerate(states):
-            for p, pole in enumerate(self.poles):
-                self.alignment[i, p] = 1.0 if self.codes[i] == pole else s.alignment[pole]
-                self.threat[i, p] = s.threat.get(pole, 0.0)
-                self.ties[i, p] = s.security_ties.get(pole, 0.0)
-        self.baseline_alignment = self.alignment.copy()
-        self.is_pole = np.zeros(n, dtype=bool)
-        self.is_pole[self.pole_index] = True
-        self.pole_of = np.full(n, -1, dtype=int)  # which pole a state is (-1: none)
-        self.pole_of[self.pole_index] = np.arange(n_poles)
-        self.rivalry = np.zeros((n, n))
-        for i, s in enumerate(states):
-            for other, value in s.rivalries.items():
-                j = self.index[other]
-                self.rivalry[i, j] = max(self.rivalry[i, j], value)
-                self.rivalry[j, i] = max(self.rivalry[j, i], value)
-        self.seeks_membership = np.array([s.wants_membership for s in states], dtype=bool)
-        self.capability_series = self._capability_series(states)
-        self.capability = self.capability_series[0].copy()
-        self.timelines = [sc.status_timeline(c) for c in self.codes]
-        self.status = np.array(
-            [STATUSES.index(status_at(t, self.year)) for t in self.timelines], dtype=np.int8
-        )
-        self.status_since = np.full(n, self.year, dtype=int)
-        self.member_mask = self.status == MEMBER
-        self.trust = np.full((n, n), self.params.trust_initial)
-        # States admitted in the start year through the procedure (not founders, who were
-        # outsiders the year before) start with newcomer trust, as later entrants do.
-        for i, timeline in enumerate(self.timelines):
-            before = status_at(timeline, self.year - 1)
-            if self.status[i] == STATUSES.index("member") and before not in ("member", "outsider"):
-                self.trust[i, :] = self.params.trust_newcomer
-                self.trust[:, i] = self.params.trust_newcomer
-        np.fill_diagonal(self.trust, 1.0)
-        self.influence_gain = np.zeros(n_poles)
-        for i, code in enumerate(self.codes):
-            StateAgent(self, code, i, sc.states[code].name)
-        self.states_by_code = {a.iso3: a for a in self.agents}
+    def _build_states(self, fixed: ScenarioArrays) -> None:
+        # Shared with the other models of the scenario (read-only): what no run changes.
+        self.codes = fixed.codes
+        self.index = fixed.index
+        self.poles = fixed.poles
+        self.pole_index = fixed.pole_index
+        self.focal = fixed.focal
+        self.is_pole = fixed.is_pole
+        self.pole_of = fixed.pole_of
+        self.pole_of_list = fixed.pole_of_list
+        self.ties = fixed.ties
+        self.seeks_membership = fixed.seeks_membership
+        self.capability_series = fixed.capability_series
+        self.timelines = fixed.timelines
+        self.events_by_year = fixed.events_by_year
+        self.status_changes = fixed.status_changes
+        # The model's own copies: what a run changes (and what tests and users may set).
+        self.weights = fixed.weights.copy()
+        self.polyarchy = fixed.polyarchy.copy()
+        self.regime_stake = fixed.regime_stake.copy()
+        self.scaled_weights = fixed.scaled_weights.copy()
+        self.alignment = fixed.alignment.copy()
+        self.baseline_alignment = fixed.alignment.copy()
+        self.threat = fixed.threat.copy()
+        self.rivalry = fixed.rivalry.copy()
+        self.capability = fixed.capability_series[0].copy()
+        self.status = fixed.status.copy()
+        self.status_since = np.full(len(self.codes), self.year, dtype=int)
+        self.update_members()
+        self.trust = fixed.trust.copy()
+        self.influence_gain = np.zeros(len(self.poles))
+        self.states_by_code = {
+            code: StateAgent(self, code, i, name)
+            for i, (code, name) in enumerate(zip(self.codes, fixed.names, strict=True))
+        }
 
-    def _capability_series(self, states: list[Any]) -> np.ndarray:
-        """Capabilities for every simulated year (rows) and state (columns)."""
-        years = np.arange(self.start_year, self.end_year + 1)
-        series = np.zeros((len(years), len(states)))
-        for i, s in enumerate(states):
-            growth = 1.0 + s.capability_growth
-            if isinstance(s.capability, dict):
-                points = sorted(s.capability.items())
-                xs = np.array([p[0] for p in points], dtype=float)
-                ys = np.array([p[1] for p in points], dtype=float)
-                values = np.interp(years, xs, ys)
-                after = years > xs[-1]
-                values[after] = ys[-1] * growth ** (years[after] - xs[-1])
-            else:
-                values = s.capability * growth ** (years - self.start_year)
-            series[:, i] = values
-        # Capability shocks in events scale the series from their year on.
-        for event in [*self.spec.prehistory, *self.spec.events]:
-            for code, change in event.capability.items():
-                j = self.index[code]
-                series[years >= event.year, j] *= max(0.0, 1.0 + change)
-        return series
-
-    def _build_areas(self) -> None:
-        sc = self.spec
-        self.areas: list[str] = sc.area_codes
-        self.area_index = {a: k for k, a in enumerate(self.areas)}
-        areas = [sc.areas[a] for a in self.areas]
-        self.relevance = np.array([a.relevance.as_tuple() for a in areas], dtype=float)
-        self.base_salience = np.array([a.base_salience for a in areas], dtype=float)
-        self.on_agenda = np.array([a.agenda for a in areas], dtype=bool)
-        self.parents = np.zeros((len(areas), len(areas)), dtype=bool)
-        for k, a in enumerate(areas):
-            for parent in a.parents:
-                self.parents[k, self.area_index[parent]] = True
-        self.favours = np.array([self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int)
-        n_parents = self.parents.sum(axis=1)
-        self.has_parents = n_parents > 0
-        self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
-        self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
-        # How a gain in each area divides over a state's four interests (areas x states x 4).
-        share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
-        total = share.sum(axis=2, keepdims=True)
-        self.utility_share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
-        self.depth = np.array([a.initial_depth for a in areas], dtype=float)
-        self.area_titles = [f"{a.label}: new measures" for a in areas]
-        self.shock = np.zeros(len(areas))
-        self.moratorium = sc.membership.moratorium
+    def _build_areas(self, fixed: ScenarioArrays) -> None:
+        self.areas = fixed.areas
+        self.area_index = fixed.area_index
+        self.relevance = fixed.relevance
+        self.base_salience = fixed.base_salience
+        self.on_agenda = fixed.on_agenda
+        self.parents = fixed.parents
+        self.favours = fixed.favours
+        self.favour_list = fixed.favour_list
+        self.has_parents = fixed.has_parents
+        self.parent_weights = fixed.parent_weights
+        self.stakes = fixed.stakes
+        self.stakes_by_area = fixed.stakes_by_area
+        self.utility_share = fixed.utility_share
+        self.area_titles = fixed.area_titles
+        self.depth = fixed.depth.copy()
+        self.shock = np.zeros(len(self.areas))
+        self.moratorium = fixed.moratorium
         self.carried: list[dict[str, Any]] = []
         self.blocked_pool: list[dict[str, Any]] = []
         self.item_counter = 0
-
-    def _apply_prehistory(self) -> None:
-        """Inherited events before the start year set the initial conditions."""
-        for event in self.spec.prehistory:
-            self._apply_lasting_effects(event)
-
-    def _apply_lasting_effects(self, event: Event) -> None:
-        for code, changes in event.threat.items():
-            for pole, delta in changes.items():
-                i, p = self.index[code], self.poles.index(pole)
-                self.threat[i, p] = float(np.clip(self.threat[i, p] + delta, 0.0, 1.0))
-        for code, others in event.rivalry.items():
-            for other, value in others.items():
-                i, j = self.index[code], self.index[other]
-                self.rivalry[i, j] = self.rivalry[j, i] = value
-        if event.moratorium is not None:
-            self.moratorium = event.moratorium
 
     # The yearly cycle ----------------------------------------------------------
     @property
@@ -213,10 +300,18 @@ class SCOModel(mesa.Model):
         """Boolean mask of current members (a fresh array whenever a status changes)."""
         return self.member_mask
 
+    def update_members(self) -> None:
+        """Derive the member mask, and the arrays that depend only on it, from the statuses."""
+        # New arrays, not in-place changes: callers may hold last year's mask (the voters).
+        self.member_mask = self.status == MEMBER
+        self.member_weight = self.member_mask.astype(float)  # 1.0 for members: the mask for products
+        # How many members there are besides each state (at least 1), for mean trust in the others.
+        self.other_members = np.maximum(np.count_nonzero(self.member_mask) - self.member_weight, 1.0)
+
     def step(self) -> None:
         """Simulate one year."""
         year = self.year
-        events = [e for e in self.spec.events if e.year == year]
+        events = self.events_by_year.get(year, [])
         self.apply_events(year, events)
         self.update_capabilities(year)
         items = agenda.form_agenda(self, year, events)
@@ -240,20 +335,17 @@ class SCOModel(mesa.Model):
         """Step 1: status changes, shocks to salience, threat, rivalry and the moratorium."""
         self.shock *= 1.0 - self.params.shock_decay
         endogenous = self.spec.membership.mode == "endogenous"
-        on_ladder = STATUSES.index("applicant")
-        for i, timeline in enumerate(self.timelines):
-            if year in timeline:
-                new = STATUSES.index(timeline[year])
-                if endogenous and self.status[i] >= on_ladder:
-                    # Endogenous mode: once a state applies (or is a member) its further
-                    # steps are decided by the members, so the written timeline no longer
-                    # applies to it, and it is never moved back down.
-                    continue
-                membership.set_status(self, i, new, year)
+        for i, new in self.status_changes.get(year, ()):
+            if endogenous and self.status[i] >= APPLICANT:
+                # Endogenous mode: once a state applies (or is a member) its further
+                # steps are decided by the members, so the written timeline no longer
+                # applies to it, and it is never moved back down.
+                continue
+            membership.set_status(self, i, new, year)
         for event in events:
             for area, value in event.salience.items():
                 self.shock[self.area_index[area]] += value
-            self._apply_lasting_effects(event)
+            apply_lasting_effects(self, event)
 
     def update_capabilities(self, year: int) -> None:
         """Step 2: capabilities from the series (held or trended after the data end)."""
@@ -261,10 +353,9 @@ class SCOModel(mesa.Model):
 
     def tolerance(self) -> np.ndarray:
         """Loss each state accepts without objecting: rises with trust and the norm."""
-        members = self.members
-        n_other = np.maximum(members.sum() - members, 1)
-        trust_in_members = (self.trust * members[None, :]).sum(axis=1) - np.where(members, 1.0, 0.0)
-        mean_trust = trust_in_members / n_other
+        member = self.member_weight
+        trust_in_members = (self.trust * member).sum(axis=1) - member  # a member's trust in itself is 1
+        mean_trust = trust_in_members / self.other_members
         factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
         return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
 
@@ -288,40 +379,42 @@ class SCOModel(mesa.Model):
         self.realised_utility = np.zeros((len(self.codes), len(INTERESTS)))
         if len(items) == 0:
             return
-        members = self.members
         adopted = np.isfinite(decision.adopted)
-        joined = members & ~decision.opt_outs & ~decision.objectors
-        cap = self.capability * members
-        joined_share = (joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)
+        joined = self.members & ~(decision.opt_outs | decision.objectors)
+        cap = self.capability * self.member_weight
+        joined_share = ((joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)).tolist()
+        # Per adopted item (a handful a year), in plain floats: depth and the pole credited.
         # One item per area and year, so the areas of adopted items are distinct.
-        rows = np.flatnonzero(adopted)
-        areas = items.area[rows]
-        gain = p.implementation_rate * joined_share[rows] * (decision.adopted[rows] - self.depth[areas])
-        self.depth[areas] = np.minimum(self.depth[areas] + np.maximum(gain, 0.0), 100.0)
+        texts = decision.adopted.tolist()
+        before = items.status_quo.tolist()
+        areas = items.area.tolist()
+        beneficiaries = items.beneficiary.tolist()
+        initiators = items.initiator.tolist()
+        gained = [0.0] * len(self.poles)  # summed over the items first, then added
+        for k in adopted.nonzero()[0].tolist():
+            depth = float(self.depth[areas[k]])
+            gain = p.implementation_rate * joined_share[k] * (texts[k] - depth)
+            self.depth[areas[k]] = min(depth + (gain if gain > 0.0 else 0.0), 100.0)
+            # Influence: the pole the item favours (or the pole that tabled it) gains.
+            pole = beneficiaries[k]
+            if pole < 0 and initiators[k] >= 0:
+                pole = self.pole_of_list[initiators[k]]
+            if pole >= 0:
+                gained[pole] += p.influence_gain * ((texts[k] - before[k]) / 100.0)
+        self.influence_gain += gained
         # Trust: agreeing together builds it; objecting erodes others' trust in you.
         agreed = (joined & adopted[:, None]).astype(float)
         together = agreed.T @ agreed
         self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.trust_gain) ** together
         objections = decision.objectors.sum(axis=0)
-        if objections.any():
+        if np.count_nonzero(objections):
             self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
         np.fill_diagonal(self.trust, 1.0)
-        # Influence: the pole an adopted item favours (or the pole that tabled it) gains.
-        beneficiary = items.beneficiary[rows]
-        initiator = items.initiator[rows]
-        initiating_pole = self.pole_of[np.maximum(initiator, 0)]
-        credited = np.where(beneficiary >= 0, beneficiary, np.where(initiator >= 0, initiating_pole, -1))
-        increment = (decision.adopted[rows] - items.status_quo[rows]) / 100.0
-        has_pole = credited >= 0
-        self.influence_gain += np.bincount(
-            credited[has_pole], weights=p.influence_gain * increment[has_pole], minlength=len(self.poles)
-        )
-        # Utility realised per interest, for the state table.
-        gain = decision_gain(items, decision) * members  # only members are bound by the texts
-        self.realised_utility = (gain[:, :, None] * self.utility_share[items.area]).sum(axis=0)
+        # Utility realised per interest, for the state table; only members are bound by the texts.
+        gain = decision_gain(items, decision, adopted) * self.member_weight
+        self.realised_utility = (gain[:, :, None] * self.utility_share.take(items.area, axis=0)).sum(axis=0)
         # Deferred items return next year; blocked ones may be tabled again later.
-        for k, spec in enumerate(items.specs):
-            outcome = int(decision.outcome[k])
+        for spec, outcome in zip(items.specs, decision.outcome.tolist(), strict=True):
             if outcome == DEFERRED and spec.get("deferrals", 0) < self.params.max_deferrals:
                 self.carried.append(
                     {**spec, "deferrals": spec.get("deferrals", 0) + 1, "carried_as": "deferred"}
@@ -352,6 +445,20 @@ class SCOModel(mesa.Model):
         return self.recorder.tables()
 
 
+def apply_lasting_effects(target: SCOModel | ScenarioArrays, event: Event) -> None:
+    """Apply an event's lasting changes (threat, rivalry, moratorium) to a model or to initial arrays."""
+    for code, changes in event.threat.items():
+        for pole, delta in changes.items():
+            i, p = target.index[code], target.poles.index(pole)
+            target.threat[i, p] = float(np.clip(target.threat[i, p] + delta, 0.0, 1.0))
+    for code, others in event.rivalry.items():
+        for other, value in others.items():
+            i, j = target.index[code], target.index[other]
+            target.rivalry[i, j] = target.rivalry[j, i] = value
+    if event.moratorium is not None:
+        target.moratorium = event.moratorium
+
+
 def status_at(timeline: dict[int, str], year: int) -> str:
     """Return the status a timeline gives in ``year`` (``outsider`` before its first entry)."""
     current = "outsider"
@@ -362,9 +469,13 @@ def status_at(timeline: dict[int, str], year: int) -> str:
     return current
 
 
-def decision_gain(items: agenda.Agenda, decision: Decision) -> np.ndarray:
-    """Return the utility each state gains from the adopted texts (items x states; 0 if not adopted)."""
-    adopted = np.isfinite(decision.adopted)
+def decision_gain(items: agenda.Agenda, decision: Decision, adopted: np.ndarray | None = None) -> np.ndarray:
+    """Return the utility each state gains from the adopted texts (items x states; 0 if not adopted).
+
+    ``adopted`` is ``np.isfinite(decision.adopted)``, if the caller has it already.
+    """
+    if adopted is None:
+        adopted = np.isfinite(decision.adopted)
     x = np.where(adopted, decision.adopted, items.status_quo)
     before = np.abs(items.status_quo[:, None] - items.positions)
     after = np.abs(x[:, None] - items.positions)

@@ -1,4 +1,4 @@
-"""Data collection (step 8): three tidy tables, built from plain lists.
+"""Data collection (step 8): three tidy tables, built once, at the end of a run.
 
 * ``model``: one row per year (counts of outcome classes, consensus rate,
   depth per area, trust, pole weights, the focal state's balancing index);
@@ -7,9 +7,12 @@
 * ``decisions``: one row per item decided (area, initiator, proposed and
   adopted ambition, outcome class, objectors, members opting out, rounds).
 
-Rows are appended as Python scalars and turned into DataFrames once, at the
-end, which keeps a run's collection cost small and its memory bounded by the
-run's own length.
+A year keeps copies of the state that changes (status, alignment, threat,
+depth, pole weights), the figures that need the year's trust and members
+(mean trust, cohesion), and its agendas and decisions, which nothing changes
+afterwards. The columns are computed from these at the end, for all years at
+once, and turned into DataFrames only when asked: a run's collection cost stays
+small and its memory bounded by the run's own length.
 """
 
 from __future__ import annotations
@@ -33,16 +36,29 @@ if TYPE_CHECKING:
 
 
 class Recorder:
-    """Collects the model's yearly figures into three tables, column by column."""
+    """Collects the model's yearly figures and turns them into three tables."""
 
     def __init__(self, model: SCOModel) -> None:
         self.model = model
-        self.model_rows: list[dict[str, Any]] = []
-        self.model_arrays: list[tuple[np.ndarray, np.ndarray]] = []
-        self.state_arrays: list[tuple[np.ndarray, ...]] = []
-        self.zeros = np.zeros(len(model.codes), dtype=np.int64)
-        self.decision_columns: dict[str, list[Any]] = {name: [] for name in DECISION_COLUMNS}
+        n_years = model.end_year - model.start_year + 1
+        n_states, n_poles = len(model.codes), len(model.poles)
+        self.n_years = 0  # years recorded so far
+        self.voters: list[int] = []  # how many members decided the year's items
+        self.summits: list[tuple[Agenda, Decision]] = []
+        self.enlargements: list[tuple[Agenda, Decision] | None] = []
+        self.cohesion: list[float] = []
+        self.mean_trust: list[float] = []
+        self.moratorium: list[bool] = []
+        # The state that changes, one row per year.
+        self.weights = np.zeros((n_years, n_poles))
+        self.depth = np.zeros((n_years, len(model.areas)))
+        self.status = np.zeros((n_years, n_states), dtype=model.status.dtype)
+        self.capability = np.zeros((n_years, n_states))
+        self.alignment = np.zeros((n_years, n_states, n_poles))
+        self.threat = np.zeros((n_years, n_states, n_poles))
+        self.utility = np.zeros((n_years, n_states, len(INTERESTS)))
         self.codes = np.array(model.codes)
+        self.code_list = list(model.codes)
         self.status_names = np.array(STATUSES, dtype=object)
 
     def collect(
@@ -61,145 +77,147 @@ class Recorder:
         """
         m = self.model
         n_items = len(items)
-        members = voters
-        n_members = int(members.sum())
-        weights = balancing.pole_weights(m)
-        bi = balancing.balancing_index(m, weights)
-        row: dict[str, Any] = {"year": year, "members": int((m.status == MEMBER).sum()), "items": n_items}
-        if n_items:
-            counts = np.bincount(decision.outcome, minlength=len(OUTCOMES))
-            adopted = np.isfinite(decision.adopted)
-            agreed = adopted & ~decision.objectors.any(axis=1)
-            increments = np.where(adopted, decision.adopted - items.status_quo, 0.0)
-            if n_members > 1:
-                positions = items.positions[:, members]
-                deviation = positions - positions.sum(axis=1, keepdims=True) / n_members
-                spread = float(np.sqrt((deviation * deviation).sum(axis=1) / n_members).sum() / n_items)
-            else:
-                spread = np.nan
-            n_adopted = int(adopted.sum())
-            row.update(
-                adopted=int(counts[ADOPTED]),
-                adopted_opt_out=int(counts[OPT_OUT]),
-                diluted=int(counts[DILUTED]),
-                blocked=int(counts[BLOCKED]),
-                deferred=int(counts[DEFERRED]),
-                consensus_rate=float(agreed.sum() / n_items),
-                adoption_rate=float(adopted.sum() / n_items),
-                diluted_share=float(counts[DILUTED] / n_items),
-                mean_adopted_ambition=float(decision.adopted[adopted].sum() / n_adopted)
-                if n_adopted
-                else np.nan,
-                functional_output=float(increments.sum() / 100.0),
-                mean_rounds=float(decision.rounds.sum() / n_items),
-                objections=int(decision.objectors.sum()),
-                cohesion=1.0 - spread / 50.0,
-            )
+        n_members = np.count_nonzero(voters)
+        if n_items and n_members > 1:
+            positions = items.positions[:, voters]
+            deviation = positions - positions.sum(axis=1, keepdims=True) / n_members
+            spread = float(np.sqrt((deviation * deviation).sum(axis=1) / n_members).sum() / n_items)
+            self.cohesion.append(1.0 - spread / 50.0)
         else:
-            row.update(
-                adopted=0, adopted_opt_out=0, diluted=0, blocked=0, deferred=0,
-                consensus_rate=np.nan, adoption_rate=np.nan, diluted_share=np.nan,
-                mean_adopted_ambition=np.nan,
-                functional_output=0.0, mean_rounds=np.nan, objections=0, cohesion=np.nan,
-            )  # fmt: skip
+            self.cohesion.append(np.nan)
         if n_members > 1:
-            trust_sum = float(m.trust[members][:, members].sum())
-            row["mean_trust"] = (trust_sum - n_members) / (n_members * (n_members - 1))
+            trust_sum = float(m.trust[voters][:, voters].sum())
+            self.mean_trust.append((trust_sum - n_members) / (n_members * (n_members - 1)))
         else:
-            row["mean_trust"] = np.nan
-        row["moratorium"] = bool(m.moratorium)
-        row["balancing_index"] = float(bi[m.focal])
-        self.model_rows.append(row)
-        self.model_arrays.append((weights, m.depth.copy()))
-
-        objections = decision.objectors.sum(axis=0) if n_items else self.zeros
-        opt_outs = decision.opt_outs.sum(axis=0) if n_items else self.zeros
-        if enlargement_decision is not None and len(enlargement):
-            objections = objections + enlargement_decision.objectors.sum(axis=0)
-        # Whole arrays per year; split into columns once, in tables().
-        self.state_arrays.append(
-            (
-                m.status.copy(),
-                m.capability,  # a row of the precomputed series, never written to
-                objections,
-                opt_outs,
-                bi,
-                m.alignment.copy(),
-                m.threat.copy(),
-                m.realised_utility,  # a fresh array every year
-            )
+            self.mean_trust.append(np.nan)
+        self.voters.append(n_members)
+        self.summits.append((items, decision))
+        self.enlargements.append(
+            None if enlargement_decision is None else (enlargement, enlargement_decision)
         )
-
-        self._log(year, items, decision, n_members)
-        if enlargement_decision is not None:
-            self._log(year, enlargement, enlargement_decision, n_members)
-
-    def _names(self, mask: np.ndarray) -> list[str]:
-        """Join the ISO3 codes flagged in each row ("" for none)."""
-        names = [""] * len(mask)
-        for k in np.flatnonzero(mask.any(axis=1)).tolist():
-            names[k] = ";".join(self.codes[mask[k]])
-        return names
-
-    def _log(self, year: int, items: Agenda, decision: Decision, n_members: int) -> None:
-        n = len(items)
-        if n == 0:
-            return
-        m = self.model
-        c = self.decision_columns
-        areas = m.areas
-        c["year"].extend([year] * n)
-        c["item"].extend(items.ids)
-        c["area"].extend([areas[a] if a >= 0 else "enlargement" for a in items.area.tolist()])
-        c["title"].extend(items.titles)
-        c["origin"].extend(items.origins)
-        c["initiator"].extend([m.codes[i] if i >= 0 else "chair" for i in items.initiator.tolist()])
-        c["beneficiary"].extend([m.poles[b] if b >= 0 else "" for b in items.beneficiary.tolist()])
-        c["status_quo"].extend(items.status_quo.tolist())
-        c["proposed"].extend(items.proposal.tolist())
-        c["adopted"].extend(decision.adopted.tolist())
-        c["outcome"].extend([OUTCOMES[o] for o in decision.outcome.tolist()])
-        c["objectors"].extend(self._names(decision.objectors))
-        c["opt_outs"].extend(self._names(decision.opt_outs))
-        c["rounds"].extend(decision.rounds.tolist())
-        c["members"].extend([n_members] * n)
+        self.moratorium.append(bool(m.moratorium))
+        t = self.n_years
+        self.weights[t] = balancing.pole_weights(m)
+        self.depth[t] = m.depth
+        self.status[t] = m.status
+        self.capability[t] = m.capability
+        self.alignment[t] = m.alignment
+        self.threat[t] = m.threat
+        self.utility[t] = m.realised_utility
+        self.n_years += 1
 
     def columns(self) -> dict[str, dict[str, np.ndarray]]:
         """Return the three tables as columns of numpy arrays (cheap to join across runs)."""
         m = self.model
-        rows = self.model_rows
-        model: dict[str, np.ndarray] = {key: np.array([row[key] for row in rows]) for key in rows[0]}
-        weights = np.array([w for w, _ in self.model_arrays])
-        depth = np.array([d for _, d in self.model_arrays])
-        for p, pole in enumerate(m.poles):
-            model[f"influence_{pole}"] = weights[:, p]
-        for k, area in enumerate(m.areas):
-            model[f"depth_{area}"] = depth[:, k]
-
-        years = model["year"]
+        n = self.n_years
+        years = np.arange(m.start_year, m.start_year + n)
         n_states = len(m.codes)
-        status, capability, objections, opt_outs, bi, alignment, threat, utility = (
-            np.concatenate(part) for part in zip(*self.state_arrays, strict=True)
-        )
+        summits = _YearItems([items for items, _ in self.summits], [d for _, d in self.summits])
+        balancing_index = balancing.balancing_index_of(self.alignment[:n], self.weights[:n])  # years x states
+        n_items = summits.n_items
+        adopted = np.isfinite(summits.adopted)
+        counts = summits.per_year_counts(summits.outcome, len(OUTCOMES))
+        n_adopted = summits.per_year_sum(adopted)
+        # Sums of floats are taken year by year, over the same arrays a year alone would
+        # give: the order of a float sum changes its last digits.
+        adopted_texts = summits.adopted[adopted]
+        increments = np.where(adopted, summits.adopted - summits.status_quo, 0.0)
+        mean_adopted = [
+            float(adopted_texts[end - count : end].sum() / count) if count else np.nan
+            for end, count in zip(np.cumsum(n_adopted).tolist(), n_adopted.tolist(), strict=True)
+        ]
+        output = [
+            float(increments[start : start + count].sum() / 100.0) if count else 0.0
+            for start, count in zip(summits.starts.tolist(), n_items.tolist(), strict=True)
+        ]
+        model: dict[str, np.ndarray] = {
+            "year": years,
+            "members": np.count_nonzero(self.status[:n] == MEMBER, axis=1),
+            "items": n_items,
+            "adopted": counts[:, ADOPTED],
+            "adopted_opt_out": counts[:, OPT_OUT],
+            "diluted": counts[:, DILUTED],
+            "blocked": counts[:, BLOCKED],
+            "deferred": counts[:, DEFERRED],
+            "consensus_rate": _share(summits.per_year_sum(adopted & ~summits.objectors.any(axis=1)), n_items),
+            "adoption_rate": _share(n_adopted, n_items),
+            "diluted_share": _share(counts[:, DILUTED], n_items),
+            "mean_adopted_ambition": np.array(mean_adopted, dtype=float),
+            "functional_output": np.array(output, dtype=float),
+            "mean_rounds": _share(summits.per_year_sum(summits.rounds), n_items),
+            "objections": summits.per_year_sum(summits.objectors.sum(axis=1)),
+            "cohesion": np.array(self.cohesion, dtype=float),
+            "mean_trust": np.array(self.mean_trust, dtype=float),
+            "moratorium": np.array(self.moratorium, dtype=bool),
+            "balancing_index": balancing_index[:, m.focal],
+        }
+        for p, pole in enumerate(m.poles):
+            model[f"influence_{pole}"] = self.weights[:n, p]
+        for k, area in enumerate(m.areas):
+            model[f"depth_{area}"] = self.depth[:n, k]
+
+        objections = summits.per_year_sum(summits.objectors)
+        enlargements = None
+        if any(pair is not None and len(pair[0]) for pair in self.enlargements):
+            enlargements = _YearItems(
+                [pair[0] if pair is not None else None for pair in self.enlargements],
+                [pair[1] if pair is not None else None for pair in self.enlargements],
+            )
+            objections = objections + enlargements.per_year_sum(enlargements.objectors)
+        alignment = self.alignment[:n].reshape(n * n_states, -1)
+        threat = self.threat[:n].reshape(n * n_states, -1)
+        utility = self.utility[:n].reshape(n * n_states, -1)
         states: dict[str, np.ndarray] = {
             "year": np.repeat(years, n_states),
-            "state": np.tile(self.codes.astype(object), len(years)),
-            "status": self.status_names[status],
-            "capability": capability,
-            "objections": objections,
-            "opt_outs": opt_outs,
-            "balancing_index": bi,
+            "state": np.tile(self.codes.astype(object), n),
+            "status": self.status_names[self.status[:n].reshape(-1)],
+            "capability": self.capability[:n].reshape(-1),
+            "objections": objections.reshape(-1),
+            "opt_outs": summits.per_year_sum(summits.opt_outs).reshape(-1),
+            "balancing_index": balancing_index.reshape(-1),
         }
         for p, pole in enumerate(m.poles):
             states[f"alignment_{pole}"] = alignment[:, p]
             states[f"threat_{pole}"] = threat[:, p]
         for k, interest in enumerate(INTERESTS):
             states[f"utility_{interest}"] = utility[:, k]
-        decisions = {
-            key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object))
-            for key, values in self.decision_columns.items()
+        return {"model": model, "states": states, "decisions": self._decisions(years, summits, enlargements)}
+
+    def _decisions(
+        self, years: np.ndarray, summits: _YearItems, enlargements: _YearItems | None
+    ) -> dict[str, np.ndarray]:
+        """One row per item, in the order decided: each year's summit, then its enlargement steps."""
+        m = self.model
+        log = summits if enlargements is None else summits.interleave(enlargements)
+        members = np.repeat(self.voters, log.n_items)
+        columns: dict[str, Any] = {
+            "year": np.repeat(years, log.n_items),
+            "item": log.ids,
+            "area": [m.areas[a] if a >= 0 else "enlargement" for a in log.area.tolist()],
+            "title": log.titles,
+            "origin": log.origins,
+            "initiator": [m.codes[i] if i >= 0 else "chair" for i in log.initiator.tolist()],
+            "beneficiary": [m.poles[b] if b >= 0 else "" for b in log.beneficiary.tolist()],
+            "status_quo": log.status_quo,
+            "proposed": log.proposal,
+            "adopted": log.adopted,
+            "outcome": [OUTCOMES[o] for o in log.outcome.tolist()],
+            "objectors": self._names(log.objectors),
+            "opt_outs": self._names(log.opt_outs),
+            "rounds": log.rounds,
+            "members": members,
         }
-        return {"model": model, "states": states, "decisions": decisions}
+        return {
+            key: np.asarray(values, dtype=DECISION_DTYPES.get(key, object)) for key, values in columns.items()
+        }
+
+    def _names(self, mask: np.ndarray) -> list[str]:
+        """Join the ISO3 codes flagged in each row ("" for none)."""
+        flagged: list[list[str]] = [[] for _ in range(len(mask))]
+        rows, columns = mask.nonzero()  # row by row, columns in state order
+        for k, i in zip(rows.tolist(), columns.tolist(), strict=True):
+            flagged[k].append(self.code_list[i])
+        return [";".join(codes) for codes in flagged]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions``."""
@@ -237,3 +255,65 @@ DECISION_DTYPES: dict[str, Any] = {
     "year": np.int64, "item": np.int64, "status_quo": np.float64, "proposed": np.float64,
     "adopted": np.float64, "rounds": np.int64, "members": np.int64,
 }  # fmt: skip
+
+
+class _YearItems:
+    """The items of every year, one after the other, with each year's share of the rows."""
+
+    def __init__(self, agendas: list[Agenda | None], decisions: list[Decision | None]) -> None:
+        self.n_items = np.array([0 if a is None else len(a) for a in agendas], dtype=np.int64)
+        self.starts = np.cumsum(self.n_items) - self.n_items
+        self.agendas = [a for a in agendas if a is not None and len(a)]
+        self.decisions = [d for a, d in zip(agendas, decisions, strict=True) if a is not None and len(a)]
+        if not self.agendas:  # no item at all: empty columns of the right shapes
+            self.agendas = [a for a in agendas if a is not None][:1]
+            self.decisions = [d for d in decisions if d is not None][:1]
+        agendas, decisions = self.agendas, self.decisions
+        self.area = np.concatenate([a.area for a in agendas])
+        self.initiator = np.concatenate([a.initiator for a in agendas])
+        self.beneficiary = np.concatenate([a.beneficiary for a in agendas])
+        self.status_quo = np.concatenate([a.status_quo for a in agendas])
+        self.proposal = np.concatenate([a.proposal for a in agendas])
+        self.ids = [i for a in agendas for i in a.ids]
+        self.titles = [title for a in agendas for title in a.titles]
+        self.origins = [origin for a in agendas for origin in a.origins]
+        self.outcome = np.concatenate([d.outcome for d in decisions])
+        self.adopted = np.concatenate([d.adopted for d in decisions])
+        self.objectors = np.concatenate([d.objectors for d in decisions])
+        self.opt_outs = np.concatenate([d.opt_outs for d in decisions])
+        self.rounds = np.concatenate([d.rounds for d in decisions])
+
+    def interleave(self, other: _YearItems) -> _YearItems:
+        """Return this year's items followed by ``other``'s, year by year (the decision log's order)."""
+        agendas: list[Agenda | None] = []
+        decisions: list[Decision | None] = []
+        mine = iter(zip(self.agendas, self.decisions, strict=True))
+        theirs = iter(zip(other.agendas, other.decisions, strict=True))
+        merged_counts = []
+        for own, more in zip(self.n_items.tolist(), other.n_items.tolist(), strict=True):
+            merged_counts.append(own + more)
+            for count, source in ((own, mine), (more, theirs)):
+                if count:
+                    agenda, decision = next(source)
+                    agendas.append(agenda)
+                    decisions.append(decision)
+        merged = _YearItems(agendas, decisions)
+        merged.n_items = np.array(merged_counts, dtype=np.int64)
+        merged.starts = np.cumsum(merged.n_items) - merged.n_items
+        return merged
+
+    def per_year_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum whole numbers (or flags) per year, along the first axis: differences of running totals."""
+        totals = np.zeros((len(values) + 1, *values.shape[1:]), dtype=np.int64)
+        np.cumsum(values, axis=0, out=totals[1:])
+        return totals[self.starts + self.n_items] - totals[self.starts]
+
+    def per_year_counts(self, codes: np.ndarray, n_codes: int) -> np.ndarray:
+        """Count each code per year (years x codes)."""
+        year = np.repeat(np.arange(len(self.n_items)), self.n_items)
+        return np.bincount(year * n_codes + codes, minlength=len(self.n_items) * n_codes).reshape(-1, n_codes)
+
+
+def _share(count: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Return count / total, with NaN where the total is 0."""
+    return np.divide(count, total, out=np.full(len(total), np.nan), where=total > 0)

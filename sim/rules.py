@@ -178,8 +178,12 @@ def losses(positions: np.ndarray, saliences: np.ndarray, status_quo: np.ndarray,
     if x.ndim == 1:
         return saliences * (np.abs(x[:, None] - positions) - np.abs(status_quo[:, None] - positions)) / 100.0
     sq_distance = np.abs(status_quo[:, None] - positions)[:, None, :]
-    distance = np.abs(x[:, :, None] - positions[:, None, :])
-    return saliences[:, None, :] * (distance - sq_distance) / 100.0
+    loss = np.abs(x[:, :, None] - positions[:, None, :])
+    # saliences * (distance - sq_distance) / 100, computed in place
+    loss -= sq_distance
+    loss *= saliences[:, None, :]
+    loss /= 100.0
+    return loss
 
 
 @functools.lru_cache(maxsize=64)
@@ -194,7 +198,7 @@ def _candidates(inputs: BargainInput, settings: RuleSettings) -> np.ndarray:
     """Texts on the table in each round: the proposal, then diluted towards the status quo."""
     keep = _kept_share(settings.max_rounds, settings.dilution_step)
     gap = (inputs.proposal - inputs.status_quo)[:, None]
-    candidates = inputs.status_quo[:, None] + gap * keep[None, :]
+    candidates = inputs.status_quo[:, None] + gap * keep
     if inputs.dilutable is not None:
         # Items that may not be diluted (an accession) are voted on as tabled only.
         frozen = ~np.asarray(inputs.dilutable, dtype=bool)
@@ -214,41 +218,71 @@ def _settle(
     candidates: np.ndarray,
     passes: np.ndarray,
     objecting: np.ndarray,
-    standing_aside: np.ndarray,
+    standing_aside: np.ndarray | None,
     loss: np.ndarray,
     tolerance: np.ndarray,
 ) -> Decision:
-    """Pick, for each item, the first round whose text passes; classify the result."""
+    """Pick, for each item, the first round whose text passes; classify the result.
+
+    ``standing_aside`` is None when the rule has no opt-outs. Items are classified
+    in a plain loop: an agenda holds a handful of items, for which a loop costs
+    less than a dozen more array operations.
+    """
     n_items, n_actors = inputs.shape
-    increment = np.abs(candidates - inputs.status_quo[:, None])
+    status_quo = inputs.status_quo
+    increment = np.abs(candidates - status_quo[:, None])
     valid = np.isfinite(candidates) & (increment >= settings.min_increment)
     ok = passes & valid
-    any_ok = ok.any(axis=1)
-    first_ok = np.argmax(ok, axis=1)
+    first_ok = ok.argmax(axis=1).tolist()
+    any_ok = ok.any(axis=1).tolist()
+    n_valid = valid.sum(axis=1).tolist()
     # Where nothing passes, the last text that was worth tabling is the one refused.
-    n_valid = valid.sum(axis=1)
-    last_valid = np.maximum(n_valid - 1, 0)
-    chosen = np.where(any_ok, first_ok, last_valid)
+    chosen = [first_ok[k] if any_ok[k] else max(n_valid[k] - 1, 0) for k in range(n_items)]
     rows = np.arange(n_items)
-
-    adopted = np.where(any_ok, candidates[rows, chosen], np.nan)
-    objectors = objecting[rows, chosen, :] & (n_valid > 0)[:, None]
-    opt_outs = standing_aside[rows, chosen, :] & any_ok[:, None]
-    rounds = np.where(n_valid > 0, chosen + 1, 0)
-
-    proposed_gap = np.abs(inputs.proposal - inputs.status_quo)
-    moved = proposed_gap > 0
-    share = np.where(moved, np.abs(adopted - inputs.status_quo) / np.where(moved, proposed_gap, 1.0), 1.0)
-    outcome = np.full(n_items, BLOCKED, dtype=np.int8)
-    outcome[any_ok] = ADOPTED
-    outcome[any_ok & opt_outs.any(axis=1)] = OPT_OUT
-    outcome[any_ok & (share < settings.diluted_below)] = DILUTED
+    objectors = objecting[rows, chosen, :]
+    if 0 in n_valid:  # nothing worth tabling, nobody to object
+        objectors &= (np.array(n_valid, dtype=int) > 0)[:, None]
+    if standing_aside is None:
+        opt_outs = np.zeros((n_items, n_actors), dtype=bool)
+        opting_out = [False] * n_items
+    else:
+        opt_outs = standing_aside[rows, chosen, :] & np.array(any_ok, dtype=bool)[:, None]
+        opting_out = opt_outs.any(axis=1).tolist()
     # A refusal in which every objection is mild is postponed, not vetoed.
-    final_loss = loss[rows, chosen, :]
-    mild = np.where(objectors, final_loss <= settings.deferral_margin * tolerance, True).all(axis=1)
-    outcome[~any_ok & mild & objectors.any(axis=1)] = DEFERRED
-    prediction = np.where(any_ok, adopted, inputs.status_quo)
-    return Decision(outcome, adopted, prediction, objectors, opt_outs, rounds.astype(np.int16))
+    objected = mild = [False] * n_items
+    if not all(any_ok):
+        final_loss = loss[rows, chosen, :]
+        objected = objectors.any(axis=1).tolist()
+        mild = (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist()
+
+    before = status_quo.tolist()
+    proposals = inputs.proposal.tolist()
+    adopted = [np.nan] * n_items
+    prediction = list(before)  # the status quo stands unless a text passes
+    outcome = [BLOCKED] * n_items
+    for k in range(n_items):
+        if any_ok[k]:
+            text = float(candidates[k, chosen[k]])
+            adopted[k] = prediction[k] = text
+            gap = abs(proposals[k] - before[k])
+            share = abs(text - before[k]) / gap if gap > 0 else 1.0  # share of the proposed step kept
+            if share < settings.diluted_below:
+                outcome[k] = DILUTED
+            elif opting_out[k]:
+                outcome[k] = OPT_OUT
+            else:
+                outcome[k] = ADOPTED
+        elif mild[k] and objected[k]:
+            outcome[k] = DEFERRED
+    rounds = [chosen[k] + 1 if n_valid[k] > 0 else 0 for k in range(n_items)]
+    return Decision(
+        outcome=np.array(outcome, dtype=np.int8),
+        adopted=np.array(adopted, dtype=float),
+        prediction=np.array(prediction, dtype=float),
+        objectors=objectors,
+        opt_outs=opt_outs,
+        rounds=np.array(rounds, dtype=np.int16),
+    )
 
 
 def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out: bool) -> Decision:
@@ -258,6 +292,7 @@ def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out:
     tolerance = _tolerance(inputs)
     voters = inputs.voter_mask()[:, None, :]
     objecting = voters & (loss > tolerance[:, None, :])
+    standing_aside: np.ndarray | None = None
     if allow_opt_out:
         standing_aside = objecting & (loss <= settings.opt_out_ceiling * tolerance[:, None, :])
         hard = objecting & ~standing_aside
@@ -268,9 +303,13 @@ def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out:
         objecting = np.where(passes[:, :, None], hard, objecting)
         standing_aside = np.where(passes[:, :, None], standing_aside, False)
     else:
-        standing_aside = np.zeros_like(objecting)
         passes = ~objecting.any(axis=2)
-    passes &= voters.any(axis=2)  # with nobody entitled to decide, nothing is adopted
+    # With nobody entitled to decide, nothing is adopted.
+    if len(voters) == 1:  # the same voters for every item
+        if not voters.any():
+            passes[...] = False
+    else:
+        passes &= voters.any(axis=2)
     return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance)
 
 
@@ -334,8 +373,7 @@ def qualified_majority(inputs: BargainInput, settings: RuleSettings) -> Decision
     with np.errstate(all="ignore"):
         share = np.where(voter_weight > 0, support / voter_weight, 0.0)
     passes = share >= settings.majority_threshold - 1e-12
-    standing_aside = np.zeros_like(objecting)
-    return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance)
+    return _settle(inputs, settings, candidates, passes, objecting, None, loss, tolerance)
 
 
 @register(
