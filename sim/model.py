@@ -294,6 +294,7 @@ class SCOModel(mesa.Model):
         self.depth = fixed.depth.copy()
         self.shock = np.zeros(len(self.areas))
         self.moratorium = fixed.moratorium
+        self.no_items = agenda.Agenda.empty(len(self.codes))  # the (read-only) agenda of a year without items
         self.carried: list[dict[str, Any]] = []
         self.blocked_pool: list[dict[str, Any]] = []
         self.item_counter = 0
