@@ -69,9 +69,13 @@ def readiness(model: SCOModel) -> np.ndarray:
     """Return each area's readiness for new items this year."""
     parent_depth = model.parent_weights @ model.depth  # mean depth of the parents
     progress = _clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
-    gate = np.where(model.has_parents, progress**model.params.spillover_shape, 1.0)
-    ready = model.base_salience * gate * (1.0 - model.depth / 100.0) + model.shock
-    return np.where(model.on_agenda, np.maximum(ready, 0.0), 0.0)
+    gate = progress**model.params.spillover_shape
+    for area in model.areas_without_parents:
+        gate[area] = 1.0
+    ready = np.maximum(model.base_salience * gate * (1.0 - model.depth / 100.0) + model.shock, 0.0)
+    for area in model.areas_off_agenda:
+        ready[area] = 0.0
+    return ready
 
 
 def stakes(model: SCOModel) -> np.ndarray:
@@ -102,7 +106,7 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
     p = model.params
     rng = model.rng
     members = model.members
-    if not members.any():
+    if not np.count_nonzero(members):
         return Agenda.empty(len(model.codes))
     specs: list[dict[str, Any]] = []
     taken: set[int] = set()
@@ -153,8 +157,8 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
         # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
         # largest u ** (1 / w); equivalent to drawing areas one by one in proportion to readiness.
         # (compared as log(u) / w, which keeps tiny weights from rounding to 0).
-        keys = np.log(rng.random(len(eligible))) / ready[eligible]
-        drawn = eligible[(-keys).argsort(kind="stable")[:k]]
+        keys = np.log(rng.random(len(eligible))) / ready.take(eligible)
+        drawn = eligible.take((-keys).argsort(kind="stable")[:k])
         for area in sorted(drawn.tolist()):
             add(
                 {

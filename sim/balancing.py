@@ -53,7 +53,8 @@ def update_alignment(model: SCOModel) -> None:
     balance = w[:, 2:3]
     drift = p.balancing_rate * relative * (bandwagon - balance)
     drift += p.alignment_reversion * (model.baseline_alignment - model.alignment)
-    drift[model.is_pole] = 0.0
+    for state in model.pole_index.tolist():  # the poles do not move
+        drift[state] = 0.0
     model.alignment = (model.alignment + drift).clip(0.0, 1.0)
 
 

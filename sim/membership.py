@@ -103,7 +103,7 @@ def step(model: SCOModel, year: int) -> tuple[Agenda, Decision | None]:
     """Step 7: applications, then one enlargement item per due group (endogenous mode)."""
     n = len(model.codes)
     if model.spec.membership.mode != "endogenous" or model.moratorium:
-        return Agenda.empty(n), None
+        return model.no_items, None
     for agent in sorted(model.agents, key=lambda a: a.index):
         if agent.wants_to_apply():
             set_status(model, agent.index, STATUSES.index("applicant"), year)

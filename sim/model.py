@@ -145,6 +145,8 @@ class ScenarioArrays:
         self.favour_list = self.favours.tolist()
         n_parents = self.parents.sum(axis=1)
         self.has_parents = n_parents > 0
+        self.areas_without_parents = (~self.has_parents).nonzero()[0].tolist()
+        self.areas_off_agenda = (~self.on_agenda).nonzero()[0].tolist()
         self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
         self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
         self.stakes_by_area = np.ascontiguousarray(self.stakes.T)  # one row per area, for the agenda
@@ -282,6 +284,8 @@ class SCOModel(mesa.Model):
         self.favours = fixed.favours
         self.favour_list = fixed.favour_list
         self.has_parents = fixed.has_parents
+        self.areas_without_parents = fixed.areas_without_parents
+        self.areas_off_agenda = fixed.areas_off_agenda
         self.parent_weights = fixed.parent_weights
         self.stakes = fixed.stakes
         self.stakes_by_area = fixed.stakes_by_area
@@ -290,6 +294,7 @@ class SCOModel(mesa.Model):
         self.depth = fixed.depth.copy()
         self.shock = np.zeros(len(self.areas))
         self.moratorium = fixed.moratorium
+        self.no_items = agenda.Agenda.empty(len(self.codes))  # the (read-only) agenda of a year without items
         self.carried: list[dict[str, Any]] = []
         self.blocked_pool: list[dict[str, Any]] = []
         self.item_counter = 0
@@ -406,8 +411,8 @@ class SCOModel(mesa.Model):
         agreed = (joined & adopted[:, None]).astype(float)
         together = agreed.T @ agreed
         self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.trust_gain) ** together
-        objections = decision.objectors.sum(axis=0)
-        if np.count_nonzero(objections):
+        if decision.objectors.any():
+            objections = decision.objectors.sum(axis=0)
             self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
         np.fill_diagonal(self.trust, 1.0)
         # Utility realised per interest, for the state table; only members are bound by the texts.
