@@ -125,7 +125,15 @@ def test_interrupted_batch_resumed_equals_uninterrupted(sequential, tmp_path):
         "--sequential",
         "--no-progress",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Start the batch with Ctrl-C at its default: a test run earlier in this process may have
+    # left SIGINT ignored (Dask, worker initialisers), and an ignored signal is inherited.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not list((out / "summaries").glob("part-*.parquet")):
         time.sleep(0.05)
