@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.errors import TableError
+from sim.errors import TableError, read_text
 from sim.rules import OUTCOMES, BargainInput, RuleSettings, get_rule
 
 REQUIRED = ("Actor", "Capability", "Position", "Salience")
@@ -34,16 +34,7 @@ def read_actor_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TableError(where, "file not found (check the path)") from None
-    except IsADirectoryError:
-        raise TableError(where, "is a folder, expected a CSV actor table") from None
-    except (PermissionError, OSError) as exc:
-        raise TableError(where, f"cannot be read ({getattr(exc, 'strerror', exc)})") from None
-    except UnicodeDecodeError:
-        raise TableError(where, "is not UTF-8 text; expected a CSV actor table") from None
+    text = read_text(path, TableError, "a CSV actor table")
     sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
     try:
         from io import StringIO

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.bargain import check_actor_table
-from sim.errors import TableError
+from sim.errors import TableError, read_text
 
 UNANIMITY, QUALIFIED_MAJORITY, OTHER = "unanimity", "qualified_majority", "other"
 #: Extra per-issue columns of the actor-table layout (lower case) and their DEU names.
@@ -111,16 +111,7 @@ def read_decision_data(path: str | Path, require_outcome: bool = True) -> Decisi
     """
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TableError(where, "file not found (check the path)") from None
-    except IsADirectoryError:
-        raise TableError(where, "is a folder, expected a decision-data file") from None
-    except UnicodeDecodeError:
-        raise TableError(where, "is not UTF-8 text; expected a CSV or tab-separated file") from None
-    except OSError as exc:
-        raise TableError(where, f"cannot be read ({getattr(exc, 'strerror', exc)})") from None
+    text = read_text(path, TableError, "a decision-data file (CSV or tab-separated)")
     header = text.split("\n", 1)[0]
     if not header.strip():
         raise TableError(where, "is empty; expected a header line")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class TablesView:
     """The three tables of one run or of many, as attributes (``.model``, ``.states``, ``.decisions``)."""
@@ -75,3 +77,18 @@ class DataError(InputError):
         self.state = state
         self.year = year
         super().__init__(path, message, key=key)
+
+
+def read_text(path: Path, error: type[InputError], expected: str) -> str:
+    """Read a UTF-8 text file, or raise ``error`` in one line saying what was ``expected``."""
+    where = str(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(where, "file not found (check the path)") from None
+    except IsADirectoryError:
+        raise error(where, f"is a folder, expected {expected}") from None
+    except UnicodeDecodeError:
+        raise error(where, f"is not UTF-8 text; expected {expected}") from None
+    except OSError as exc:
+        raise error(where, f"cannot be read ({exc.strerror or exc})") from None
