@@ -151,7 +151,10 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
     ready = readiness(model)
     for area in taken:
         ready[area] = 0.0
-    eligible = ((ready >= p.min_readiness) & (ready > 0)).nonzero()[0]
+    ready_enough = ready >= p.min_readiness
+    if p.min_readiness <= 0:  # (a positive threshold already excludes areas with no readiness)
+        ready_enough &= ready > 0
+    eligible = ready_enough.nonzero()[0]
     if free > 0 and len(eligible) > 0:
         k = min(free, len(eligible))
         # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
@@ -195,7 +198,7 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
     for k, pole in enumerate(beneficiaries):
         if pole < 0:
             attitude[k] = 0.0
-    noise = rng.normal(0.0, 1.0, size=(2, n_items, n_states))
+    noise = rng.standard_normal((2, n_items, n_states))  # the same draws as normal(0, 1)
     desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
     positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)
     readiness_terms = 0.5 * (model.base_salience + model.shock).take(area)
@@ -225,7 +228,8 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
     for k, initiator in enumerate(initiators):
         if initiator < 0:
             rivalry[k] = 0.0
-    positions = _clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
+    if rivalry.any():  # (without a rival at the table the positions stand as they are)
+        positions = _clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
     for k, spec in enumerate(specs):
         if spec["positions"] or spec["saliences"]:
             for i, value in spec["positions"].items():
@@ -255,8 +259,8 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
         beneficiary=np.array([beneficiaries[k] for k in rows], dtype=int),
         status_quo=np.array([before[k] for k in rows], dtype=float),
         proposal=np.array(proposals, dtype=float),
-        positions=positions.take(rows, axis=0),
-        saliences=saliences.take(rows, axis=0),
+        positions=positions if len(rows) == n_items else positions.take(rows, axis=0),
+        saliences=saliences if len(rows) == n_items else saliences.take(rows, axis=0),
         titles=[specs[k]["title"] for k in rows],
         origins=[specs[k]["origin"] for k in rows],
         ids=ids,

@@ -25,7 +25,7 @@ from sim import agenda, balancing, membership
 from sim.agents import StateAgent
 from sim.recorder import Recorder
 from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, get_rule
-from sim.scenario import INTERESTS, STATUSES, Event, Scenario, interest_weights
+from sim.scenario import STATUSES, Event, Scenario, interest_weights
 
 MEMBER = STATUSES.index("member")
 APPLICANT = STATUSES.index("applicant")
@@ -295,6 +295,12 @@ class SCOModel(mesa.Model):
         self.shock = np.zeros(len(self.areas))
         self.moratorium = fixed.moratorium
         self.no_items = agenda.Agenda.empty(len(self.codes))  # the (read-only) agenda of a year without items
+        # (1 - trust_gain) ** k and (1 - trust_loss) ** k for the counts k a year can give
+        # (at most one item per area; objections per state at most the items), looked up
+        # rather than raised to a power for every pair of states each year.
+        counts = np.arange(len(self.areas) + 1, dtype=float)
+        self.trust_kept = (1.0 - self.params.trust_gain) ** counts
+        self.trust_lost = (1.0 - self.params.trust_loss) ** counts
         self.carried: list[dict[str, Any]] = []
         self.blocked_pool: list[dict[str, Any]] = []
         self.item_counter = 0
@@ -381,7 +387,6 @@ class SCOModel(mesa.Model):
         """Step 5: depth grows where texts pass; trust and pole influence respond."""
         p = self.params
         self.influence_gain *= 1.0 - p.influence_decay
-        self.realised_utility = np.zeros((len(self.codes), len(INTERESTS)))
         if len(items) == 0:
             return
         adopted = np.isfinite(decision.adopted)
@@ -409,15 +414,12 @@ class SCOModel(mesa.Model):
         self.influence_gain += gained
         # Trust: agreeing together builds it; objecting erodes others' trust in you.
         agreed = (joined & adopted[:, None]).astype(float)
-        together = agreed.T @ agreed
-        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.trust_gain) ** together
+        together = (agreed.T @ agreed).astype(np.intp)  # items adopted together, per pair
+        self.trust = 1.0 - (1.0 - self.trust) * self.trust_kept.take(together)
         if decision.objectors.any():
             objections = decision.objectors.sum(axis=0)
-            self.trust = self.trust * ((1.0 - p.trust_loss) ** objections)[None, :]
-        np.fill_diagonal(self.trust, 1.0)
-        # Utility realised per interest, for the state table; only members are bound by the texts.
-        gain = decision_gain(items, decision, adopted) * self.member_weight
-        self.realised_utility = (gain[:, :, None] * self.utility_share.take(items.area, axis=0)).sum(axis=0)
+            self.trust = self.trust * self.trust_lost.take(objections)[None, :]
+        self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself
         # Deferred items return next year; blocked ones may be tabled again later.
         for spec, outcome in zip(items.specs, decision.outcome.tolist(), strict=True):
             if outcome == DEFERRED and spec.get("deferrals", 0) < self.params.max_deferrals:
@@ -472,16 +474,3 @@ def status_at(timeline: dict[int, str], year: int) -> str:
             break
         current = status
     return current
-
-
-def decision_gain(items: agenda.Agenda, decision: Decision, adopted: np.ndarray | None = None) -> np.ndarray:
-    """Return the utility each state gains from the adopted texts (items x states; 0 if not adopted).
-
-    ``adopted`` is ``np.isfinite(decision.adopted)``, if the caller has it already.
-    """
-    if adopted is None:
-        adopted = np.isfinite(decision.adopted)
-    x = np.where(adopted, decision.adopted, items.status_quo)
-    before = np.abs(items.status_quo[:, None] - items.positions)
-    after = np.abs(x[:, None] - items.positions)
-    return items.saliences * (before - after) / 100.0

@@ -8,11 +8,11 @@
   adopted ambition, outcome class, objectors, members opting out, rounds).
 
 A year keeps copies of the state that changes (status, alignment, threat,
-depth, pole weights), the figures that need the year's trust and members
-(mean trust, cohesion), and its agendas and decisions, which nothing changes
-afterwards. The columns are computed from these at the end, for all years at
-once, and turned into DataFrames only when asked: a run's collection cost stays
-small and its memory bounded by the run's own length.
+depth, trust, pole weights), who sat at the summit, and its agendas and
+decisions, which nothing changes afterwards. Every column (cohesion, mean trust
+and realised utility included) is computed from these at the end, for all years
+at once, and turned into DataFrames only when asked: a run's collection cost
+stays small and its memory bounded by the run's own length.
 """
 
 from __future__ import annotations
@@ -43,20 +43,18 @@ class Recorder:
         n_years = model.end_year - model.start_year + 1
         n_states, n_poles = len(model.codes), len(model.poles)
         self.n_years = 0  # years recorded so far
-        self.voters: list[int] = []  # how many members decided the year's items
         self.summits: list[tuple[Agenda, Decision]] = []
         self.enlargements: list[tuple[Agenda, Decision] | None] = []
-        self.cohesion: list[float] = []
-        self.mean_trust: list[float] = []
         self.moratorium: list[bool] = []
         # The state that changes, one row per year.
-        self.weights = np.zeros((n_years, n_poles))
+        self.influence = np.zeros((n_years, n_poles))  # pole influence gained from adopted items
         self.depth = np.zeros((n_years, len(model.areas)))
         self.status = np.zeros((n_years, n_states), dtype=model.status.dtype)
         self.capability = np.zeros((n_years, n_states))
         self.alignment = np.zeros((n_years, n_states, n_poles))
         self.threat = np.zeros((n_years, n_states, n_poles))
-        self.utility = np.zeros((n_years, n_states, len(INTERESTS)))
+        self.trust = np.zeros((n_years, n_states, n_states))
+        self.voters = np.zeros((n_years, n_states), dtype=bool)  # who decided the year's items
         self.codes = np.array(model.codes)
         self.code_list = list(model.codes)
         self.status_names = np.array(STATUSES, dtype=object)
@@ -76,34 +74,20 @@ class Recorder:
         model table counts the members at the end of the year (after accessions).
         """
         m = self.model
-        n_items = len(items)
-        n_members = np.count_nonzero(voters)
-        if n_items and n_members > 1:
-            positions = items.positions[:, voters]
-            deviation = positions - positions.sum(axis=1, keepdims=True) / n_members
-            spread = float(np.sqrt((deviation * deviation).sum(axis=1) / n_members).sum() / n_items)
-            self.cohesion.append(1.0 - spread / 50.0)
-        else:
-            self.cohesion.append(np.nan)
-        if n_members > 1:
-            trust_sum = float(m.trust[voters][:, voters].sum())
-            self.mean_trust.append((trust_sum - n_members) / (n_members * (n_members - 1)))
-        else:
-            self.mean_trust.append(np.nan)
-        self.voters.append(n_members)
         self.summits.append((items, decision))
         self.enlargements.append(
             None if enlargement_decision is None else (enlargement, enlargement_decision)
         )
         self.moratorium.append(bool(m.moratorium))
         t = self.n_years
-        self.weights[t] = balancing.pole_weights(m)
+        self.voters[t] = voters
+        self.influence[t] = m.influence_gain
         self.depth[t] = m.depth
         self.status[t] = m.status
         self.capability[t] = m.capability
         self.alignment[t] = m.alignment
         self.threat[t] = m.threat
-        self.utility[t] = m.realised_utility
+        self.trust[t] = m.trust
         self.n_years += 1
 
     def columns(self) -> dict[str, dict[str, np.ndarray]]:
@@ -113,7 +97,8 @@ class Recorder:
         years = np.arange(m.start_year, m.start_year + n)
         n_states = len(m.codes)
         summits = _YearItems([items for items, _ in self.summits], [d for _, d in self.summits])
-        balancing_index = balancing.balancing_index_of(self.alignment[:n], self.weights[:n])  # years x states
+        weights = self._pole_weights(n)
+        balancing_index = balancing.balancing_index_of(self.alignment[:n], weights)  # years x states
         n_items = summits.n_items
         adopted = np.isfinite(summits.adopted)
         counts = summits.per_year_counts(summits.outcome, len(OUTCOMES))
@@ -130,6 +115,14 @@ class Recorder:
             float(increments[start : start + count].sum() / 100.0) if count else 0.0
             for start, count in zip(summits.starts.tolist(), n_items.tolist(), strict=True)
         ]
+        voters = self.voters[:n]
+        n_voters = np.count_nonzero(voters, axis=1)
+        cohesion, utility = self._cohesion_and_utility(summits, voters, n_voters)
+        # Mean trust among the members who sat at the summit (each one's trust in itself left out).
+        weight = voters.astype(float)
+        trust_sum = (self.trust[:n] * weight[:, :, None] * weight[:, None, :]).sum(axis=(1, 2))
+        pairs = n_voters * (n_voters - 1)
+        mean_trust = np.divide(trust_sum - n_voters, pairs, out=np.full(n, np.nan), where=pairs > 0)
         model: dict[str, np.ndarray] = {
             "year": years,
             "members": np.count_nonzero(self.status[:n] == MEMBER, axis=1),
@@ -146,13 +139,13 @@ class Recorder:
             "functional_output": np.array(output, dtype=float),
             "mean_rounds": _share(summits.per_year_sum(summits.rounds), n_items),
             "objections": summits.per_year_sum(summits.objectors.sum(axis=1)),
-            "cohesion": np.array(self.cohesion, dtype=float),
-            "mean_trust": np.array(self.mean_trust, dtype=float),
+            "cohesion": cohesion,
+            "mean_trust": mean_trust,
             "moratorium": np.array(self.moratorium, dtype=bool),
             "balancing_index": balancing_index[:, m.focal],
         }
         for p, pole in enumerate(m.poles):
-            model[f"influence_{pole}"] = self.weights[:n, p]
+            model[f"influence_{pole}"] = weights[:, p]
         for k, area in enumerate(m.areas):
             model[f"depth_{area}"] = self.depth[:n, k]
 
@@ -166,7 +159,7 @@ class Recorder:
             objections = objections + enlargements.per_year_sum(enlargements.objectors)
         alignment = self.alignment[:n].reshape(n * n_states, -1)
         threat = self.threat[:n].reshape(n * n_states, -1)
-        utility = self.utility[:n].reshape(n * n_states, -1)
+        utility = utility.reshape(n * n_states, -1)
         states: dict[str, np.ndarray] = {
             "year": np.repeat(years, n_states),
             "state": np.tile(self.codes.astype(object), n),
@@ -183,13 +176,62 @@ class Recorder:
             states[f"utility_{interest}"] = utility[:, k]
         return {"model": model, "states": states, "decisions": self._decisions(years, summits, enlargements)}
 
+    def _pole_weights(self, n: int) -> np.ndarray:
+        """Return each pole's weight at the end of each year (see :func:`sim.balancing.pole_weights`)."""
+        m = self.model
+        member = self.status[:n] == MEMBER
+        cap = self.capability[:n] * member
+        total = cap.sum(axis=1)
+        coalition = np.einsum("ys,ysp->yp", cap, self.alignment[:n])
+        np.divide(coalition, total[:, None], out=coalition, where=total[:, None] > 0)
+        weights = coalition + self.influence[:n]
+        weights[~member[:, m.pole_index]] = 0.0  # a pole that is not a member has no weight
+        return weights
+
+    def _cohesion_and_utility(
+        self, summits: _YearItems, voters: np.ndarray, n_voters: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return each year's cohesion, and the utility each state realised per interest.
+
+        Cohesion is 1 minus the mean, over the year's items, of the spread (standard
+        deviation) of the voters' positions, in units of 50 points; NaN without items
+        or with fewer than two voters. Realised utility is each member's gain from the
+        adopted texts, divided over its interests by the areas' relevance (0 for the
+        states that did not sit at the summit).
+        """
+        m = self.model
+        n_years, n_states = voters.shape
+        cohesion = np.full(n_years, np.nan)
+        utility = np.zeros((n_years, n_states, len(INTERESTS)))
+        n_items = summits.n_items
+        if not n_items.any():
+            return cohesion, utility
+        year = np.repeat(np.arange(n_years), n_items)
+        weight = voters.astype(float)[year]  # items x states: 1.0 for a voter
+        positions, count = summits.positions, np.maximum(n_voters, 1)[year]
+        mean = (positions * weight).sum(axis=1) / count
+        deviation = (positions - mean[:, None]) * weight
+        spread = np.sqrt((deviation * deviation).sum(axis=1) / count)
+        spread_sum = np.bincount(year, weights=spread, minlength=n_years)
+        counted = (n_items > 0) & (n_voters > 1)
+        cohesion[counted] = 1.0 - spread_sum[counted] / n_items[counted] / 50.0
+        adopted = np.isfinite(summits.adopted)
+        text = np.where(adopted, summits.adopted, summits.status_quo)
+        before = np.abs(summits.status_quo[:, None] - positions)
+        after = np.abs(text[:, None] - positions)
+        gain = summits.saliences * (before - after) / 100.0 * weight
+        per_item = gain[:, :, None] * m.utility_share.take(summits.area, axis=0)
+        with_items = n_items > 0
+        utility[with_items] = np.add.reduceat(per_item, summits.starts[with_items], axis=0)
+        return cohesion, utility
+
     def _decisions(
         self, years: np.ndarray, summits: _YearItems, enlargements: _YearItems | None
     ) -> dict[str, np.ndarray]:
         """One row per item, in the order decided: each year's summit, then its enlargement steps."""
         m = self.model
         log = summits if enlargements is None else summits.interleave(enlargements)
-        members = np.repeat(self.voters, log.n_items)
+        members = np.repeat(np.count_nonzero(self.voters[: len(years)], axis=1), log.n_items)
         columns: dict[str, Any] = {
             "year": np.repeat(years, log.n_items),
             "item": log.ids,
@@ -274,6 +316,8 @@ class _YearItems:
         self.beneficiary = np.concatenate([a.beneficiary for a in agendas])
         self.status_quo = np.concatenate([a.status_quo for a in agendas])
         self.proposal = np.concatenate([a.proposal for a in agendas])
+        self.positions = np.concatenate([a.positions for a in agendas])
+        self.saliences = np.concatenate([a.saliences for a in agendas])
         self.ids = [i for a in agendas for i in a.ids]
         self.titles = [title for a in agendas for title in a.titles]
         self.origins = [origin for a in agendas for origin in a.origins]

@@ -224,45 +224,56 @@ def _settle(
 ) -> Decision:
     """Pick, for each item, the first round whose text passes; classify the result.
 
-    ``standing_aside`` is None when the rule has no opt-outs. Items are classified
-    in a plain loop: an agenda holds a handful of items, for which a loop costs
-    less than a dozen more array operations.
+    ``standing_aside`` is None when the rule has no opt-outs. The rounds of each item
+    are scanned in a plain loop: an agenda holds a handful of items and rounds, for
+    which a loop costs less than a dozen more array operations.
     """
     n_items, n_actors = inputs.shape
-    status_quo = inputs.status_quo
-    increment = np.abs(candidates - status_quo[:, None])
-    valid = np.isfinite(candidates) & (increment >= settings.min_increment)
-    ok = passes & valid
-    first_ok = ok.argmax(axis=1).tolist()
-    any_ok = ok.any(axis=1).tolist()
-    n_valid = valid.sum(axis=1).tolist()
-    # Where nothing passes, the last text that was worth tabling is the one refused.
-    chosen = [first_ok[k] if any_ok[k] else max(n_valid[k] - 1, 0) for k in range(n_items)]
-    rows = np.arange(n_items)
-    objectors = objecting[rows, chosen, :]
+    n_rounds = candidates.shape[1]
+    before = inputs.status_quo.tolist()
+    # A text is worth tabling if it moves the status quo by min_increment (NaN, a round
+    # not allowed, compares false).
+    valid = np.abs(candidates - inputs.status_quo[:, None]) >= settings.min_increment
+    ok = (passes & valid).tolist()
+    n_valid = [row.count(True) for row in valid.tolist()]
+    any_ok = [True in row for row in ok]
+    # The first text that passes; where nothing passes, the last text worth tabling is
+    # the one refused.
+    chosen = [
+        row.index(True) if found else max(count - 1, 0)
+        for row, found, count in zip(ok, any_ok, n_valid, strict=True)
+    ]
+    # Rows of the (items * rounds, actors) arrays at each item's chosen round.
+    picked = [k * n_rounds + c for k, c in enumerate(chosen)]
+    objectors = objecting.reshape(-1, n_actors).take(picked, axis=0)
     if 0 in n_valid:  # nothing worth tabling, nobody to object
-        objectors &= (np.array(n_valid, dtype=int) > 0)[:, None]
+        for k, count in enumerate(n_valid):
+            if count == 0:
+                objectors[k] = False
     if standing_aside is None:
         opt_outs = np.zeros((n_items, n_actors), dtype=bool)
         opting_out = [False] * n_items
     else:
-        opt_outs = standing_aside[rows, chosen, :] & np.array(any_ok, dtype=bool)[:, None]
+        opt_outs = standing_aside.reshape(-1, n_actors).take(picked, axis=0)
+        for k, found in enumerate(any_ok):
+            if not found:
+                opt_outs[k] = False
         opting_out = opt_outs.any(axis=1).tolist()
     # A refusal in which every objection is mild is postponed, not vetoed.
     objected = mild = [False] * n_items
     if not all(any_ok):
-        final_loss = loss[rows, chosen, :]
+        final_loss = loss.reshape(-1, n_actors).take(picked, axis=0)
         objected = objectors.any(axis=1).tolist()
         mild = (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist()
 
-    before = status_quo.tolist()
     proposals = inputs.proposal.tolist()
+    texts = candidates.reshape(-1).take(picked).tolist()
     adopted = [np.nan] * n_items
     prediction = list(before)  # the status quo stands unless a text passes
     outcome = [BLOCKED] * n_items
     for k in range(n_items):
         if any_ok[k]:
-            text = float(candidates[k, chosen[k]])
+            text = texts[k]
             adopted[k] = prediction[k] = text
             gap = abs(proposals[k] - before[k])
             share = abs(text - before[k]) / gap if gap > 0 else 1.0  # share of the proposed step kept
@@ -287,7 +298,8 @@ def _settle(
 
 def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out: bool) -> Decision:
     candidates = _candidates(inputs, settings)
-    filled = np.where(np.isfinite(candidates), candidates, inputs.status_quo[:, None])
+    # Rounds that are not allowed (NaN) are scored at the status quo: no loss, no objection.
+    filled = candidates if inputs.dilutable is None else _fill_frozen(candidates, inputs.status_quo)
     loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, filled)
     tolerance = _tolerance(inputs)
     voters = inputs.voter_mask()[:, None, :]
@@ -311,6 +323,11 @@ def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out:
     else:
         passes &= voters.any(axis=2)
     return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance)
+
+
+def _fill_frozen(candidates: np.ndarray, status_quo: np.ndarray) -> np.ndarray:
+    """Return the candidates with rounds that are not allowed (NaN) set to the status quo."""
+    return np.where(np.isfinite(candidates), candidates, status_quo[:, None])
 
 
 # The rules -------------------------------------------------------------------
@@ -362,7 +379,7 @@ def qualified_majority(inputs: BargainInput, settings: RuleSettings) -> Decision
     objectors; they do not block.
     """
     candidates = _candidates(inputs, settings)
-    filled = np.where(np.isfinite(candidates), candidates, inputs.status_quo[:, None])
+    filled = candidates if inputs.dilutable is None else _fill_frozen(candidates, inputs.status_quo)
     loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, filled)
     tolerance = _tolerance(inputs)
     voters = inputs.voter_mask()[:, None, :]
