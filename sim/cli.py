@@ -161,9 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench",
         help="measure runs per second on this machine (1 and 2 workers, vs mesa.batch_run)",
-        description="Run the reference batch (SCO-8, 2017-2035) and print the median time of one run, "
-        "runs per second with 1 and 2 workers, mesa.batch_run on the same model and seeds where "
-        "available, and peak memory.",
+        description="Run the reference batch (SCO-8, 2017-2035) and print the median time of one run "
+        "(as a batch runs it, and with the DataFrames of sim.run), runs per second with 1 and 2 "
+        "workers (each measured twice, in the order 1 2 2 1), mesa.batch_run on the same model and "
+        "seeds where available, and peak memory.",
     )
     bench.add_argument(
         "--runs", type=_positive, default=400, help="runs in the reference batch (default 400)"
