@@ -38,6 +38,7 @@ from sim.rules import (
     BargainInput,
     Decision,
     RuleSettings,
+    _tolerance,
     losses,
     register,
 )
@@ -394,8 +395,7 @@ def _decide(inputs: BargainInput, settings: RuleSettings, variant: Variant) -> D
     adopted = np.where(moved, inputs.status_quo + direction * kept, np.nan)
     with np.errstate(all="ignore"):
         share = np.where(proposed_gap > 0, kept / proposed_gap, 1.0)
-    tolerance = np.asarray(inputs.tolerance, dtype=float)
-    tolerance = tolerance if tolerance.ndim == 2 else tolerance[None, :]
+    tolerance = _tolerance(inputs)
     judged = np.where(moved, adopted, inputs.proposal)
     loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, judged)
     objectors = voters & (loss > tolerance)

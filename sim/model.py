@@ -187,6 +187,19 @@ def scenario_arrays(scenario: Scenario, end_year: int) -> ScenarioArrays:
     return arrays
 
 
+# What a model takes from its ScenarioArrays as they are, shared and read-only (the arrays
+# a run changes are copied in SCOModel._build_states and _build_areas).
+SHARED_STATE_ARRAYS = (
+    "codes", "index", "poles", "pole_index", "focal", "is_pole", "pole_of", "pole_of_list", "ties",
+    "seeks_membership", "capability_series", "timelines", "events_by_year", "status_changes",
+)  # fmt: skip
+SHARED_AREA_ARRAYS = (
+    "areas", "area_index", "relevance", "base_salience", "on_agenda", "parents", "favours", "favour_list",
+    "has_parents", "areas_without_parents", "areas_off_agenda", "parent_weights", "stakes",
+    "stakes_by_area", "utility_share", "area_titles",
+)  # fmt: skip
+
+
 class SCOModel(mesa.Model):
     """Agent-based model of consensus and balancing in the SCO.
 
@@ -240,20 +253,8 @@ class SCOModel(mesa.Model):
     # Construction ------------------------------------------------------------
     def _build_states(self, fixed: ScenarioArrays) -> None:
         # Shared with the other models of the scenario (read-only): what no run changes.
-        self.codes = fixed.codes
-        self.index = fixed.index
-        self.poles = fixed.poles
-        self.pole_index = fixed.pole_index
-        self.focal = fixed.focal
-        self.is_pole = fixed.is_pole
-        self.pole_of = fixed.pole_of
-        self.pole_of_list = fixed.pole_of_list
-        self.ties = fixed.ties
-        self.seeks_membership = fixed.seeks_membership
-        self.capability_series = fixed.capability_series
-        self.timelines = fixed.timelines
-        self.events_by_year = fixed.events_by_year
-        self.status_changes = fixed.status_changes
+        for name in SHARED_STATE_ARRAYS:
+            setattr(self, name, getattr(fixed, name))
         # The model's own copies: what a run changes (and what tests and users may set).
         self.weights = fixed.weights.copy()
         self.polyarchy = fixed.polyarchy.copy()
@@ -275,22 +276,8 @@ class SCOModel(mesa.Model):
         }
 
     def _build_areas(self, fixed: ScenarioArrays) -> None:
-        self.areas = fixed.areas
-        self.area_index = fixed.area_index
-        self.relevance = fixed.relevance
-        self.base_salience = fixed.base_salience
-        self.on_agenda = fixed.on_agenda
-        self.parents = fixed.parents
-        self.favours = fixed.favours
-        self.favour_list = fixed.favour_list
-        self.has_parents = fixed.has_parents
-        self.areas_without_parents = fixed.areas_without_parents
-        self.areas_off_agenda = fixed.areas_off_agenda
-        self.parent_weights = fixed.parent_weights
-        self.stakes = fixed.stakes
-        self.stakes_by_area = fixed.stakes_by_area
-        self.utility_share = fixed.utility_share
-        self.area_titles = fixed.area_titles
+        for name in SHARED_AREA_ARRAYS:
+            setattr(self, name, getattr(fixed, name))
         self.depth = fixed.depth.copy()
         self.shock = np.zeros(len(self.areas))
         self.moratorium = fixed.moratorium
