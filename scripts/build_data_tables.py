@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.datasets import SOURCES, spans  # noqa: E402
+from sim.scenario.datasets import SOURCES, spans  # noqa: E402
 
 EXTRACTS = {
     "cinc": "nmc_v7_abridged_sco_1990_2022.csv",

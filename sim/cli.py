@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim import __version__
 from sim.errors import InputError
+from sim.version import __version__
 
 EXIT_INPUT = 2
 
@@ -271,9 +271,9 @@ def _folds(text: str) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from sim.experiment import load_experiment, resolve
-    from sim.results import ResultStore
-    from sim.runner import run_batch
+    from sim.experiments.batch import run_batch
+    from sim.experiments.design import load_experiment, resolve
+    from sim.experiments.store import ResultStore
 
     design = load_experiment(args.experiment)
     if args.replications:
@@ -302,7 +302,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _executor(args: argparse.Namespace) -> tuple[Any, str]:
     """Return the executor chosen by the options, and where it runs (checked before anything is written)."""
-    from sim.runner import ExecutorChoice
+    from sim.experiments.batch import ExecutorChoice
 
     if args.scheduler or args.dask_local:
         choice = ExecutorChoice("dask", scheduler=args.scheduler, dask_local=args.dask_local)
@@ -314,7 +314,7 @@ def _executor(args: argparse.Namespace) -> tuple[Any, str]:
     else:
         choice, where = ExecutorChoice("process", workers=args.workers), f"{args.workers} worker processes"
     if args.scheduler or args.dask_local:
-        from sim.runner import check_scheduler, dask_available
+        from sim.experiments.batch import check_scheduler, dask_available
 
         option = "--scheduler" if args.scheduler else "--dask-local"
         if not dask_available():
@@ -344,9 +344,11 @@ def _print_batch_report(report: Any, out: Path) -> None:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from sim.results import ResultStore, load_results
-    from sim.runner import run_batch
-    from sim.sensitivity import analyse_results, load_sensitivity, write_sensitivity
+    from sim.analysis.sensitivity import analyse_results
+    from sim.commands import write_sensitivity
+    from sim.experiments.batch import run_batch
+    from sim.experiments.design import load_sensitivity
+    from sim.experiments.store import ResultStore, load_results
 
     if args.analyze_only:
         out = Path(args.experiment)
@@ -444,7 +446,7 @@ def _print_sensitivity(analysis: Any) -> None:
 
 
 def _load_results(folder: str) -> object:
-    from sim.results import load_results
+    from sim.experiments.store import load_results
 
     return load_results(folder)
 
@@ -452,7 +454,7 @@ def _load_results(folder: str) -> object:
 def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.analysis import analyse, write_analysis
+    from sim.commands import analyse, write_analysis
 
     results = _load_results(args.results)
     analysis = analyse(results)  # type: ignore[arg-type]
@@ -474,7 +476,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from sim.analysis import make_charts
+    from sim.commands import make_charts
 
     paths = make_charts(_load_results(args.results))  # type: ignore[arg-type]
     print(f"wrote {len(paths)} chart files to {Path(args.results) / 'charts'}/")
@@ -482,7 +484,7 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from sim.analysis import make_report
+    from sim.commands import make_report
 
     path = make_report(_load_results(args.results))  # type: ignore[arg-type]
     print(f"wrote {path} (self-contained; open it in any browser)")
@@ -490,19 +492,26 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    from sim.rerun import rerun
+    from sim.experiments.rerun import rerun
+    from sim.output import write_run
 
-    return rerun(args.run_id, args.results, args.out)
+    report = rerun(args.run_id, args.results)
+    print("\n".join(report.lines()))
+    if args.out:
+        files = write_run(report.result, args.out)
+        print(f"  wrote {len(files)} files to {args.out}/")
+    return 0 if report.identical else 1
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from sim.bench import bench_main
+    from sim.experiments.bench import bench_main
 
     return bench_main(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.api import run, write_run
+    from sim.model.run import run
+    from sim.output import write_run
     from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -592,8 +601,8 @@ def _at(series: dict[int, float], year: int) -> float:
 def _bargain(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.bargain import bargain, read_actor_table
     from sim.rules import RULES, RuleSettings
+    from sim.rules.bargain import bargain, read_actor_table
 
     if args.rule not in RULES:
         raise InputError(
@@ -626,7 +635,7 @@ def _progress_bar(total: int, unit: str, disable: bool) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.validation import format_table, validate, write_validation
+    from sim.analysis.validation import format_table, validate, write_validation
 
     with _progress_bar(args.seeds, "seed", args.no_progress) as bar:
         result = validate(args.scenario, seeds=args.seeds, base_seed=args.base_seed, workers=args.workers,
@@ -638,7 +647,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from sim.calibration import apply_to_scenario, calibrate, format_result, load_calibration, total_runs
+    from sim.analysis.calibration import (
+        apply_to_scenario,
+        calibrate,
+        format_result,
+        load_calibration,
+        total_runs,
+    )
 
     cal = load_calibration(args.calibration).with_budget(
         samples=args.samples, seeds=args.seeds, refine_top=args.refine_top, refine_seeds=args.refine_seeds
@@ -665,8 +680,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _bargain_bench(args: argparse.Namespace) -> int:
-    from sim.bargainbench import benchmark, format_table, write_predictions
-    from sim.decisiondata import read_decision_data
+    from sim.analysis.bargainbench import benchmark, format_table, write_predictions
+    from sim.rules.decisiondata import read_decision_data
 
     data = read_decision_data(args.data)
     if not data.scored.any():

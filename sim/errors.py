@@ -1,29 +1,10 @@
-"""Errors a user can fix: each renders as one line naming the file, the key and the fix."""
+"""Errors a user can fix: each renders as one line naming the file, the key and the fix.
+
+Every error type of the package is here; the command line turns any :class:`InputError`
+into one line on standard error and exit status 2.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
-
-
-class TablesView:
-    """The three tables of one run or of many, as attributes (``.model``, ``.states``, ``.decisions``)."""
-
-    tables: dict
-
-    @property
-    def model(self):  # noqa: ANN201 - pandas is not imported here, to keep this module light
-        """Yearly model figures: one row per year (and run)."""
-        return self.tables["model"]
-
-    @property
-    def states(self):  # noqa: ANN201
-        """Yearly state figures: one row per state and year (and run)."""
-        return self.tables["states"]
-
-    @property
-    def decisions(self):  # noqa: ANN201
-        """Decision log: one row per item decided (and run)."""
-        return self.tables["decisions"]
 
 
 class InputError(Exception):
@@ -79,16 +60,13 @@ class DataError(InputError):
         super().__init__(path, message, key=key)
 
 
-def read_text(path: Path, error: type[InputError], expected: str) -> str:
-    """Read a UTF-8 text file, or raise ``error`` in one line saying what was ``expected``."""
-    where = str(path)
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(where, "file not found (check the path)") from None
-    except IsADirectoryError:
-        raise error(where, f"is a folder, expected {expected}") from None
-    except UnicodeDecodeError:
-        raise error(where, f"is not UTF-8 text; expected {expected}") from None
-    except OSError as exc:
-        raise error(where, f"cannot be read ({exc.strerror or exc})") from None
+class ExperimentError(InputError):
+    """An experiment file is unreadable, malformed or inconsistent."""
+
+
+class StoreError(InputError):
+    """The results folder cannot be used (another experiment, changed file, unwritable)."""
+
+
+class CalibrationError(InputError):
+    """A calibration file is unreadable, malformed or inconsistent."""

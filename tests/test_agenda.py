@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import agenda
-from sim.model import SCOModel
+from sim.model import SCOModel, agenda
 from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import balancing
-from sim.model import SCOModel
+from sim.model import SCOModel, balancing
 from sim.scenario import load_scenario
 
 
@@ -25,7 +24,7 @@ def test_index_is_one_when_equidistant_and_poles_weigh_the_same(model):
 
 
 def test_index_is_zero_without_one_pole(model):
-    from sim.membership import set_status
+    from sim.model.membership import set_status
 
     set_status(model, model.index["RUS"], 0, 2000)  # Russia outside the organisation
     assert balancing.pole_weights(model)[model.poles.index("RUS")] == 0

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.bargain import bargain, check_actor_table, read_actor_table
 from sim.errors import TableError
 from sim.rules import RuleSettings
+from sim.rules.bargain import bargain, check_actor_table, read_actor_table
 
 TABLE = """Actor,Capability,Position,Salience
 A,3,80,1.0

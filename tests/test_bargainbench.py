@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.bargain import bargain
-from sim.bargainbench import (
+from sim.analysis.bargainbench import (
     SELECTED,
     _inputs,
     _predict,
@@ -21,8 +20,9 @@ from sim.bargainbench import (
     format_table,
     write_predictions,
 )
-from sim.decisiondata import read_decision_data
 from sim.rules import RULES, RuleSettings
+from sim.rules.bargain import bargain
+from sim.rules.decisiondata import read_decision_data
 
 from .conftest import DATA
 

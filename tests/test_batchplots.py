@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sim import batchplots
+from sim.charts import batch as batchplots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 OUTCOMES = ["adopted", "adopted_opt_out", "diluted", "blocked", "deferred"]

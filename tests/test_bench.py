@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim import bench
+from sim.experiments import bench
 
 
 def test_bench_measures_and_prints_every_figure():

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sim import compare
+from sim.analysis import compare
 
 
 @dataclass(frozen=True)

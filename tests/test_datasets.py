@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim import datasets
 from sim.cli import main
 from sim.errors import DataError, ScenarioError
-from sim.scenario import load_scenario
+from sim.scenario import datasets, load_scenario
 
 from .conftest import DATA, ROOT, SCENARIOS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.decisiondata import OTHER, QUALIFIED_MAJORITY, UNANIMITY, read_decision_data
 from sim.errors import TableError
+from sim.rules.decisiondata import OTHER, QUALIFIED_MAJORITY, UNANIMITY, read_decision_data
 
 from .conftest import DATA
 

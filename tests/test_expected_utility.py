@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.expected_utility import BDM_VARIANT, SCHOLZ_CODE, simulate, weighted_median
 from sim.rules import ADOPTED, BLOCKED, DILUTED, RULES, BargainInput, RuleSettings, get_rule
+from sim.rules.expected_utility import BDM_VARIANT, SCHOLZ_CODE, simulate, weighted_median
 from sim.scenario import load_scenario
 
 from .conftest import DATA

@@ -7,7 +7,7 @@ import pytest
 
 import sim
 from sim.cli import main
-from sim.experiment import ExperimentError, compute_metrics, derive_seeds, load_experiment, run_id
+from sim.experiments.design import ExperimentError, compute_metrics, derive_seeds, load_experiment, run_id
 
 from .conftest import DATA, ROOT
 
@@ -62,7 +62,7 @@ def test_metrics_from_a_run():
 
 
 def test_first_above_gives_the_first_year_over_the_threshold_or_the_year_after_the_window():
-    from sim.experiment import Experiment
+    from sim.experiments.design import Experiment
 
     nan = float("nan")
     table = {"year": [2000, 2001, 2002, 2003, 2004], "x": [0.0, nan, 0.0, 5.0, 2.0]}

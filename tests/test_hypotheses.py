@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.experiment import load_experiment
+from sim.experiments.design import load_experiment
 
 from .conftest import ROOT
 

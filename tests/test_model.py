@@ -204,7 +204,7 @@ def test_compromise_rule_never_lowers_depth():
 
 
 def test_declared_table_columns_match_the_output():
-    from sim.recorder import table_columns
+    from sim.model.recorder import table_columns
 
     model = SCOModel(load_scenario(SCENARIOS / "sco8_2017.toml"), rng=0)
     model.run()

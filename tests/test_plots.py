@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim import plots
+from sim.charts import run as plots
 
 
 def model_table():

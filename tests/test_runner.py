@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import results as results_module
-from sim import runner
-from sim.experiment import load_experiment
-from sim.results import ResultStore, StoreError, load_results
-from sim.runner import ExecutorChoice, run_batch
+from sim.experiments import batch as runner
+from sim.experiments import store as results_module
+from sim.experiments.batch import ExecutorChoice, run_batch
+from sim.experiments.design import load_experiment
+from sim.experiments.store import ResultStore, StoreError, load_results
 
 from .conftest import DATA
 
@@ -265,7 +265,7 @@ def test_only_a_few_chunks_are_in_flight():
 
 
 def test_resume_refuses_runs_from_another_code_version(tmp_path, monkeypatch):
-    from sim import experiment
+    from sim.experiments import design as experiment
 
     folder = tmp_path / "r"
     run_into(folder, ExecutorChoice("sequential"))

@@ -12,22 +12,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from sim.analysis.sensitivity import classify, indices, point_effects, point_signs
+from sim.charts.sensitivity import effects_data, indices_data, plot_effects, plot_indices
 from sim.cli import main
-from sim.experiment import ExperimentError, load_experiment
-from sim.sensitivity import (
-    FreeParameter,
-    ParsedEffect,
-    classify,
-    draw_sample,
-    free_parameters,
-    indices,
-    load_sensitivity,
-    parse_effects,
-    point_effects,
-    point_signs,
-    sample_points,
-)
-from sim.sensitivityplots import effects_data, indices_data, plot_effects, plot_indices
+from sim.errors import ExperimentError
+from sim.experiments.claims import ParsedEffect, parse_effects
+from sim.experiments.design import load_experiment, load_sensitivity
+from sim.experiments.sensitivity import FreeParameter, draw_sample, free_parameters, sample_points
 
 from .conftest import DATA, ROOT
 
@@ -461,7 +452,7 @@ def test_the_shipped_experiment_validates_with_its_documented_budget():
 
 
 def test_a_missing_point_drops_only_its_morris_trajectory():
-    from sim.sensitivity import complete_rows
+    from sim.analysis.sensitivity import complete_rows
 
     y = np.arange(9, dtype=float)  # 3 trajectories of 2 parameters (3 rows each)
     assert complete_rows("morris", y, 2).all()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import calibration, validation
-from sim.calibration import CalibrationError, load_calibration
+from sim.analysis import calibration, validation
+from sim.analysis.calibration import CalibrationError, load_calibration
 from sim.cli import main
 from sim.scenario import load_scenario
 

@@ -1,0 +1,12 @@
+"""Analysis: tables in, tables out.
+
+- :mod:`sim.analysis.compare`: paired differences between arms, bootstrap intervals, verdicts.
+- :mod:`sim.analysis.sensitivity`: Morris and Sobol' indices and the robustness of effects.
+- :mod:`sim.analysis.validation`: the historical scenario judged against the record 1996-2017.
+- :mod:`sim.analysis.calibration`: fitting the free parameters to the record.
+- :mod:`sim.analysis.bargainbench`: the decision rules scored on real decisions (DEU III).
+
+Import the module you need; this package itself loads nothing heavy.
+"""
+
+__all__ = ["bargainbench", "calibration", "compare", "sensitivity", "validation"]

@@ -1,0 +1,422 @@
+"""Pattern checks against the record 1996-2017 (P1-P5 of MODEL.md §1).
+
+The criteria are fixed in ``docs/validation.md`` and were written before the
+parameters were fitted; this module implements them as written. One seed is
+judged on two runs: the scenario as given (P1, P2, P4, P5) and a variant whose
+members decide each accession step themselves (P3), since the historical
+scenario follows the recorded membership timeline and would pass P3 by
+construction.
+
+The same functions serve ``sco-sim validate`` (many fresh seeds, the shipped
+scenario) and ``sco-sim calibrate`` (many parameter sets, fewer seeds).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.design import derive_seeds
+from sim.model.run import run
+from sim.scenario import Scenario, load_scenario
+
+PATTERNS = ("P1", "P2", "P3", "P4", "P5", "P6")
+ORIGINAL = PATTERNS[:5]  # fixed before any fit; P6 was added after the first calibration (docs/validation.md)
+TEXTS = ("adopted", "adopted_opt_out", "diluted")  # a summit "produces a text" (P6)
+SUBSTANTIVE = ("adopted", "adopted_opt_out")
+SECURITY_AREAS = ("border_security", "three_evils", "afghanistan")
+ECONOMY_AREAS = ("trade", "energy", "transport", "finance")
+SPILLOVER = ("border_security", "three_evils", "economy", "humanitarian")
+# P1 windows: the record's dates widened by one year each side (docs/validation.md).
+WINDOWS = {"border_security": (1996, 1998), "three_evils": (1997, 2003), "economy": (2000, 2004)}
+GEORGIA_EVENT = "georgia_2008"
+NEWCOMERS = ("IND", "PAK")
+FOCAL, POLES = "KAZ", ("RUS", "CHN")
+MIN_ALIGNMENT = 0.2
+MAX_EVENNESS_DROP = 0.2
+PASS_SHARE = 0.5
+VALIDATION_BASE_SEED = 2017
+ENDOGENOUS = {"membership": {"mode": "endogenous"}}
+NEVER = 9999  # a first-adoption year for "not by the end of the run"
+
+CRITERIA = {
+    "P1": "first adoptions: border security 1996-98, three evils 1997-2003, economy 2000-04, "
+    "humanitarian by 2017, in that order",
+    "P2": ">= half of security items adopted substantively; no finance item (Development Bank) adopted",
+    "P3": "members deciding: India and Pakistan join together in 2017, nobody else joins",
+    "P4": "the 2008 item endorsing recognition of Abkhazia/South Ossetia is never adopted",
+    "P5": "Kazakhstan's alignment with Russia and China >= 0.2 every year; evenness drops <= 0.2",
+    "P6": "at least one text (adopted, with opt-outs or diluted) at every summit of the run (added later)",
+}
+
+# Real dates for the chart (not used by the criteria). Sources: the SCO timeline
+# (../shared/data/sco/sco_timeline_1996_2017.csv) and the thesis, Table 1 p. 35.
+RECORD_DATES = {
+    "border_security": (1996, "1996 Shanghai treaty on military trust in border regions"),
+    "three_evils": (2001, "2001 Shanghai Convention"),
+    "economy": (2003, "2001-03 trade memorandum and programme (MODEL.md P1)"),
+    "IND member (members decide)": (2017, "2017 Astana summit"),
+    "PAK member (members decide)": (2017, "2017 Astana summit"),
+}
+
+
+def first_adoptions(decisions: pd.DataFrame) -> dict[str, int]:
+    """Return the first year of a substantive adoption per area (``NEVER`` if none)."""
+    adopted = decisions[decisions["outcome"].isin(SUBSTANTIVE)]
+    first = adopted.groupby("area")["year"].min().to_dict()
+    years = {str(area): int(year) for area, year in first.items()}
+    years["economy"] = min([years.get(a, NEVER) for a in ECONOMY_AREAS])
+    return years
+
+
+def _titles_of(scenario: Scenario, event_id: str) -> tuple[str, ...]:
+    for event in scenario.events:
+        if event.id == event_id:
+            return tuple(item.title for item in event.table if item.title)
+    return ()
+
+
+def _finance_titles(event: Any) -> list[str]:
+    return [item.title for item in event.table if item.area == "finance"]
+
+
+def member_year(states: pd.DataFrame, code: str) -> int:
+    """Return the first year ``code`` is a member (``NEVER`` if it never is)."""
+    rows = states[(states["state"] == code) & (states["status"] == "member")]
+    return int(rows["year"].min()) if len(rows) else NEVER
+
+
+def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | None) -> dict[str, Any]:
+    """Judge one seed: ``history`` and ``endogenous`` are the tables of its two runs.
+
+    Returns the facts the criteria look at (first adoption years, accession
+    years, Kazakhstan's alignment) and one boolean per pattern (``None`` when the
+    scenario lacks what a pattern needs, e.g. no 2008 Georgia item).
+    """
+    decisions, states = history["decisions"], history["states"]
+    first = first_adoptions(decisions)
+    facts: dict[str, Any] = {f"first_{a}": first.get(a, NEVER) for a in (*SPILLOVER, *ECONOMY_AREAS)}
+
+    years = [first.get(a, NEVER) for a in SPILLOVER]
+    in_windows = all(lo <= first.get(a, NEVER) <= hi for a, (lo, hi) in WINDOWS.items())
+    p1 = in_windows and years[3] <= scenario.end_year and years == sorted(years)
+
+    security = decisions[decisions["area"].isin(SECURITY_AREAS)]
+    security_share = float(security["outcome"].isin(SUBSTANTIVE).mean()) if len(security) else 0.0
+    finance = decisions[decisions["area"] == "finance"]
+    bank = bool(finance["outcome"].isin(SUBSTANTIVE).any())
+    p2 = security_share >= 0.5 and not bank
+    bank_titles = {t for event in scenario.events for t in _finance_titles(event)}
+    bank_items = finance[finance["title"].isin(bank_titles)]
+    facts.update(security_adopted_share=security_share, finance_adopted=bank)
+    # Reported, not judged: only the Development Bank items the events table (2010 on).
+    facts["development_bank_established"] = bool(bank_items["outcome"].isin(SUBSTANTIVE).any())
+    facts["finance_objectors"] = ";".join(
+        sorted({o for cell in finance["objectors"] for o in cell.split(";") if o})
+    )
+
+    titles = _titles_of(scenario, GEORGIA_EVENT)
+    georgia = decisions[decisions["title"].isin(titles)]
+    p4 = None if not titles else not bool(georgia["outcome"].isin(SUBSTANTIVE).any())
+    facts["georgia_outcomes"] = ";".join(georgia["outcome"])
+
+    kaz = states[states["state"] == FOCAL].sort_values("year")
+    a, b = (kaz[f"alignment_{p}"].to_numpy() for p in POLES)
+    evenness = 2.0 * np.minimum(a, b) / np.maximum(a + b, 1e-12)
+    p5 = bool(np.all(a >= MIN_ALIGNMENT) and np.all(b >= MIN_ALIGNMENT)) and bool(
+        evenness[-1] >= evenness[0] - MAX_EVENNESS_DROP
+    )
+    facts.update(
+        kaz_min_alignment=float(min(a.min(), b.min())), kaz_evenness_change=float(evenness[-1] - evenness[0])
+    )
+
+    texts = decisions[decisions["outcome"].isin(TEXTS)]
+    silent = sorted(set(range(scenario.start_year, scenario.end_year + 1)) - set(texts["year"].astype(int)))
+    facts["years_without_text"] = len(silent)
+    p6 = not silent
+
+    for code in NEWCOMERS:
+        facts[f"{code}_observer"] = _first_status(states, code, "observer")
+        facts[f"{code}_member"] = member_year(states, code)
+    p3 = None
+    if endogenous is not None:
+        e_states = endogenous["states"]
+        joined = {code: member_year(e_states, code) for code in NEWCOMERS}
+        start_members = set(
+            e_states[(e_states["year"] == e_states["year"].min()) & (e_states["status"] == "member")]["state"]
+        )
+        end = e_states[(e_states["year"] == e_states["year"].max()) & (e_states["status"] == "member")]
+        others = set(end["state"]) - start_members - set(NEWCOMERS)
+        p3 = all(year == 2017 for year in joined.values()) and not others
+        facts.update({f"{code}_member_endogenous": year for code, year in joined.items()})
+    for pattern, verdict in zip(PATTERNS, (p1, p2, p3, p4, p5, p6), strict=True):
+        facts[pattern] = None if verdict is None else bool(verdict)
+    return facts
+
+
+def _first_status(states: pd.DataFrame, code: str, status: str) -> int:
+    rows = states[(states["state"] == code) & (states["status"] == status)]
+    return int(rows["year"].min()) if len(rows) else NEVER
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, overrides_key: str) -> Scenario:
+    import json
+
+    return load_scenario(path, overrides=json.loads(overrides_key) or None)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in extra.items():
+        merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
+    return merged
+
+
+def judge_seeds(path: str, overrides: dict[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
+    """Run both variants of the scenario for every seed and judge each seed."""
+    import json
+
+    scenario = _load(path, json.dumps(overrides, sort_keys=True))
+    variant = _load(path, json.dumps(_merge(overrides, ENDOGENOUS), sort_keys=True))
+    rows = []
+    for seed in seeds:
+        history = run(scenario, seed=seed).tables
+        endogenous = run(variant, seed=seed).tables
+        rows.append({"seed": seed, **judge(scenario, history, endogenous)})
+    return rows
+
+
+@dataclass
+class Validation:
+    """Per-seed judgements of a scenario and the pattern table built from them."""
+
+    scenario: str
+    seeds: list[int]
+    runs: pd.DataFrame
+    base_seed: int = VALIDATION_BASE_SEED
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per pattern: criterion, share of seeds reproducing it, pass or fail."""
+        return pattern_table(self.runs)
+
+    @property
+    def passed(self) -> int:
+        """Number of the five original patterns (P1-P5) that pass."""
+        table = self.table.set_index("pattern")
+        return int(table.loc[list(ORIGINAL), "passes"].sum())
+
+    def verdict(self) -> str:
+        """How many of P1-P5 pass and what that means (the rule of docs/validation.md), then P6."""
+        n = self.passed
+        if n >= 4:
+            text = f"{n} of 5 patterns (P1-P5) pass: the model reproduces the record"
+        elif n == 3:
+            text = "3 of 5 patterns (P1-P5) pass: the model reproduces the record only in part"
+        else:
+            text = f"{n} of 5 patterns (P1-P5) pass: the model does not reproduce the record"
+        p6 = self.table.set_index("pattern").loc["P6"]
+        return text + f"; the added check P6 {'passes' if p6['passes'] else 'FAILS'}"
+
+
+def pattern_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Share of seeds reproducing each pattern and whether it passes (share >= 0.5)."""
+    rows = []
+    for pattern in PATTERNS:
+        values = runs[pattern].dropna().astype(bool) if pattern in runs else pd.Series(dtype=bool)
+        share = float(values.mean()) if len(values) else float("nan")
+        rows.append(
+            {
+                "pattern": pattern,
+                "criterion": CRITERIA[pattern],
+                "seeds": len(values),
+                "share": share,
+                "passes": bool(len(values)) and share >= PASS_SHARE,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_tasks(
+    tasks: Iterable[tuple[str, dict[str, Any], Sequence[int]]],
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    on_result: Callable[[int, list[dict[str, Any]]], None] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Run :func:`judge_seeds` for each task, in worker processes when ``workers > 1``.
+
+    Results come back in task order whatever the number of workers, so a
+    calibration or validation gives the same numbers on 1 or many processes.
+    ``on_result(k, rows)`` is called as each task finishes (in any order), so a
+    caller can keep finished work before the whole list is done.
+    """
+    tasks = list(tasks)
+    results: list[list[dict[str, Any]] | None] = [None] * len(tasks)
+
+    def finish(k: int, rows: list[dict[str, Any]]) -> None:
+        results[k] = rows
+        if on_result:
+            on_result(k, rows)
+        if progress:
+            progress(len(tasks[k][2]))
+
+    if workers <= 1:
+        for k, task in enumerate(tasks):
+            finish(k, judge_seeds(*task))
+    else:
+        context = mp.get_context("spawn")  # the same on Linux, macOS, Windows and in notebooks
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(judge_seeds, *task): k for k, task in enumerate(tasks)}
+            try:
+                for future in cf.as_completed(futures):
+                    finish(futures[future], future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    return [r for r in results if r is not None]
+
+
+def validate(
+    scenario: str | Path,
+    seeds: int = 100,
+    base_seed: int = VALIDATION_BASE_SEED,
+    workers: int = 1,
+    overrides: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Validation:
+    """Judge ``seeds`` fresh seeds of ``scenario`` against P1-P5 (docs/validation.md)."""
+    path = str(Path(scenario))
+    load_scenario(path, overrides=overrides)  # fail early, with the scenario's own message
+    seed_list = derive_seeds(base_seed, seeds)
+    chunk = max(1, -(-len(seed_list) // max(1, 4 * workers)))
+    tasks = [(path, overrides or {}, seed_list[i : i + chunk]) for i in range(0, len(seed_list), chunk)]
+    rows = [row for part in run_tasks(tasks, workers=workers, progress=progress) for row in part]
+    return Validation(
+        scenario=path,
+        seeds=seed_list,
+        runs=pd.DataFrame(rows),
+        base_seed=base_seed,
+        overrides=overrides or {},
+    )
+
+
+def format_table(validation: Validation) -> str:
+    """Return the pattern table as printed by ``sco-sim validate``."""
+    lines = [
+        f"Validation of {validation.scenario}: {len(validation.seeds)} seeds "
+        f"(base seed {validation.base_seed})",
+        "criteria fixed before fitting: docs/validation.md",
+        "",
+        f"{'pattern':<8} {'share':>6}  {'result':<6}  criterion",
+    ]
+    for row in validation.table.itertuples():
+        share = "n/a" if np.isnan(row.share) else f"{row.share:.2f}"
+        result = "pass" if row.passes else "FAIL"
+        lines.append(f"{row.pattern:<8} {share:>6}  {result:<6}  {row.criterion}")
+    runs = validation.runs
+    lines += ["", validation.verdict()]
+    if {"development_bank_established", "finance_adopted"} <= set(runs):
+        lines.append(
+            f"reported, not judged: a Development Bank item (tabled 2010 on) adopted in "
+            f"{runs['development_bank_established'].mean():.0%} of seeds; any finance item in "
+            f"{runs['finance_adopted'].mean():.0%}"
+        )
+    return "\n".join(lines)
+
+
+def date_chart_data(runs: pd.DataFrame) -> pd.DataFrame:
+    """Return simulated against real dates: one row per milestone with the seeds' years.
+
+    Columns: milestone, real (year or NaN), source, simulated (list of years by
+    seed, ``NEVER`` dropped), never_share (share of seeds where it never happens
+    by the end of the run).
+    """
+    milestones = [
+        ("border_security", "first_border_security"),
+        ("three_evils", "first_three_evils"),
+        ("economy", "first_economy"),
+        ("humanitarian", "first_humanitarian"),
+        ("finance (any item)", "first_finance"),
+        ("IND member (members decide)", "IND_member_endogenous"),
+        ("PAK member (members decide)", "PAK_member_endogenous"),
+    ]
+    rows = []
+    for name, column in milestones:
+        if column not in runs:
+            continue
+        values = runs[column].to_numpy(dtype=float)
+        real, source = RECORD_DATES.get(name, (np.nan, ""))
+        if name.startswith("finance"):
+            source = "record: no Development Bank by 2017"
+        rows.append(
+            {
+                "milestone": name,
+                "real": real,
+                "source": source,
+                "simulated": values[values < NEVER].tolist(),
+                "never_share": float(np.mean(values >= NEVER)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def plot_dates(runs: pd.DataFrame, path: str | Path | None = None) -> Any:
+    """Draw :func:`date_chart_data`: each seed's year as a dot, the real year as a red bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = date_chart_data(runs)
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(data) + 1.6))
+    rng = np.random.default_rng(0)  # jitter only; fixed so the chart is reproducible
+    for k, row in enumerate(data.itertuples()):
+        y = len(data) - 1 - k
+        sim_years = np.asarray(row.simulated)
+        if len(sim_years):
+            ax.scatter(
+                sim_years + rng.uniform(-0.25, 0.25, len(sim_years)),
+                np.full(len(sim_years), y) + rng.uniform(-0.18, 0.18, len(sim_years)),
+                s=8,
+                alpha=0.35,
+                color="tab:blue",
+            )
+        if not np.isnan(row.real):
+            ax.plot([row.real, row.real], [y - 0.35, y + 0.35], color="tab:red", linewidth=3)
+        ax.text(2018.6, y, f"never: {row.never_share:.0%}", va="center", fontsize=8)
+    ax.set_yticks(range(len(data)))
+    ax.set_yticklabels(list(reversed(data["milestone"].tolist())))
+    ax.set_xlim(1995, 2021)
+    ax.set_xlabel("year (blue: first substantive adoption or accession in each seed; red: the record)")
+    ax.set_title(f"Simulated against real dates, {len(runs)} seeds")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    if path is not None:
+        path = Path(path)
+        fig.savefig(path.with_suffix(".png"), dpi=120)
+        fig.savefig(path.with_suffix(".svg"))
+        plt.close(fig)
+    return fig
+
+
+def write_validation(validation: Validation, out_dir: str | Path) -> list[Path]:
+    """Write the pattern table, the per-seed facts and the date chart to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "validation_patterns.csv", out / "validation_seeds.csv"]
+    validation.table.to_csv(written[0], index=False)
+    validation.runs.to_csv(written[1], index=False)
+    plot_dates(validation.runs, out / "validation_dates")
+    written += [out / "validation_dates.png", out / "validation_dates.svg"]
+    return written

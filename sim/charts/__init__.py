@@ -1,0 +1,10 @@
+"""Charts: each takes tables and returns a matplotlib figure, or writes PNG and SVG files.
+
+- :mod:`sim.charts.run`: one run's outcomes per summit and the balancing index.
+- :mod:`sim.charts.batch`: a batch's envelopes, compositions, paired differences and more.
+- :mod:`sim.charts.sensitivity`: sensitivity indices and effects per sample point.
+
+Import the module you need; this package itself loads nothing heavy.
+"""
+
+__all__ = ["batch", "run", "sensitivity"]

@@ -1,0 +1,122 @@
+"""From a results folder to verdicts, charts and the report (what compare/plot/report run).
+
+Everything here reads stored tables (:func:`sim.results.load_results`); nothing
+reaches back to the model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import report
+from sim.analysis import compare
+from sim.analysis.sensitivity import SensitivityAnalysis
+from sim.charts import batch as batchplots
+from sim.charts.sensitivity import write_sensitivity_charts
+from sim.errors import InputError
+from sim.experiments.store import Results, load_results
+
+BOOTSTRAP_SEED = 20180609  # fixed, so verdicts and intervals are reproducible
+N_BOOT = 2000
+
+
+@dataclass
+class Analysis:
+    """Verdicts for the claims and the metrics by arm."""
+
+    claims: pd.DataFrame
+    metrics: pd.DataFrame
+    n_ok: int
+    n_failed: int
+
+
+def analyse(results: Results) -> Analysis:
+    """Evaluate every claim (paired, bootstrap) and describe every metric by arm."""
+    summaries = results.summaries
+    arms = results.arms
+    metrics = list(results.experiment.metrics)
+    if not len(summaries) or not (summaries["status"] == "ok").any():
+        raise InputError(
+            str(results.folder),
+            "holds no finished run to compare (see failures/ and manifest.json); "
+            "fix the cause and run `sco-sim batch ... --resume`",
+        )
+    claims = compare.evaluate_claims(summaries, results.claims, n_boot=N_BOOT, seed=BOOTSTRAP_SEED)
+    table = compare.metric_table(summaries, metrics, arms, n_boot=N_BOOT, seed=BOOTSTRAP_SEED)
+    ok = int((summaries["status"] == "ok").sum())
+    return Analysis(claims, table, ok, int(len(summaries) - ok))
+
+
+def write_analysis(results: Results, analysis: Analysis) -> list[Path]:
+    """Write ``claims.csv`` and ``metrics.csv`` into the results folder."""
+    written = []
+    for name, frame in (("claims", analysis.claims), ("metrics", analysis.metrics)):
+        path = results.folder / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    return written
+
+
+def make_charts(results: Results, analysis: Analysis | None = None, out: Path | None = None) -> list[Path]:
+    """Draw the experiment's charts as PNG and SVG into ``out`` (default RESULTS/charts)."""
+    analysis = analysis or analyse(results)
+    out = out or results.folder / "charts"
+    focal = results.experiment.focal_state
+    return batchplots.write_charts(
+        results.tables, analysis.claims, results.arms, out, focal=focal, only=list(results.experiment.charts)
+    )
+
+
+def make_report(results: Results, out: Path | None = None) -> Path:
+    """Write the self-contained HTML report (default RESULTS/report.html)."""
+    analysis = analyse(results)
+    charts = make_charts(results, analysis)
+    manifest = results.manifest
+    versions = manifest.get("versions", {})
+    flat: dict[str, Any] = {
+        "experiment_hash": manifest.get("experiment", {}).get("hash", ""),
+        "started": manifest.get("started"),
+        "finished": manifest.get("finished"),
+        "status": manifest.get("status"),
+        "python": versions.get("python"),
+        "mesa": versions.get("mesa"),
+        "sco_sim": versions.get("sco_sim"),
+        "git_revision": versions.get("git_revision"),
+        "n_runs": manifest.get("n_runs"),
+        "n_failed": analysis.n_failed,
+        "failures": manifest.get("failures", []),
+    }
+    return report.write_report(
+        out or results.folder / "report.html",
+        manifest.get("experiment", {}),
+        analysis.claims,
+        analysis.metrics,
+        charts,
+        flat,
+    )
+
+
+def load(folder: str | Path) -> Results:
+    """Load a results folder (re-exported for the command line)."""
+    return load_results(folder)
+
+
+def write_sensitivity(folder: str | Path, analysis: SensitivityAnalysis, charts: bool = True) -> list[Path]:
+    """Write ``sensitivity.csv``, ``sensitivity_points.csv``, ``sensitivity.json`` and the charts."""
+    folder = Path(folder)
+    written = []
+    for name, frame in (("sensitivity", analysis.table()), ("sensitivity_points", analysis.points_table())):
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    path = folder / "sensitivity.json"
+    path.write_text(json.dumps(analysis.to_json(), indent=2) + "\n")
+    written.append(path)
+    if charts:
+        written.extend(write_sensitivity_charts(analysis, folder / "charts"))
+    return written

@@ -1,0 +1,30 @@
+"""Experiments: many seeded runs of arms, sweeps and sensitivity samples, and where they are stored.
+
+- :mod:`sim.experiments.schema`: the experiment file format.
+- :mod:`sim.experiments.claims`: the one parser of claims and effects between arms.
+- :mod:`sim.experiments.design`: an experiment file resolved into runs with seeds and ids.
+- :mod:`sim.experiments.sensitivity`: free parameters and SALib's sample for ``[sensitivity]``.
+- :mod:`sim.experiments.batch`: executors (processes, Dask) and the batch loop.
+- :mod:`sim.experiments.store`: the resumable Parquet store and :func:`load_results`.
+- :mod:`sim.experiments.rerun`: reproduce one stored run from its id.
+- :mod:`sim.experiments.bench`: runs per second on this machine.
+
+This layer imports the model, scenarios and rules, never the analysis, charts or report.
+"""
+
+from sim.experiments.design import Design, RunSpec, derive_seeds, load_experiment, load_sensitivity, run_id
+from sim.experiments.schema import Experiment
+from sim.experiments.store import Results, ResultStore, load_results
+
+__all__ = [
+    "Design",
+    "Experiment",
+    "ResultStore",
+    "Results",
+    "RunSpec",
+    "derive_seeds",
+    "load_experiment",
+    "load_results",
+    "load_sensitivity",
+    "run_id",
+]

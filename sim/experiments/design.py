@@ -1,0 +1,432 @@
+"""Experiment files: TOML on disk -> validated design -> a list of run specifications.
+
+An experiment names arms (a scenario file plus overrides), replications and a
+base seed, optional parameter sweeps (a full grid, or a Latin hypercube or
+Sobol sample through :mod:`scipy.stats.qmc`), metrics with year windows, the
+directional claims to test, and the charts to draw. Like a scenario, an
+experiment file is data: nothing in it is executed.
+
+Seeds are derived in the parent with :class:`numpy.random.SeedSequence`: one
+child per replication, shared by every arm and sweep point (common random
+numbers), so comparisons between arms are paired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from sim.errors import ExperimentError, InputError
+from sim.experiments.claims import (
+    ParsedClaim,
+    ParsedEffect,
+    parse_claims,
+    parse_effects,
+    sensitivity_settings,
+)
+from sim.experiments.schema import CHARTS, Experiment
+from sim.experiments.sensitivity import (
+    FreeParameter,
+    check_sensitivity,
+    draw_sample,
+    free_parameters,
+    sample_points,
+)
+from sim.files import read_toml_file
+from sim.model.recorder import table_columns
+from sim.scenario import Scenario, first_error, load_scenario
+from sim.version import __version__
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs; small and picklable, sent to workers."""
+
+    run_index: int
+    run_id: str
+    arm: str
+    point: int
+    replication: int
+    seed: int
+    scenario: Scenario = field(repr=False)
+    point_values: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass
+class Design:
+    """An experiment resolved into run specifications."""
+
+    experiment: Experiment
+    path: Path
+    file_hash: str
+    claims: list[ParsedClaim]
+    points: list[dict[str, float]]
+    seeds: list[int]
+    runs: list[RunSpec]
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm names in file order."""
+        return list(self.experiment.arms)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description for the manifest and the report."""
+        e = self.experiment
+        return {
+            "name": e.name,
+            "description": e.description,
+            "file": str(self.path),
+            "hash": self.file_hash,
+            "arms": [
+                {"name": k, "scenario": a.scenario, "overrides": a.overrides} for k, a in e.arms.items()
+            ],
+            "replications": e.replications,
+            "base_seed": e.base_seed,
+            "points": self.points,
+            "metrics": [{"name": k, **m.model_dump(mode="json")} for k, m in e.metrics.items()],
+            "claims": [
+                {"id": c.id, "hypothesis": c.hypothesis, "statement": c.statement, "label": c.label}
+                for c in self.claims
+            ],
+            "charts": list(e.charts),
+            "n_runs": len(self.runs),
+        }
+
+
+def derive_seeds(base_seed: int, replications: int) -> list[int]:
+    """Return one seed per replication from ``SeedSequence(base_seed).spawn``.
+
+    The seeds are distinct 63-bit integers; the same base seed always gives the
+    same list, and a longer list starts with the shorter one.
+    """
+    children = np.random.SeedSequence(base_seed).spawn(replications)
+    seeds = []
+    for child in children:
+        low, high = (int(word) for word in child.generate_state(2, dtype=np.uint32))
+        seeds.append((low | (high << 32)) >> 1)
+    if len(set(seeds)) != len(seeds):  # astronomically unlikely; never silently repeat a seed
+        raise ValueError("seed derivation produced a repeated seed; choose another base_seed")
+    return seeds
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of the resolved scenario, keys in file order.
+
+    Not sorted: the order of issue areas is part of the scenario (it sets the order
+    of random draws).
+    """
+    return hashlib.sha256(json.dumps(scenario.to_dict(), sort_keys=False, default=str).encode()).hexdigest()
+
+
+def run_id(scenario: Scenario, seed: int, arm: str = "", point: int = 0, digest: str | None = None) -> str:
+    """Content hash of a run: the resolved scenario, the seed, the code version, arm and point.
+
+    The arm and sweep point are part of the identity, so two arms that resolve to
+    the same scenario (a control arm, or repeated sample points) stay separate
+    runs. ``digest`` is :func:`scenario_digest` of the scenario, if already known.
+    """
+    content = json.dumps(
+        [digest or scenario_digest(scenario), seed, __version__, arm, point], separators=(",", ":")
+    )
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def load_experiment(path: str | Path) -> Design:
+    """Load and validate an experiment file and resolve it into run specifications.
+
+    Raises:
+        ExperimentError: one line naming the file, the key and what was expected.
+
+    """
+    path = Path(path)
+    where = str(path)
+    data, raw = read_toml_file(path, kind="experiment", error=ExperimentError)
+    try:
+        experiment = Experiment.model_validate(data)
+    except ValidationError as exc:
+        message, key = first_error(exc)
+        raise ExperimentError(where, message, key=key) from None
+    file_hash = hashlib.sha256(raw).hexdigest()
+    return resolve(experiment, path, file_hash)
+
+
+def resolve(experiment: Experiment, path: Path, file_hash: str = "") -> Design:
+    """Check references and expand arms x sweep points x replications into runs."""
+    where = str(path)
+
+    def fail(key: str, message: str) -> None:
+        raise ExperimentError(where, message, key=key)
+
+    if not experiment.arms:
+        fail("arms", "expected at least one arm")
+    if not experiment.metrics:
+        fail("metrics", "expected at least one metric")
+    for name in experiment.charts:
+        if name not in CHARTS:
+            fail("charts", f"unknown chart '{name}'; expected some of: {', '.join(CHARTS)}")
+    for key, metric in experiment.metrics.items():
+        if metric.years and metric.years[0] > metric.years[1]:
+            fail(f"metrics.{key}.years", f"window {list(metric.years)} ends before it starts")
+        if metric.table == "states" and not metric.state:
+            fail(f"metrics.{key}.state", "a metric on the states table needs a state (ISO3 code)")
+        if metric.aggregate == "first_above" and metric.threshold is None:
+            fail(f"metrics.{key}.threshold", "aggregate 'first_above' needs a threshold (a number)")
+        if metric.aggregate != "first_above" and metric.threshold is not None:
+            fail(f"metrics.{key}.threshold", "a threshold is used only with aggregate = 'first_above'")
+    claims = parse_claims(experiment, where)
+    if experiment.sensitivity is not None:
+        check_sensitivity(experiment, where)
+    points = sweep_points(experiment, where)
+    return _expand(experiment, path, file_hash, claims, points)
+
+
+def _expand(
+    experiment: Experiment,
+    path: Path,
+    file_hash: str,
+    claims: list[ParsedClaim],
+    points: list[dict[str, float]],
+) -> Design:
+    where = str(path)
+
+    def fail(key: str, message: str) -> None:
+        raise ExperimentError(where, message, key=key)
+
+    seeds = derive_seeds(experiment.base_seed, experiment.replications)
+    runs: list[RunSpec] = []
+    scenarios: dict[tuple[str, int], Scenario] = {}
+    for arm_name, arm in experiment.arms.items():
+        scenario_path = (path.parent / arm.scenario).resolve()
+        for p, values in enumerate(points):
+            overrides = _nested(values, arm.overrides)
+            try:
+                scenario = load_scenario(scenario_path, overrides=overrides or None)
+            except InputError as exc:
+                raise ExperimentError(
+                    where, f"arm '{arm_name}': {exc.one_line()}", key=f"arms.{arm_name}"
+                ) from None
+            if scenario.focal_state != experiment.focal_state:
+                pass  # each scenario keeps its own focal state; the experiment's is for charts
+            known = table_columns(list(scenario.poles), list(scenario.areas))
+            for key, metric in experiment.metrics.items():
+                if metric.column not in known[metric.table]:
+                    fail(
+                        f"metrics.{key}.column",
+                        f"the {metric.table} table has no column '{metric.column}'; "
+                        f"columns: {', '.join(known[metric.table])}",
+                    )
+                if metric.table == "states" and metric.state not in scenario.states:
+                    fail(f"metrics.{key}.state", f"state '{metric.state}' is not in arm '{arm_name}'")
+                if metric.years and not (
+                    scenario.start_year <= metric.years[0] and metric.years[1] <= scenario.end_year
+                ):
+                    fail(
+                        f"metrics.{key}.years",
+                        f"window {list(metric.years)} is outside arm '{arm_name}' "
+                        f"({scenario.start_year}-{scenario.end_year})",
+                    )
+            scenarios[(arm_name, p)] = scenario
+    index = 0
+    for arm_name in experiment.arms:
+        for p, values in enumerate(points):
+            scenario = scenarios[(arm_name, p)]
+            digest = scenario_digest(scenario)
+            for r, seed in enumerate(seeds):
+                runs.append(
+                    RunSpec(
+                        run_index=index,
+                        run_id=run_id(scenario, seed, arm_name, p, digest),
+                        arm=arm_name,
+                        point=p,
+                        replication=r,
+                        seed=seed,
+                        scenario=scenario,
+                        point_values=tuple(sorted(values.items())),
+                    )
+                )
+                index += 1
+    return Design(experiment, path, file_hash, claims, points, seeds, runs)
+
+
+def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, float]]:
+    """Return the sweep's points (one empty point when there is no sweep)."""
+    sweep = experiment.sweep
+    if sweep is None or not sweep.parameters:
+        return [{}]
+    names = list(sweep.parameters)
+    for name, spec in sweep.parameters.items():
+        if sweep.method == "grid" and not spec.values:
+            raise ExperimentError(where, "a grid sweep needs values = [...]", key=f"sweep.parameters.{name}")
+        if sweep.method != "grid" and not spec.range:
+            raise ExperimentError(
+                where, "a sampled sweep needs range = [low, high]", key=f"sweep.parameters.{name}"
+            )
+        if spec.range and spec.range[0] >= spec.range[1]:
+            raise ExperimentError(
+                where, "range must be [low, high] with low < high", key=f"sweep.parameters.{name}"
+            )
+        if not name.startswith(("parameters.", "rules.", "membership.", "states.", "areas.")):
+            raise ExperimentError(
+                where,
+                "expected a dotted scenario key such as 'parameters.balancing_rate'",
+                key=f"sweep.parameters.{name}",
+            )
+    if sweep.method == "grid":
+        grid = itertools.product(*(sweep.parameters[n].values or [] for n in names))
+        return [dict(zip(names, (float(v) for v in combo), strict=True)) for combo in grid]
+    from scipy.stats import qmc
+
+    seed = sweep.seed if sweep.seed is not None else experiment.base_seed
+    if sweep.method == "latin_hypercube":
+        sampler: Any = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed))
+        unit = sampler.random(sweep.samples)
+    else:
+        sampler = qmc.Sobol(d=len(names), scramble=True, seed=np.random.default_rng(seed))
+        unit = sampler.random(sweep.samples)
+    lows = np.array([sweep.parameters[n].range[0] for n in names])  # type: ignore[index]
+    highs = np.array([sweep.parameters[n].range[1] for n in names])  # type: ignore[index]
+    scaled = qmc.scale(unit, lows, highs)
+    points = []
+    for row in scaled:
+        point = {}
+        for name, value in zip(names, row, strict=True):
+            point[name] = float(round(value)) if sweep.parameters[name].integer else float(value)
+        points.append(point)
+    return points
+
+
+def _nested(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
+    """Merge dotted sweep keys into an arm's overrides (as nested tables)."""
+    merged = json.loads(json.dumps(base))
+    for dotted_key, value in values.items():
+        node = merged
+        parts = dotted_key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = int(value) if float(value).is_integer() and parts[-1] in _INTEGER_KEYS else value
+    return merged
+
+
+_INTEGER_KEYS = {
+    "agenda_size",
+    "max_rounds",
+    "max_deferrals",
+    "lag_application",
+    "lag_procedure",
+    "lag_memorandum",
+}
+
+
+def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str, float]:
+    """Compute every metric of the experiment from one run's tables (DataFrames or columns).
+
+    ``first_above`` gives the first year of the window whose value exceeds the metric's
+    ``threshold`` (strictly; empty years never do). If no year does, the value is censored
+    at the year after the window (the window's end + 1, or the run's last year + 1 without
+    a window): "not before then", so runs that never cross still take part in the paired
+    comparisons, on the late side.
+    """
+    values: dict[str, float] = {}
+    for name, metric in experiment.metrics.items():
+        frame = tables[metric.table]
+        if metric.column not in frame:
+            raise KeyError(f"metric '{name}': no column '{metric.column}' in the {metric.table} table")
+        column = np.asarray(frame[metric.column], dtype=float)
+        keep = np.ones(len(column), dtype=bool)
+        if metric.table == "states":
+            keep &= np.asarray(frame["state"]) == metric.state
+        if metric.years:
+            year = np.asarray(frame["year"])
+            keep &= (year >= metric.years[0]) & (year <= metric.years[1])
+        series = column[keep]
+        present = series[~np.isnan(series)]  # years with no items have no rate: skipped
+        if metric.aggregate == "first_above":
+            years = np.asarray(frame["year"])[keep]
+            above = years[series > metric.threshold]  # NaN > x is False
+            if len(above):
+                values[name] = float(above[0])
+            else:
+                end = metric.years[1] if metric.years else (years.max() if len(years) else np.nan)
+                values[name] = float(end) + 1.0
+        elif metric.aggregate in ("first", "last"):
+            values[name] = float(series[0 if metric.aggregate == "first" else -1]) if len(series) else np.nan
+        elif not len(present):
+            values[name] = 0.0 if metric.aggregate == "sum" else np.nan
+        else:
+            values[name] = float(getattr(np, metric.aggregate)(present))
+    return values
+
+
+@dataclass
+class SensitivityDesign(Design):
+    """An experiment resolved into the runs of its sensitivity sample."""
+
+    parameters: list[FreeParameter] = field(default_factory=list)
+    effects: list[ParsedEffect] = field(default_factory=list)
+    sample: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """Return the plain description, with the sensitivity settings and the unrounded sample."""
+        return {**super().describe(), "sensitivity": self.spec}
+
+
+def load_sensitivity(path: str | Path) -> SensitivityDesign:
+    """Load an experiment file and resolve its ``[sensitivity]`` sample into runs.
+
+    Every sample point is applied to every arm, with ``[sensitivity] replications`` seeds
+    (default: the file's ``replications``), shared by all arms and points.
+
+    Raises:
+        ExperimentError: the file is invalid or has no ``[sensitivity]`` table.
+
+    """
+    design = load_experiment(path)
+    experiment = design.experiment
+    where = str(design.path)
+    settings = sensitivity_settings(experiment, where)
+    parameters = free_parameters(experiment, where)
+    effects = parse_effects(experiment, where)
+    seed = settings.seed if settings.seed is not None else experiment.base_seed
+    sample = draw_sample(
+        settings.method, parameters, seed, settings.trajectories, settings.levels, settings.samples
+    )
+    replications = settings.replications or experiment.replications
+    experiment = experiment.model_copy(update={"replications": replications})
+    base = _expand(experiment, design.path, design.file_hash + "-sensitivity", design.claims,
+                   sample_points(sample, parameters))  # fmt: skip
+    spec = {
+        "method": settings.method,
+        "seed": seed,
+        "replications": replications,
+        **(
+            {"trajectories": settings.trajectories, "levels": settings.levels}
+            if settings.method == "morris"
+            else {"samples": settings.samples}
+        ),  # fmt: skip
+        "parameters": [
+            {"name": p.name, "key": p.key, "low": p.low, "high": p.high, "integer": p.integer}
+            for p in parameters
+        ],
+        "effects": [
+            {
+                "name": e.name,
+                "difference": e.difference,
+                "metric": e.metric,
+                "arm_a": e.arm_a,
+                "arm_b": e.arm_b,
+                "expected": e.expected,
+                "label": e.label,
+            }
+            for e in effects
+        ],  # fmt: skip
+        "sample": sample.tolist(),
+    }
+    return SensitivityDesign(**vars(base), parameters=parameters, effects=effects, sample=sample, spec=spec)

@@ -1,0 +1,86 @@
+"""``sco-sim rerun``: reproduce one stored run from its run id and check it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import InputError
+from sim.experiments.design import run_id as content_id
+from sim.experiments.store import ID_COLUMNS, load_results
+from sim.model import SCOModel
+from sim.model.run import RunResult
+from sim.scenario import Scenario
+
+
+@dataclass
+class RerunReport:
+    """What rerunning a stored run found: where it came from and which tables differ."""
+
+    run_id: str
+    arm: str
+    point: int
+    replication: int
+    seed: int
+    code_changed: bool
+    differing: list[str]
+    result: RunResult = field(repr=False)
+
+    @property
+    def identical(self) -> bool:
+        """Whether all three fresh tables equal the stored ones."""
+        return not self.differing
+
+    def lines(self) -> list[str]:
+        """The report as lines of text, as ``sco-sim rerun`` prints it."""
+        out = []
+        if self.code_changed:
+            out.append(f"note: the code version differs from the one that stored {self.run_id}; results may differ")
+        out += [f"  {name}: DIFFERS from the stored table" for name in self.differing]
+        out.append(
+            f"run {self.run_id}: arm {self.arm}, point {self.point}, "
+            f"replication {self.replication}, seed {self.seed}"
+        )
+        out.append(f"  identical to the stored tables: {'yes' if self.identical else 'no'}")
+        return out
+
+
+def rerun(run: str, folder: str | Path) -> RerunReport:
+    """Rerun ``run`` from the results ``folder`` and compare its tables with the stored ones."""
+    results = load_results(folder)
+    summaries = results.summaries
+    match = summaries[summaries["run_id"] == run] if len(summaries) else summaries
+    if not len(match):
+        raise InputError(str(folder), f"no run with id '{run}' is stored here", key="RUN_ID")
+    row = match.iloc[0]
+    path = Path(folder) / "scenarios" / f"{row['arm']}-{int(row['point'])}.json"
+    try:
+        scenario = Scenario.model_validate(json.loads(path.read_text()))
+    except (OSError, ValueError) as exc:
+        raise InputError(str(path), f"cannot read the stored scenario ({exc})") from None
+    seed = int(row["seed"])
+    model = SCOModel(scenario, rng=seed)
+    model.run()
+    tables = model.tables()
+    differing = []
+    for name in ("model", "states", "decisions"):
+        stored = results.tables[name]
+        stored = stored[stored["run_id"] == run].drop(columns=ID_COLUMNS).reset_index(drop=True)
+        fresh = tables[name].reset_index(drop=True)
+        try:
+            pd.testing.assert_frame_equal(fresh, stored, check_dtype=False, check_exact=True)
+        except AssertionError:
+            differing.append(name)
+    return RerunReport(
+        run_id=run,
+        arm=str(row["arm"]),
+        point=int(row["point"]),
+        replication=int(row["replication"]),
+        seed=seed,
+        code_changed=content_id(scenario, seed, str(row["arm"]), int(row["point"])) != run,
+        differing=differing,
+        result=RunResult(scenario=scenario, seed=seed, until=model.end_year, tables=tables),
+    )

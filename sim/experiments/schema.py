@@ -1,0 +1,103 @@
+"""The experiment file format: pydantic models of arms, sweeps, metrics, claims and the sensitivity table.
+
+An experiment file is data, never code; :func:`sim.experiments.design.load_experiment` reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+CHARTS = ("envelopes", "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Arm(_Frozen):
+    """One arm: a scenario file (relative to the experiment file) and overrides."""
+
+    scenario: str
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    label: str = ""
+
+
+class SweepParameter(_Frozen):
+    """A scenario key to vary: listed values (grid) or a range (samples)."""
+
+    values: list[float] | None = None
+    range: tuple[float, float] | None = None
+    integer: bool = False
+
+
+class Sweep(_Frozen):
+    """Parameter sweep: a full grid of values, or a Latin hypercube / Sobol sample of ranges."""
+
+    method: Literal["grid", "latin_hypercube", "sobol"] = "grid"
+    samples: Annotated[int, Field(ge=1)] = 8
+    seed: int | None = None
+    parameters: dict[str, SweepParameter]
+
+
+class Effect(_Frozen):
+    """An effect to analyse: a paired difference ``metric[arm_a] - metric[arm_b]``, with its expected sign."""
+
+    difference: str
+    expected: Literal["negative", "positive"] | None = None
+    label: str = ""
+
+
+class Sensitivity(_Frozen):
+    """Global sensitivity analysis of effects to free parameters (``sco-sim sensitivity``)."""
+
+    method: Literal["morris", "sobol"] = "morris"
+    trajectories: Annotated[int, Field(ge=2)] = 10
+    levels: Annotated[int, Field(ge=2)] = 4
+    samples: Annotated[int, Field(ge=2)] = 64
+    seed: Annotated[int, Field(ge=0)] | None = None
+    replications: Annotated[int, Field(ge=1)] | None = None
+    parameters: dict[str, tuple[float, float]]
+    # an effect is written as its difference alone, or as a table with an expected sign and a label
+    effects: dict[
+        str, Annotated[Effect, BeforeValidator(lambda v: {"difference": v} if isinstance(v, str) else v)]
+    ]
+
+
+class Metric(_Frozen):
+    """A figure computed per run from one table over a window of years."""
+
+    column: str
+    table: Literal["model", "states"] = "model"
+    aggregate: Literal["mean", "sum", "last", "first", "max", "min", "first_above"] = "mean"
+    years: tuple[int, int] | None = None
+    threshold: float | None = None
+    state: str | None = None
+    label: str = ""
+
+
+class Claim(_Frozen):
+    """A directional claim, e.g. ``consensus_rate[sco8] < consensus_rate[sco6]``."""
+
+    id: str
+    statement: str
+    hypothesis: str = ""
+    label: str = ""
+
+
+class Experiment(_Frozen):
+    """A validated experiment file."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str = ""
+    base_seed: Annotated[int, Field(ge=0)]
+    replications: Annotated[int, Field(ge=1)]
+    arms: dict[str, Arm]
+    sweep: Sweep | None = None
+    sensitivity: Sensitivity | None = None
+    metrics: dict[str, Metric]
+    claims: list[Claim] = Field(default_factory=list)
+    charts: list[str] = Field(default_factory=lambda: list(CHARTS))
+    focal_state: str = "KAZ"

@@ -1,0 +1,214 @@
+"""The design of a global sensitivity analysis: free parameters, effects, and SALib's sample as runs.
+
+The analysis of the finished runs is :mod:`sim.analysis.sensitivity`.
+
+The pipeline is SALib's: problem -> sample -> evaluate -> analyse. An experiment
+file with a ``[sensitivity]`` table names the free parameters with their plausible
+ranges and the effects to analyse, each a paired difference between two arms of a
+metric (``consensus_rate[sco8] - consensus_rate[sco6]``).
+
+- **Sample.** SALib draws the points, deterministically from the seed: Morris
+  trajectories (``SALib.sample.morris.sample``; Morris 1991, Campolongo et al. 2007)
+  or a Saltelli/Sobol' design (``SALib.sample.sobol.sample``, first and total order;
+  Saltelli et al. 2010).
+- **Evaluate.** Each point is an override set on every arm, and each point x arm x
+  replication is one run of the ordinary batch machinery (``sim.runner``,
+  ``sim.results``), so workers, Dask, the progress bar, interruption and ``--resume``
+  work as for ``sco-sim batch``. Seeds are common random numbers: replication ``r``
+  has the same seed in every arm and at every point.
+- **Effect per point.** The mean over replications of the paired difference
+  ``metric[arm_a] - metric[arm_b]`` (pairs as in :mod:`sim.compare`), with its
+  standard error.
+- **Analyse.** ``SALib.analyze.morris.analyze`` (mu, mu_star with its bootstrap
+  interval, sigma) or ``SALib.analyze.sobol.analyze`` (S1 and ST with intervals).
+- **Fragility.** A finding whose sign flips inside the plausible ranges is fragile;
+  see :func:`classify` for the exact rule.
+
+The analysis reads only stored tables and the manifest, like :mod:`sim.compare`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from sim.errors import ExperimentError
+from sim.experiments.claims import parse_effects, sensitivity_settings
+from sim.experiments.schema import Experiment
+from sim.scenario import Parameters, Rules, describe_error
+
+SECTIONS: dict[str, type] = {"parameters": Parameters, "rules": Rules}
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A scenario parameter varied over its plausible range."""
+
+    name: str  # as written in the experiment file
+    key: str  # dotted scenario key, e.g. "rules.tolerance"
+    low: float
+    high: float
+    integer: bool
+
+
+def _numeric_fields() -> dict[str, tuple[str, bool]]:
+    """Map each numeric field of [parameters] and [rules] to (section, is integer)."""
+    fields: dict[str, tuple[str, bool]] = {}
+    for section, model in SECTIONS.items():
+        for name, info in model.model_fields.items():
+            if info.annotation in (int, float):
+                fields[name] = (section, info.annotation is int)
+    return fields
+
+
+def free_parameters(experiment: Experiment, where: str = "") -> list[FreeParameter]:
+    """Resolve the ``[sensitivity.parameters]`` names and check their ranges.
+
+    A name is a numeric key of a scenario's ``[parameters]`` or ``[rules]`` table, bare
+    (``tolerance``) or dotted (``rules.tolerance``); both ends of its range must be values
+    the scenario accepts.
+
+    Raises:
+        ExperimentError: one line naming the file, the key and what was expected.
+
+    """
+    settings = sensitivity_settings(experiment, where)
+    numeric = _numeric_fields()
+    out: list[FreeParameter] = []
+    seen: set[str] = set()
+    for name, (low, high) in settings.parameters.items():
+        key = f"sensitivity.parameters.{name}"
+        bare = name.split(".", 1)[1] if name.split(".", 1)[0] in SECTIONS and "." in name else name
+        if bare not in numeric or ("." in name and numeric[bare][0] != name.split(".", 1)[0]):
+            close = difflib.get_close_matches(bare, list(numeric), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ExperimentError(
+                where,
+                f"unknown parameter '{name}'; {hint}expected a numeric key of a scenario's [parameters] or "
+                "[rules] table (docs/scenarios.md, sections 2.2-2.3), e.g. tolerance or trust_gain",
+                key=key,
+            )
+        section, integer = numeric[bare]
+        dotted = f"{section}.{bare}"
+        if dotted in seen:
+            raise ExperimentError(where, f"'{dotted}' is given twice", key=key)
+        seen.add(dotted)
+        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+            raise ExperimentError(where, f"expected [low, high] with low < high, got {[low, high]}", key=key)
+        if integer and (high - low) < 1:
+            raise ExperimentError(where, f"'{bare}' is a whole number: give a range at least 1 wide", key=key)
+        for end, value in (("low", low), ("high", high)):
+            try:
+                SECTIONS[section].model_validate({bare: int(round(value)) if integer else value})
+            except ValidationError as exc:
+                raise ExperimentError(
+                    where,
+                    f"the {end} end {value:g} is not allowed: {describe_error(exc.errors()[0])}",
+                    key=key,
+                ) from None
+        for arm_name, arm in experiment.arms.items():
+            if bare in (arm.overrides.get(section) or {}):
+                raise ExperimentError(
+                    where,
+                    f"'{dotted}' is also set in the overrides of arm '{arm_name}', and the sample would "
+                    "replace it there; remove one of the two",
+                    key=key,
+                )
+        out.append(FreeParameter(name, dotted, float(low), float(high), integer))
+    if not out:
+        raise ExperimentError(
+            where, "expected at least one parameter = [low, high]", key="sensitivity.parameters"
+        )
+    return out
+
+
+def check_sensitivity(experiment: Experiment, where: str = "") -> None:
+    """Check the ``[sensitivity]`` table (called by :func:`sim.experiment.resolve`).
+
+    Raises:
+        ExperimentError: one line naming the file, the key and what was expected.
+
+    """
+    settings = sensitivity_settings(experiment, where)
+    if experiment.sweep is not None:
+        raise ExperimentError(
+            where,
+            "an experiment has either a [sweep] or a [sensitivity] table, not both (the sensitivity "
+            "sample is its sweep)",
+            key="sensitivity",
+        )
+    given = settings.model_fields_set
+    if settings.method == "morris":
+        if "samples" in given:
+            raise ExperimentError(
+                where,
+                "'samples' is for method = \"sobol\"; Morris uses trajectories",
+                key="sensitivity.samples",
+            )
+        if settings.levels % 2:
+            raise ExperimentError(
+                where, f"Morris needs an even number of levels (e.g. 4), got {settings.levels}",
+                key="sensitivity.levels",
+            )  # fmt: skip
+    else:
+        for name in ("trajectories", "levels"):
+            if name in given:
+                raise ExperimentError(
+                    where,
+                    f"'{name}' is for method = \"morris\"; Sobol uses samples",
+                    key=f"sensitivity.{name}",
+                )
+        n = settings.samples
+        if n & (n - 1):
+            raise ExperimentError(
+                where,
+                f"Sobol' samples must be a power of 2 (e.g. 64, 128), got {n}",
+                key="sensitivity.samples",
+            )
+    free_parameters(experiment, where)
+    parse_effects(experiment, where)
+
+
+def problem(parameters: list[FreeParameter]) -> dict[str, Any]:
+    """Return SALib's problem definition: names and bounds."""
+    return {
+        "num_vars": len(parameters),
+        "names": [p.key for p in parameters],
+        "bounds": [[p.low, p.high] for p in parameters],
+    }
+
+
+def draw_sample(
+    method: str, parameters: list[FreeParameter], seed: int, trajectories: int = 10, levels: int = 4,
+    samples: int = 64,
+) -> np.ndarray:  # fmt: skip
+    """Return SALib's sample (one row per point, one column per parameter, unrounded).
+
+    Morris: ``trajectories x (parameters + 1)`` rows on a grid of ``levels`` levels.
+    Sobol': ``samples x (parameters + 2)`` rows (first and total order, no second order).
+    The same seed gives the same sample.
+    """
+    spec = problem(parameters)
+    if method == "morris":
+        from SALib.sample import morris
+
+        return np.asarray(morris.sample(spec, trajectories, num_levels=levels, seed=seed), dtype=float)
+    from SALib.sample import sobol
+
+    return np.asarray(sobol.sample(spec, samples, calc_second_order=False, seed=seed), dtype=float)
+
+
+def sample_points(sample: np.ndarray, parameters: list[FreeParameter]) -> list[dict[str, float]]:
+    """Turn sample rows into override points; whole-number parameters are rounded to the nearest integer."""
+    points = []
+    for row in sample:
+        point = {}
+        for p, value in zip(parameters, row, strict=True):
+            point[p.key] = float(round(value)) if p.integer else float(value)
+        points.append(point)
+    return points

@@ -1,0 +1,97 @@
+"""The one place that reads and writes files: text, TOML, atomic writes, JSON-safe values.
+
+Reading raises the caller's :class:`~sim.errors.InputError` subclass in one line; writing
+goes through a temporary file in the same folder and a rename, so a crash never leaves a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError, ScenarioError
+
+
+def read_text(path: Path, error: type[InputError], expected: str) -> str:
+    """Read a UTF-8 text file, or raise ``error`` in one line saying what was ``expected``."""
+    where = str(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(where, "file not found (check the path)") from None
+    except IsADirectoryError:
+        raise error(where, f"is a folder, expected {expected}") from None
+    except UnicodeDecodeError:
+        raise error(where, f"is not UTF-8 text; expected {expected}") from None
+    except OSError as exc:
+        raise error(where, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def read_toml_file(
+    path: Path, kind: str = "scenario", error: type[InputError] = ScenarioError, referrer: str | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """Read a TOML data file; return its tables and raw bytes, or raise ``error`` in one line.
+
+    Args:
+        path: The file.
+        kind: What the file should be ("scenario", "experiment"), for the messages.
+        error: The exception class to raise.
+        referrer: The file whose ``extends`` named this one, if any.
+
+    """
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if referrer:
+            raise error(
+                referrer, f"extends points at '{path}', which does not exist", key="extends"
+            ) from None
+        raise error(where, "file not found (check the path)") from None
+    except IsADirectoryError:
+        raise error(where, f"is a folder, expected a .toml {kind} file") from None
+    except PermissionError:
+        raise error(where, "cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise error(where, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(where, f"is not UTF-8 text; expected a TOML {kind} file") from None
+    try:
+        return tomllib.loads(text), raw
+    except tomllib.TOMLDecodeError as exc:
+        raise error(where, f"TOML syntax error: {exc}") from None
+
+
+def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` with numpy scalars as Python numbers and non-finite floats as ``None``."""
+    import math
+
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

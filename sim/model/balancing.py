@@ -1,0 +1,88 @@
+"""Balancing between the poles (step 6) and the balancing index.
+
+Each state compares the poles' weight inside the organisation, weighted by the
+threat it perceives from each (balance of threat: Walt 1987). Where a pole's
+threat-weighted weight exceeds the average over the poles, the state moves away
+from it at a rate set by its balancing weight, or towards it where regime
+security and security ties (dependence) outweigh balancing (bandwagoning).
+Alignment also reverts slowly towards the state's baseline, the multi-vector
+habit of Central Asian diplomacy (thesis ch. IV.1, pp. 59-69, Fig. 4 p. 53).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model.model import SCOModel
+
+
+def pole_weights(model: SCOModel) -> np.ndarray:
+    """Return each pole's weight in the organisation (0 for a pole that is not a member).
+
+    The weight is the capability share of the members weighted by their alignment
+    with the pole, plus the influence the pole has gained from adopted items.
+    """
+    cap = model.capability * model.member_weight
+    total = cap.sum()
+    coalition = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
+    weights = coalition + model.influence_gain
+    for pole, state in enumerate(model.pole_index.tolist()):
+        if not model.members[state]:
+            weights[pole] = 0.0
+    return weights
+
+
+def pole_shares(model: SCOModel) -> np.ndarray:
+    """Return the poles' weights as shares summing to 1 (zeros if no pole is present)."""
+    weight = pole_weights(model)
+    total = weight.sum()
+    return weight / total if total > 0 else weight
+
+
+def update_alignment(model: SCOModel) -> None:
+    """Step 6: move every non-pole state's alignment with the poles."""
+    p = model.params
+    shares = pole_shares(model)
+    pressure = model.threat * shares
+    relative = pressure - pressure.sum(axis=1, keepdims=True) / pressure.shape[1]  # minus the mean
+    w = model.weights
+    bandwagon = w[:, 3:4] * model.regime_stake[:, None] + w[:, 0:1] * model.ties
+    balance = w[:, 2:3]
+    drift = p.balancing_rate * relative * (bandwagon - balance)
+    drift += p.alignment_reversion * (model.baseline_alignment - model.alignment)
+    for state in model.pole_index.tolist():  # the poles do not move
+        drift[state] = 0.0
+    model.alignment = (model.alignment + drift).clip(0.0, 1.0)
+
+
+def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.ndarray:
+    """Return each state's balancing index in [0, 1].
+
+    The geometric mean of two parts: how evenly the state is aligned with the
+    first two poles (1 = equidistant, 0 = tied to one only), and how evenly those
+    two poles weigh inside the organisation (0 when one of them is absent). A state
+    has room to manoeuvre only when both hold (thesis ch. IV.1: the presence of
+    both Russia and China lets Kazakhstan balance).
+    """
+    if weights is None:
+        weights = pole_weights(model)
+    return balancing_index_of(model.alignment, weights)
+
+
+def balancing_index_of(alignment: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return the balancing index from alignments (..., states, poles) and pole weights (..., poles).
+
+    The same figure as :func:`balancing_index`, for one year or for many stacked.
+    """
+    if alignment.shape[-1] < 2:
+        return np.full(alignment.shape[:-1], np.nan)
+    a, b = alignment[..., 0], alignment[..., 1]
+    total = a + b
+    even_alignment = np.divide(2.0 * np.minimum(a, b), total, out=np.zeros(total.shape), where=total > 0)
+    first, second = weights[..., 0], weights[..., 1]
+    pair = first + second
+    even_weight = np.divide(2.0 * np.minimum(first, second), pair, out=np.zeros(pair.shape), where=pair > 0)
+    return np.sqrt(even_alignment * even_weight[..., None])

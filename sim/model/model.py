@@ -1,0 +1,463 @@
+"""The SCO model: one step is one year, ending in the Council of Heads of State.
+
+The step reads like the process overview of docs/model.md (ODD section 3):
+
+1. scheduled events take effect;
+2. capabilities update from their series;
+3. the agenda is formed (readiness = base salience x spillover + shocks);
+4. every item is bargained and decided under the scenario's decision rule;
+5. consequences: depth, trust and the influence of the poles;
+6. balancing: states move their alignment with the poles;
+7. membership: applications and accession steps (scheduled or decided);
+8. the year's figures are recorded.
+
+All randomness comes from ``self.rng``, the generator Mesa seeds from ``rng=``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.model import agenda, balancing, membership
+from sim.model.agents import StateAgent
+from sim.model.recorder import Recorder
+from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, get_rule
+from sim.scenario import STATUSES, Event, Scenario, interest_weights
+
+MEMBER = STATUSES.index("member")
+APPLICANT = STATUSES.index("applicant")
+
+
+class ScenarioArrays:
+    """What a model derives from its scenario before the first year: the same for every seed.
+
+    Built once per scenario (and last year) and shared by every model of it, so that
+    a batch does not redo this work for each run. Its arrays are read-only; a model
+    copies those that a run changes (see ``SCOModel._build_states``).
+
+    Args:
+        scenario: A validated scenario.
+        end_year: The last year simulated.
+
+    """
+
+    def __init__(self, scenario: Scenario, end_year: int) -> None:
+        self.scenario = scenario  # keeps the object (whose id is the cache key) alive
+        self.start_year = scenario.start_year
+        self.end_year = end_year
+        self._build_states(scenario)
+        self._build_areas(scenario)
+        # Inherited events before the start year set the initial conditions.
+        for event in scenario.prehistory:
+            apply_lasting_effects(self, event)
+        self._schedule(scenario)
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    def _build_states(self, sc: Scenario) -> None:
+        self.codes: list[str] = sc.state_codes
+        self.index = {code: i for i, code in enumerate(self.codes)}
+        self.poles: list[str] = list(sc.poles)
+        self.pole_index = np.array([self.index[p] for p in self.poles])
+        self.focal = self.index[sc.focal_state]
+        n, n_poles = len(self.codes), len(self.poles)
+        states = [sc.states[c] for c in self.codes]
+        self.names = [s.name for s in states]
+        self.weights = np.array([interest_weights(s) for s in states], dtype=float)
+        self.polyarchy = np.array([s.polyarchy for s in states], dtype=float)
+        self.regime_stake = 1.0 - self.polyarchy
+        # Regime preservation weighs more for autocracies: its weight is scaled by 1 - polyarchy.
+        self.scaled_weights = self.weights.copy()
+        self.scaled_weights[:, 3] *= self.regime_stake
+        self.alignment = np.zeros((n, n_poles))
+        self.threat = np.zeros((n, n_poles))
+        self.ties = np.zeros((n, n_poles))
+        for i, s in enumerate(states):
+            for p, pole in enumerate(self.poles):
+                self.alignment[i, p] = 1.0 if self.codes[i] == pole else s.alignment[pole]
+                self.threat[i, p] = s.threat.get(pole, 0.0)
+                self.ties[i, p] = s.security_ties.get(pole, 0.0)
+        self.is_pole = np.zeros(n, dtype=bool)
+        self.is_pole[self.pole_index] = True
+        self.pole_of = np.full(n, -1, dtype=int)  # which pole a state is (-1: none)
+        self.pole_of[self.pole_index] = np.arange(n_poles)
+        self.pole_of_list = self.pole_of.tolist()
+        self.rivalry = np.zeros((n, n))
+        for i, s in enumerate(states):
+            for other, value in s.rivalries.items():
+                j = self.index[other]
+                self.rivalry[i, j] = max(self.rivalry[i, j], value)
+                self.rivalry[j, i] = max(self.rivalry[j, i], value)
+        self.seeks_membership = np.array([s.wants_membership for s in states], dtype=bool)
+        self.capability_series = self._capability_series(sc, states)
+        self.timelines = [sc.status_timeline(c) for c in self.codes]
+        year = sc.start_year
+        self.status = np.array([STATUSES.index(status_at(t, year)) for t in self.timelines], dtype=np.int8)
+        self.trust = np.full((n, n), sc.parameters.trust_initial)
+        # States admitted in the start year through the procedure (not founders, who were
+        # outsiders the year before) start with newcomer trust, as later entrants do.
+        for i, timeline in enumerate(self.timelines):
+            before = status_at(timeline, year - 1)
+            if self.status[i] == MEMBER and before not in ("member", "outsider"):
+                self.trust[i, :] = sc.parameters.trust_newcomer
+                self.trust[:, i] = sc.parameters.trust_newcomer
+        np.fill_diagonal(self.trust, 1.0)
+
+    def _capability_series(self, sc: Scenario, states: list[Any]) -> np.ndarray:
+        """Capabilities for every simulated year (rows) and state (columns)."""
+        years = np.arange(self.start_year, self.end_year + 1)
+        series = np.zeros((len(years), len(states)))
+        for i, s in enumerate(states):
+            growth = 1.0 + s.capability_growth
+            if isinstance(s.capability, dict):
+                points = sorted(s.capability.items())
+                xs = np.array([p[0] for p in points], dtype=float)
+                ys = np.array([p[1] for p in points], dtype=float)
+                values = np.interp(years, xs, ys)
+                after = years > xs[-1]
+                values[after] = ys[-1] * growth ** (years[after] - xs[-1])
+            else:
+                values = s.capability * growth ** (years - self.start_year)
+            series[:, i] = values
+        # Capability shocks in events scale the series from their year on.
+        for event in [*sc.prehistory, *sc.events]:
+            for code, change in event.capability.items():
+                j = self.index[code]
+                series[years >= event.year, j] *= max(0.0, 1.0 + change)
+        return series
+
+    def _build_areas(self, sc: Scenario) -> None:
+        self.areas: list[str] = sc.area_codes
+        self.area_index = {a: k for k, a in enumerate(self.areas)}
+        areas = [sc.areas[a] for a in self.areas]
+        self.relevance = np.array([a.relevance.as_tuple() for a in areas], dtype=float)
+        self.base_salience = np.array([a.base_salience for a in areas], dtype=float)
+        self.on_agenda = np.array([a.agenda for a in areas], dtype=bool)
+        self.parents = np.zeros((len(areas), len(areas)), dtype=bool)
+        for k, a in enumerate(areas):
+            for parent in a.parents:
+                self.parents[k, self.area_index[parent]] = True
+        self.favours = np.array([self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int)
+        self.favour_list = self.favours.tolist()
+        n_parents = self.parents.sum(axis=1)
+        self.has_parents = n_parents > 0
+        self.areas_without_parents = (~self.has_parents).nonzero()[0].tolist()
+        self.areas_off_agenda = (~self.on_agenda).nonzero()[0].tolist()
+        self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
+        self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
+        self.stakes_by_area = np.ascontiguousarray(self.stakes.T)  # one row per area, for the agenda
+        # How a gain in each area divides over a state's four interests (areas x states x 4).
+        share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
+        total = share.sum(axis=2, keepdims=True)
+        self.utility_share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
+        self.depth = np.array([a.initial_depth for a in areas], dtype=float)
+        self.area_titles = [f"{a.label}: new measures" for a in areas]
+        self.moratorium = sc.membership.moratorium
+
+    def _schedule(self, sc: Scenario) -> None:
+        """Index the events, and the status changes of the timelines, by year."""
+        self.events_by_year: dict[int, list[Event]] = {}
+        for event in sc.events:
+            self.events_by_year.setdefault(event.year, []).append(event)
+        self.status_changes: dict[int, list[tuple[int, int]]] = {}
+        for i, timeline in enumerate(self.timelines):  # in state order
+            for year, status in timeline.items():
+                self.status_changes.setdefault(year, []).append((i, STATUSES.index(status)))
+
+
+# The arrays of the last few scenarios run: a batch runs each scenario (one per arm and
+# sweep point) many times. Keyed by the scenario object's id; the entry keeps it alive.
+_ARRAYS: dict[tuple[int, int], ScenarioArrays] = {}
+_ARRAYS_KEPT = 8
+
+
+def scenario_arrays(scenario: Scenario, end_year: int) -> ScenarioArrays:
+    """Return the :class:`ScenarioArrays` of ``scenario`` up to ``end_year``, built once."""
+    key = (id(scenario), end_year)
+    arrays = _ARRAYS.get(key)
+    if arrays is None or arrays.scenario is not scenario:
+        arrays = ScenarioArrays(scenario, end_year)
+        if len(_ARRAYS) >= _ARRAYS_KEPT:
+            del _ARRAYS[next(iter(_ARRAYS))]  # the oldest entry
+        _ARRAYS[key] = arrays
+    return arrays
+
+
+# What a model takes from its ScenarioArrays as they are, shared and read-only (the arrays
+# a run changes are copied in SCOModel._build_states and _build_areas).
+SHARED_STATE_ARRAYS = (
+    "codes", "index", "poles", "pole_index", "focal", "is_pole", "pole_of", "pole_of_list", "ties",
+    "seeks_membership", "capability_series", "timelines", "events_by_year", "status_changes",
+)  # fmt: skip
+SHARED_AREA_ARRAYS = (
+    "areas", "area_index", "relevance", "base_salience", "on_agenda", "parents", "favours", "favour_list",
+    "has_parents", "areas_without_parents", "areas_off_agenda", "parent_weights", "stakes",
+    "stakes_by_area", "utility_share", "area_titles",
+)  # fmt: skip
+
+
+class SCOModel(mesa.Model):
+    """Agent-based model of consensus and balancing in the SCO.
+
+    Args:
+        scenario: A validated scenario (see :func:`sim.scenario.load_scenario`).
+        rng: Seed (int) or ``numpy.random.Generator`` for all randomness.
+        until: Last year to simulate (defaults to the scenario's ``end_year``).
+
+    """
+
+    def __init__(
+        self, scenario: Scenario, rng: int | np.random.Generator | None = None, until: int | None = None
+    ):
+        if rng is None:
+            raise ValueError("SCOModel needs a seed: pass rng=<int> so the run can be reproduced")
+        if isinstance(rng, (bool, float)) or (isinstance(rng, int) and rng < 0):
+            raise ValueError(f"seed must be a non-negative integer, got {rng!r}")
+        super().__init__(rng=rng)
+        # Not `self.scenario`: Mesa 3.5 reserves that name for its own Scenario objects.
+        self.spec = scenario
+        self.seed = rng if isinstance(rng, int) else None
+        self.start_year = scenario.start_year
+        self.end_year = scenario.end_year if until is None else int(until)
+        if not scenario.start_year <= self.end_year <= scenario.end_year:
+            raise ValueError(
+                f"until={until} is outside the scenario's years {scenario.start_year}-{scenario.end_year}"
+            )
+        self.year = scenario.start_year
+        self.params = scenario.parameters
+        self.rules = scenario.rules
+        rule_name = scenario.rules.decision_rule
+        self.rule = get_rule(rule_name)
+        opt_out = scenario.rules.opt_out_allowed
+        self.rule_settings = RuleSettings(
+            max_rounds=self.rules.max_rounds,
+            dilution_step=self.rules.dilution_step,
+            diluted_below=self.rules.diluted_below,
+            min_increment=self.rules.min_increment,
+            deferral_margin=self.rules.deferral_margin,
+            opt_out_allowed=bool(opt_out) if opt_out is not None else rule_name == "consensus_opt_out",
+            opt_out_ceiling=self.rules.opt_out_ceiling,
+            opt_out_min_share=self.rules.opt_out_min_share,
+            majority_threshold=self.rules.majority_threshold,
+            majority_weighted=self.rules.majority_weighted,
+        )
+        fixed = scenario_arrays(scenario, self.end_year)
+        self._build_states(fixed)
+        self._build_areas(fixed)
+        self.recorder = Recorder(self)
+
+    # Construction ------------------------------------------------------------
+    def _build_states(self, fixed: ScenarioArrays) -> None:
+        # Shared with the other models of the scenario (read-only): what no run changes.
+        for name in SHARED_STATE_ARRAYS:
+            setattr(self, name, getattr(fixed, name))
+        # The model's own copies: what a run changes (and what tests and users may set).
+        self.weights = fixed.weights.copy()
+        self.polyarchy = fixed.polyarchy.copy()
+        self.regime_stake = fixed.regime_stake.copy()
+        self.scaled_weights = fixed.scaled_weights.copy()
+        self.alignment = fixed.alignment.copy()
+        self.baseline_alignment = fixed.alignment.copy()
+        self.threat = fixed.threat.copy()
+        self.rivalry = fixed.rivalry.copy()
+        self.capability = fixed.capability_series[0].copy()
+        self.status = fixed.status.copy()
+        self.status_since = np.full(len(self.codes), self.year, dtype=int)
+        self.update_members()
+        self.trust = fixed.trust.copy()
+        self.influence_gain = np.zeros(len(self.poles))
+        self.states_by_code = {
+            code: StateAgent(self, code, i, name)
+            for i, (code, name) in enumerate(zip(self.codes, fixed.names, strict=True))
+        }
+
+    def _build_areas(self, fixed: ScenarioArrays) -> None:
+        for name in SHARED_AREA_ARRAYS:
+            setattr(self, name, getattr(fixed, name))
+        self.depth = fixed.depth.copy()
+        self.shock = np.zeros(len(self.areas))
+        self.moratorium = fixed.moratorium
+        self.no_items = agenda.Agenda.empty(len(self.codes))  # the (read-only) agenda of a year without items
+        # (1 - trust_gain) ** k and (1 - trust_loss) ** k for the counts k a year can give
+        # (at most one item per area; objections per state at most the items), looked up
+        # rather than raised to a power for every pair of states each year.
+        counts = np.arange(len(self.areas) + 1, dtype=float)
+        self.trust_kept = (1.0 - self.params.trust_gain) ** counts
+        self.trust_lost = (1.0 - self.params.trust_loss) ** counts
+        self.carried: list[dict[str, Any]] = []
+        self.blocked_pool: list[dict[str, Any]] = []
+        self.item_counter = 0
+
+    # The yearly cycle ----------------------------------------------------------
+    @property
+    def members(self) -> np.ndarray:
+        """Boolean mask of current members (a fresh array whenever a status changes)."""
+        return self.member_mask
+
+    def update_members(self) -> None:
+        """Derive the member mask, and the arrays that depend only on it, from the statuses."""
+        # New arrays, not in-place changes: callers may hold last year's mask (the voters).
+        self.member_mask = self.status == MEMBER
+        self.member_weight = self.member_mask.astype(float)  # 1.0 for members: the mask for products
+        # How many members there are besides each state (at least 1), for mean trust in the others.
+        self.other_members = np.maximum(np.count_nonzero(self.member_mask) - self.member_weight, 1.0)
+
+    def step(self) -> None:
+        """Simulate one year."""
+        year = self.year
+        events = self.events_by_year.get(year, [])
+        self.apply_events(year, events)
+        self.update_capabilities(year)
+        items = agenda.form_agenda(self, year, events)
+        decision = self.decide(items)
+        voters = self.members  # who sat at this summit (accessions below count from next year)
+        self.apply_consequences(items, decision)
+        balancing.update_alignment(self)
+        enlargement_items, enlargement_decision = membership.step(self, year)
+        self.recorder.collect(year, items, decision, enlargement_items, enlargement_decision, voters)
+        self.year += 1
+        if self.year > self.end_year:
+            self.running = False
+
+    def run(self) -> SCOModel:
+        """Run to the last year and return the model (for chaining)."""
+        while self.running:
+            self.step()
+        return self
+
+    def apply_events(self, year: int, events: list[Event]) -> None:
+        """Step 1: status changes, shocks to salience, threat, rivalry and the moratorium."""
+        self.shock *= 1.0 - self.params.shock_decay
+        endogenous = self.spec.membership.mode == "endogenous"
+        for i, new in self.status_changes.get(year, ()):
+            if endogenous and self.status[i] >= APPLICANT:
+                # Endogenous mode: once a state applies (or is a member) its further
+                # steps are decided by the members, so the written timeline no longer
+                # applies to it, and it is never moved back down.
+                continue
+            membership.set_status(self, i, new, year)
+        for event in events:
+            for area, value in event.salience.items():
+                self.shock[self.area_index[area]] += value
+            apply_lasting_effects(self, event)
+
+    def update_capabilities(self, year: int) -> None:
+        """Step 2: capabilities from the series (held or trended after the data end)."""
+        self.capability = self.capability_series[year - self.start_year]
+
+    def tolerance(self) -> np.ndarray:
+        """Loss each state accepts without objecting: rises with trust and the norm."""
+        member = self.member_weight
+        trust_in_members = (self.trust * member).sum(axis=1) - member  # a member's trust in itself is 1
+        mean_trust = trust_in_members / self.other_members
+        factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
+        return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
+
+    def decide(self, items: agenda.Agenda) -> Decision:
+        """Step 4: bargain and decide every item under the scenario's rule."""
+        inputs = BargainInput(
+            positions=items.positions,
+            saliences=items.saliences,
+            capabilities=self.capability,
+            status_quo=items.status_quo,
+            proposal=items.proposal,
+            tolerance=self.tolerance(),
+            voters=self.members,
+        )
+        return self.rule(inputs, self.rule_settings)
+
+    def apply_consequences(self, items: agenda.Agenda, decision: Decision) -> None:
+        """Step 5: depth grows where texts pass; trust and pole influence respond."""
+        p = self.params
+        self.influence_gain *= 1.0 - p.influence_decay
+        if len(items) == 0:
+            return
+        adopted = np.isfinite(decision.adopted)
+        joined = self.members & ~(decision.opt_outs | decision.objectors)
+        cap = self.capability * self.member_weight
+        joined_share = ((joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)).tolist()
+        # Per adopted item (a handful a year), in plain floats: depth and the pole credited.
+        # One item per area and year, so the areas of adopted items are distinct.
+        texts = decision.adopted.tolist()
+        before = items.status_quo.tolist()
+        areas = items.area.tolist()
+        beneficiaries = items.beneficiary.tolist()
+        initiators = items.initiator.tolist()
+        gained = [0.0] * len(self.poles)  # summed over the items first, then added
+        for k in adopted.nonzero()[0].tolist():
+            depth = float(self.depth[areas[k]])
+            gain = p.implementation_rate * joined_share[k] * (texts[k] - depth)
+            self.depth[areas[k]] = min(depth + (gain if gain > 0.0 else 0.0), 100.0)
+            # Influence: the pole the item favours (or the pole that tabled it) gains.
+            pole = beneficiaries[k]
+            if pole < 0 and initiators[k] >= 0:
+                pole = self.pole_of_list[initiators[k]]
+            if pole >= 0:
+                gained[pole] += p.influence_gain * ((texts[k] - before[k]) / 100.0)
+        self.influence_gain += gained
+        # Trust: agreeing together builds it; objecting erodes others' trust in you.
+        agreed = (joined & adopted[:, None]).astype(float)
+        together = (agreed.T @ agreed).astype(np.intp)  # items adopted together, per pair
+        self.trust = 1.0 - (1.0 - self.trust) * self.trust_kept.take(together)
+        if decision.objectors.any():
+            objections = decision.objectors.sum(axis=0)
+            self.trust = self.trust * self.trust_lost.take(objections)[None, :]
+        self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself
+        # Deferred items return next year; blocked ones may be tabled again later.
+        for spec, outcome in zip(items.specs, decision.outcome.tolist(), strict=True):
+            if outcome == DEFERRED and spec.get("deferrals", 0) < self.params.max_deferrals:
+                self.carried.append(
+                    {**spec, "deferrals": spec.get("deferrals", 0) + 1, "carried_as": "deferred"}
+                )
+            elif outcome in (BLOCKED, DEFERRED):
+                self.blocked_pool = [s for s in self.blocked_pool if s["area"] != spec["area"]]
+                self.blocked_pool.append(spec)
+
+    def release(self) -> None:
+        """Let the model be garbage-collected once its tables are taken.
+
+        Mesa 3.3 keeps every model alive through the class attribute ``Agent._ids``
+        (mesa/mesa#3179, fixed in later Mesa), so a batch of thousands of runs in one
+        worker would grow without bound. This drops that reference and the agents.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+        self.remove_all_agents()
+
+    def balancing_indices(self) -> np.ndarray:
+        """Balancing index of every state this year (see :mod:`sim.balancing`)."""
+        return balancing.balancing_index(self)
+
+    # Output ---------------------------------------------------------------------
+    def tables(self) -> dict[str, Any]:
+        """Return the three tables as pandas DataFrames: model, states, decisions."""
+        return self.recorder.tables()
+
+
+def apply_lasting_effects(target: SCOModel | ScenarioArrays, event: Event) -> None:
+    """Apply an event's lasting changes (threat, rivalry, moratorium) to a model or to initial arrays."""
+    for code, changes in event.threat.items():
+        for pole, delta in changes.items():
+            i, p = target.index[code], target.poles.index(pole)
+            target.threat[i, p] = float(np.clip(target.threat[i, p] + delta, 0.0, 1.0))
+    for code, others in event.rivalry.items():
+        for other, value in others.items():
+            i, j = target.index[code], target.index[other]
+            target.rivalry[i, j] = target.rivalry[j, i] = value
+    if event.moratorium is not None:
+        target.moratorium = event.moratorium
+
+
+def status_at(timeline: dict[int, str], year: int) -> str:
+    """Return the status a timeline gives in ``year`` (``outsider`` before its first entry)."""
+    current = "outsider"
+    for when, status in timeline.items():  # timelines are sorted by year
+        if when > year:
+            break
+        current = status
+    return current

@@ -1,0 +1,117 @@
+"""One seeded run: :func:`run` builds the model from a scenario, runs it and returns its tables.
+
+>>> import sim
+>>> scenario = sim.load_scenario("scenarios/history_1996.toml")
+>>> result = sim.run(scenario, seed=7)
+>>> result.decisions.head()        # pandas DataFrames: .model, .states, .decisions
+>>> result.summary()
+>>> sim.write_run(result, "results/history")  # CSV + Parquet + chart, as `sco-sim run` does
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.model.model import SCOModel
+from sim.scenario import Scenario, load_scenario
+
+TABLES = ("model", "states", "decisions")
+
+
+class TablesView:
+    """The three tables of one run or of many, as attributes (``.model``, ``.states``, ``.decisions``)."""
+
+    tables: dict
+
+    @property
+    def model(self):  # noqa: ANN201 - pandas is not imported here, to keep this module light
+        """Yearly model figures: one row per year (and run)."""
+        return self.tables["model"]
+
+    @property
+    def states(self):  # noqa: ANN201
+        """Yearly state figures: one row per state and year (and run)."""
+        return self.tables["states"]
+
+    @property
+    def decisions(self):  # noqa: ANN201
+        """Decision log: one row per item decided (and run)."""
+        return self.tables["decisions"]
+
+
+@dataclass
+class RunResult(TablesView):
+    """The outcome of one seeded run: the three tables and what produced them."""
+
+    scenario: Scenario
+    seed: int
+    until: int
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """Return headline figures of the run (see :func:`summarise`)."""
+        return summarise(self)
+
+    def write(self, out_dir: str | Path, chart: bool = True) -> list[Path]:
+        """Write the tables, a summary and the run chart to ``out_dir`` (deprecated).
+
+        Use ``sim.write_run(result, out_dir)``: writing files and drawing charts sit above
+        the model, which no longer reaches up for them. This method goes in sco-sim 0.3.
+        """
+        warnings.warn(
+            "RunResult.write is deprecated; use sim.write_run(result, out_dir)", DeprecationWarning, stacklevel=2
+        )
+        from sim.output import write_run  # deprecated path: the one upward import, kept for one release
+
+        return write_run(self, out_dir, chart=chart)
+
+
+def run(scenario: Scenario | str | Path, seed: int = 0, until: int | None = None) -> RunResult:
+    """Build the model from a scenario, run it with ``seed`` and return its tables.
+
+    Args:
+        scenario: A loaded scenario or the path of a scenario file.
+        seed: Non-negative integer seed; the same scenario and seed give the same tables.
+        until: Last year to simulate (default: the scenario's end year).
+
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    model = SCOModel(scenario, rng=seed, until=until)
+    model.run()
+    tables = model.tables()
+    model.release()
+    return RunResult(scenario=scenario, seed=seed, until=model.end_year, tables=tables)
+
+
+def summarise(result: RunResult) -> dict[str, Any]:
+    """Headline figures: consensus rate, outcome counts, members at the end, balancing index."""
+    decisions = result.decisions
+    policy = decisions[decisions["origin"] != "membership"]
+    counts = policy["outcome"].value_counts()
+    model = result.model
+    last = result.states[result.states["year"] == result.states["year"].max()]
+    n = len(policy)
+    agreed = int((policy["adopted"].notna() & (policy["objectors"] == "")).sum())
+    return {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "years": f"{result.scenario.start_year}-{result.until}",
+        "rule": result.scenario.rules.decision_rule,
+        "items": n,
+        "consensus_rate": agreed / n if n else float("nan"),
+        "adopted": int(counts.get("adopted", 0)),
+        "adopted_opt_out": int(counts.get("adopted_opt_out", 0)),
+        "diluted": int(counts.get("diluted", 0)),
+        "blocked": int(counts.get("blocked", 0)),
+        "deferred": int(counts.get("deferred", 0)),
+        "members_at_end": sorted(last.loc[last["status"] == "member", "state"].tolist()),
+        "focal_state": result.scenario.focal_state,
+        "balancing_index_start": float(model["balancing_index"].iloc[0]),
+        "balancing_index_end": float(model["balancing_index"].iloc[-1]),
+    }

@@ -1,0 +1,358 @@
+"""Decision data: issues with each actor's position and salience, and what was decided.
+
+Two layouts are read into one :class:`DecisionData`:
+
+- **DEU** (Thomson et al. 2006; Arregui and Perarnaud 2021, DEU III): one row per
+  issue; a position column ``p<actor>`` and a salience column ``s<actor>`` per
+  actor (positions 0-100, saliences 0-100, blank where the actor took no
+  position), ``rp`` the reference point (status quo), ``out`` the outcome and
+  ``counvte`` the voting rule (``QMV`` or ``Unan``). A row before the issues with
+  nothing but numbers in the position columns holds each actor's capability (the
+  GDP row of the public DEU III file); without it every capability is 1.
+- **Actor table** (:mod:`sim.bargain`): one row per actor and issue with ``Actor,
+  Capability, Position, Salience`` and optionally ``Issue``, plus per-issue
+  columns ``Outcome``, ``StatusQuo`` (or ``rp``) and ``VotingRule``.
+
+Conventions, chosen to reproduce the published reference figures on DEU III
+(see ``docs/bargaining.md``): an actor without a position on an issue takes no
+part in it; an actor with a position but a blank salience has salience 0.
+Saliences are returned on 0-1.
+
+    >>> from sim.rules.decisiondata import read_decision_data
+    >>> data = read_decision_data("deu3.csv")
+    >>> data.positions.shape, data.scored.sum()
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import TableError
+from sim.files import read_text
+from sim.rules.bargain import check_actor_table
+
+UNANIMITY, QUALIFIED_MAJORITY, OTHER = "unanimity", "qualified_majority", "other"
+#: Extra per-issue columns of the actor-table layout (lower case) and their DEU names.
+TABLE_ISSUE_COLUMNS = {
+    "outcome": "out",
+    "statusquo": "rp",
+    "status_quo": "rp",
+    "rp": "rp",
+    "votingrule": "rule",
+}
+
+
+@dataclass
+class DecisionData:
+    """Issues x actors arrays of decision data, with one row of facts per issue.
+
+    Attributes:
+        source: The file it was read from.
+        actors: Actor names (DEU codes such as ``com``, ``ep``, ``de``), the columns.
+        issues: One row per issue: ``issue`` (id), ``line`` (line in the file, or the
+            first line of the issue), ``rule`` (``unanimity``, ``qualified_majority``
+            or ``other``), ``status_quo`` and ``outcome`` (NaN where not coded) and
+            ``proposer_position`` (the Commission's position in DEU, else NaN).
+        positions: (issues, actors) on 0-100, NaN where the actor has no position.
+        saliences: (issues, actors) on 0-1, 0 where absent.
+        capabilities: (issues, actors), non-negative.
+        notes: How the file was read (scales, defaults taken).
+
+    """
+
+    source: str
+    actors: list[str]
+    issues: pd.DataFrame
+    positions: np.ndarray
+    saliences: np.ndarray
+    capabilities: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def present(self) -> np.ndarray:
+        """Return (issues, actors) bool: who has a position on each issue."""
+        return np.isfinite(self.positions)
+
+    @property
+    def scored(self) -> np.ndarray:
+        """Return (issues,) bool: issues with a coded outcome and at least one position."""
+        return self.issues["outcome"].notna().to_numpy() & self.present.any(axis=1)
+
+    def subset(self, rows: np.ndarray) -> DecisionData:
+        """Return the issues selected by ``rows`` (a boolean mask or indices)."""
+        index = np.arange(len(self.issues))[rows]
+        return DecisionData(
+            source=self.source,
+            actors=list(self.actors),
+            issues=self.issues.iloc[index].reset_index(drop=True),
+            positions=self.positions[index],
+            saliences=self.saliences[index],
+            capabilities=self.capabilities[index],
+            notes=list(self.notes),
+        )
+
+
+def read_decision_data(path: str | Path, require_outcome: bool = True) -> DecisionData:
+    """Read decision data in the DEU layout or the actor-table layout (detected from the header).
+
+    Args:
+        path: A CSV or tab-separated file.
+        require_outcome: Fail when the file has no outcome column (the benchmark needs one).
+
+    Raises:
+        TableError: One line naming the file, the line and the column of the first problem.
+
+    """
+    path = Path(path)
+    where = str(path)
+    text = read_text(path, TableError, "a decision-data file (CSV or tab-separated)")
+    header = text.split("\n", 1)[0]
+    if not header.strip():
+        raise TableError(where, "is empty; expected a header line")
+    sep = "\t" if header.count("\t") > header.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    columns = [c.strip() for c in rows[0]]
+    lowered = {c.lower() for c in columns}
+    if {"actor", "position"} <= lowered:
+        return _read_actor_table(rows, columns, where, require_outcome)
+    return _read_deu(rows, columns, where, require_outcome)
+
+
+# DEU layout -------------------------------------------------------------------
+
+
+def _number(text: str, where: str, line: int, column: str) -> float:
+    """Parse one cell: blank -> NaN, else a finite number (or a TableError naming the cell)."""
+    text = text.strip()
+    if not text:
+        return np.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise TableError(where, f"line {line}, column '{column}': expected a number, got {text!r}") from None
+    if not np.isfinite(value):
+        raise TableError(where, f"line {line}, column '{column}': expected a finite number, got {text!r}")
+    return value
+
+
+def _actor_columns(columns: list[str], where: str) -> list[str]:
+    """Return the actor codes: ``X`` for every pair of columns ``pX`` (position) and ``sX`` (salience).
+
+    A column inside the block of salience (or position) columns without its
+    partner is reported as the partner's missing column.
+    """
+    names = set(columns)
+    codes = [c[1:] for c in columns if c.startswith("p") and len(c) > 1 and "s" + c[1:] in names]
+    if not codes:
+        raise TableError(
+            where,
+            "line 1: no actor columns: expected a position column 'p<actor>' and a salience column "
+            "'s<actor>' per actor (the DEU layout), or the columns Actor, Capability, Position, Salience",
+        )
+    for prefix, partner in (("s", "p"), ("p", "s")):
+        paired = [i for i, c in enumerate(columns) if c.startswith(prefix) and c[1:] in codes]
+        for i in range(paired[0], paired[-1] + 1):
+            name = columns[i]
+            if name.startswith(prefix) and name[1:] not in codes:
+                kind = "salience" if prefix == "s" else "position"
+                raise TableError(
+                    where,
+                    f"line 1: missing column '{partner}{name[1:]}' for actor '{name[1:]}', "
+                    f"whose {kind} column '{name}' is present",
+                )
+    return codes
+
+
+def _rule_of(text: str) -> str:
+    text = text.strip().lower()
+    if text.startswith("qmv") or text.startswith("qualified"):
+        return QUALIFIED_MAJORITY
+    if text.startswith("unan"):
+        return UNANIMITY
+    return OTHER
+
+
+def _read_deu(rows: list[list[str]], columns: list[str], where: str, require_outcome: bool) -> DecisionData:
+    codes = _actor_columns(columns, where)
+    index = {c: i for i, c in enumerate(columns)}
+    notes: list[str] = []
+    if "out" not in index:
+        if require_outcome:
+            raise TableError(where, "line 1: missing column 'out' (the outcome of each issue, 0-100)")
+        notes.append("no outcome column 'out': nothing to score")
+    for optional, meaning in (("rp", "reference point (status quo)"), ("counvte", "voting rule")):
+        if optional not in index:
+            notes.append(f"no column '{optional}': {meaning} not known")
+    position_at = [index["p" + c] for c in codes]
+    salience_at = [index["s" + c] for c in codes]
+    actor_cells = set(position_at) | set(salience_at)
+
+    def cell(row: list[str], i: int) -> str:
+        return row[i] if i < len(row) else ""
+
+    body = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(x.strip() for x in row)]
+    capabilities = np.ones(len(codes))
+    if body:
+        line, first = body[0]
+        others_blank = not any(cell(first, i).strip() for i in range(len(columns)) if i not in actor_cells)
+        if others_blank and any(cell(first, i).strip() for i in position_at):
+            for k, i in enumerate(position_at):
+                value = _number(cell(first, i), where, line, columns[i])
+                if np.isnan(value):
+                    raise TableError(
+                        where, f"line {line}, column '{columns[i]}': capability row has no value"
+                    )
+                if value < 0:
+                    raise TableError(
+                        where,
+                        f"line {line}, column '{columns[i]}': expected a capability >= 0, got {value:g}",
+                    )
+                capabilities[k] = value
+            notes.append(f"capabilities from the row at line {line} (before the issues)")
+            body = body[1:]
+        else:
+            notes.append("no capability row: every actor's capability is 1")
+    if not body:
+        raise TableError(where, "has no issue rows")
+
+    n_issues, n_actors = len(body), len(codes)
+    positions = np.full((n_issues, n_actors), np.nan)
+    saliences = np.zeros((n_issues, n_actors))
+    facts = []
+    for r, (line, row) in enumerate(body):
+        for k, (pi, si) in enumerate(zip(position_at, salience_at, strict=True)):
+            position = _number(cell(row, pi), where, line, columns[pi])
+            salience = _number(cell(row, si), where, line, columns[si])
+            if not np.isnan(position) and not 0 <= position <= 100:
+                raise TableError(
+                    where,
+                    f"line {line}, column '{columns[pi]}': expected a position in 0-100, got {position:g}",
+                )
+            if not np.isnan(salience) and not 0 <= salience <= 100:
+                what = "salience >= 0" if salience < 0 else "salience in 0-100"
+                raise TableError(
+                    where, f"line {line}, column '{columns[si]}': expected a {what}, got {salience:g}"
+                )
+            positions[r, k] = position
+            saliences[r, k] = 0.0 if np.isnan(salience) or np.isnan(position) else salience / 100.0
+        values = {}
+        for name in ("rp", "out"):
+            value = _number(cell(row, index[name]), where, line, name) if name in index else np.nan
+            if not np.isnan(value) and not 0 <= value <= 100:
+                raise TableError(
+                    where, f"line {line}, column '{name}': expected a value in 0-100, got {value:g}"
+                )
+            values[name] = value
+        issue_id = cell(row, index["isnr"]).strip() if "isnr" in index else ""
+        facts.append(
+            {
+                "issue": issue_id or f"line {line}",
+                "line": line,
+                "rule": _rule_of(cell(row, index["counvte"])) if "counvte" in index else OTHER,
+                "status_quo": values["rp"],
+                "outcome": values["out"],
+                "proposer_position": positions[r, codes.index("com")] if "com" in codes else np.nan,
+            }
+        )
+    notes.append("saliences read on 0-100 and divided by 100; a blank salience beside a position counts as 0")
+    return DecisionData(
+        source=where,
+        actors=codes,
+        issues=pd.DataFrame(facts),
+        positions=positions,
+        saliences=saliences,
+        capabilities=np.tile(capabilities, (n_issues, 1)),
+        notes=notes,
+    )
+
+
+# Actor-table layout -------------------------------------------------------------
+
+
+def _read_actor_table(
+    rows: list[list[str]], columns: list[str], where: str, require_outcome: bool
+) -> DecisionData:
+    kept = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(x.strip() for x in row)]
+    lines = [n for n, _ in kept]
+    width = len(columns)
+    raw = pd.DataFrame([(row + [""] * width)[:width] for _, row in kept], columns=columns, dtype=str)
+    try:
+        table = check_actor_table(raw.replace({"": np.nan}), where)
+    except TableError as exc:
+        # check_actor_table counts data rows from 2; report the line in the file instead.
+        message = re.sub(r"^row (\d+)", lambda m: f"line {lines[int(m.group(1)) - 2]}", exc.message)
+        raise TableError(where, message) from None
+    lower = {c.lower(): c for c in columns}
+    extra: dict[str, str] = {}
+    for name, role in TABLE_ISSUE_COLUMNS.items():
+        if name in lower and role not in extra:
+            extra[role] = lower[name]
+    notes: list[str] = []
+    if "out" not in extra:
+        if require_outcome:
+            raise TableError(where, "line 1: missing column 'Outcome' (the outcome of each issue, 0-100)")
+        notes.append("no Outcome column: nothing to score")
+    scale = 100.0 if table["Salience"].max() > 1.0 else 1.0
+    if scale != 1.0:
+        notes.append("saliences above 1 found: read on a 0-100 scale and divided by 100")
+    issues = list(dict.fromkeys(table["Issue"]))
+    actors = list(dict.fromkeys(table["Actor"]))
+    issue_row = {k: i for i, k in enumerate(issues)}
+    actor_col = {a: j for j, a in enumerate(actors)}
+    positions = np.full((len(issues), len(actors)), np.nan)
+    saliences = np.zeros_like(positions)
+    capabilities = np.zeros_like(positions)
+    facts: dict[str, dict[str, object]] = {k: {"issue": k, "line": None} for k in issues}
+    keys = {"out": "outcome", "rp": "status_quo", "rule": "rule"}
+    for r, (issue, actor, cap, pos, sal) in enumerate(
+        table[["Issue", "Actor", "Capability", "Position", "Salience"]].itertuples(index=False)
+    ):
+        i, j = issue_row[issue], actor_col[actor]
+        positions[i, j], saliences[i, j], capabilities[i, j] = pos, sal / scale, cap
+        fact, line = facts[issue], lines[r]
+        fact["line"] = fact["line"] or line
+        for role, column in extra.items():
+            text = str(raw[column].iloc[r]).strip()
+            if not text:
+                continue
+            value: object = _rule_of(text) if role == "rule" else _number(text, where, line, column)
+            if role != "rule" and not 0 <= float(value) <= 100:  # type: ignore[arg-type]
+                raise TableError(
+                    where, f"line {line}, column '{column}': expected a value in 0-100, got {text}"
+                )
+            if fact.get(keys[role]) is not None and fact[keys[role]] != value:
+                raise TableError(
+                    where,
+                    f"line {line}, column '{column}': {text} differs from an earlier row of issue {issue!r}",
+                )
+            fact[keys[role]] = value
+    frame = pd.DataFrame(
+        [
+            {
+                "issue": f["issue"],
+                "line": f["line"],
+                "rule": f.get("rule", OTHER),
+                "status_quo": f.get("status_quo", np.nan),
+                "outcome": f.get("outcome", np.nan),
+                "proposer_position": np.nan,
+            }
+            for f in facts.values()
+        ]
+    )
+    frame[["status_quo", "outcome"]] = frame[["status_quo", "outcome"]].astype(float)
+    return DecisionData(
+        source=where,
+        actors=actors,
+        issues=frame,
+        positions=positions,
+        saliences=saliences,
+        capabilities=capabilities,
+        notes=notes,
+    )

@@ -1,0 +1,322 @@
+"""Scenario files: TOML on disk -> validated, frozen :class:`Scenario` objects.
+
+A scenario file is data, never code: it is parsed with :mod:`tomllib` and
+checked field by field with pydantic. Nothing in it is evaluated.
+
+A scenario may ``extends = "other.toml"`` (a path relative to the file). The
+parent is resolved first, then the child's tables are merged into it key by key;
+a few values are replaced whole rather than merged (see ``ATOMIC_KEYS``), and the
+child's ``events`` are appended to the parent's. ``drop_events`` removes
+inherited events by ``id``.
+
+A ``[data]`` table names the shipped data tables (:mod:`sim.datasets`) that fill
+the state attributes the resolved scenario leaves out: capability, alignment,
+polyarchy and security ties. Values written in the scenario always win.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+INTERESTS: tuple[str, ...] = ("security", "economy", "balancing", "regime")
+
+
+STATUSES: tuple[str, ...] = (
+    "outsider",
+    "partner",
+    "observer",
+    "applicant",
+    "candidate",
+    "memorandum",
+    "member",
+)
+
+
+Status = Literal["outsider", "partner", "observer", "applicant", "candidate", "memorandum", "member"]
+
+
+# Values replaced whole when a child scenario sets them (merging them key by key
+# would silently mix two weight vectors or two status timelines).
+ATOMIC_KEYS = frozenset({"weights", "relevance", "status", "capability", "parents", "poles", "packages"})
+
+
+WEIGHT_TOLERANCE = 1e-3
+
+
+# Fields of Scenario that record the resolution; a file may not set them.
+RESERVED_KEYS = frozenset({"source", "lineage", "prehistory"})
+
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+NonNeg = Annotated[float, Field(ge=0.0)]
+
+
+Ambition = Annotated[float, Field(ge=0.0, le=100.0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Weights(_Frozen):
+    """Four non-negative interest weights that sum to 1 (thesis ch. IV.1)."""
+
+    security: NonNeg
+    economy: NonNeg
+    balancing: NonNeg
+    regime: NonNeg
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Return the weights in the order of ``INTERESTS``."""
+        return (self.security, self.economy, self.balancing, self.regime)
+
+    def total(self) -> float:
+        """Return the sum of the four weights."""
+        return math.fsum(self.as_tuple())
+
+
+class State(_Frozen):
+    """One state agent's attributes as written in the scenario."""
+
+    name: str
+    status: dict[int, Status] = Field(default_factory=dict)
+    capability: NonNeg | dict[int, NonNeg]
+    capability_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
+    weights: Weights
+    normalize_weights: bool = False
+    alignment: dict[str, Unit] = Field(default_factory=dict)
+    threat: dict[str, Unit] = Field(default_factory=dict)
+    polyarchy: Unit
+    rivalries: dict[str, Unit] = Field(default_factory=dict)
+    security_ties: dict[str, Unit] = Field(default_factory=dict)
+    wants_membership: bool = False
+    rationale: str = ""
+
+
+class Area(_Frozen):
+    """An issue area: how much it touches each interest and what it grows from."""
+
+    label: str
+    relevance: Weights
+    parents: list[str] = Field(default_factory=list)
+    base_salience: Unit
+    favours: str | None = None
+    initial_depth: Ambition = 0.0
+    agenda: bool = True
+
+
+class Rules(_Frozen):
+    """The organisation's rule set (SCO Charter art. 16 by default: consensus)."""
+
+    decision_rule: str = "consensus"
+    norm_strength: Annotated[float, Field(gt=0.0)] = 1.0
+    tolerance: NonNeg = 0.05
+    max_rounds: Annotated[int, Field(ge=0, le=50)] = 6
+    dilution_step: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.25
+    diluted_below: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    min_increment: NonNeg = 2.0
+    deferral_margin: Annotated[float, Field(ge=1.0)] = 1.5
+    opt_out_allowed: bool | None = None
+    opt_out_ceiling: Annotated[float, Field(ge=1.0)] = 2.0
+    opt_out_min_share: Unit = 0.5
+    majority_threshold: Annotated[float, Field(gt=0.5, le=1.0)] = 2.0 / 3.0
+    majority_weighted: bool = False
+
+
+class Membership(_Frozen):
+    """The accession procedure: who decides, with which minimum lags."""
+
+    mode: Literal["scheduled", "endogenous"] = "scheduled"
+    moratorium: bool = False
+    lag_application: Annotated[int, Field(ge=0)] = 1
+    lag_procedure: Annotated[int, Field(ge=0)] = 1
+    lag_memorandum: Annotated[int, Field(ge=0)] = 1
+    packages: list[list[str]] = Field(default_factory=list)
+    apply_probability: Unit = 0.0
+
+
+class Parameters(_Frozen):
+    """Free model parameters (ranges and meaning: docs/scenarios.md)."""
+
+    agenda_size: Annotated[int, Field(ge=0)] = 5
+    min_readiness: NonNeg = 0.1
+    spillover_depth: Annotated[float, Field(gt=0.0)] = 50.0
+    spillover_shape: Annotated[float, Field(gt=0.0)] = 2.0
+    position_base: float = 0.15
+    position_scale: NonNeg = 1.2
+    pole_weight: NonNeg = 0.5
+    threat_weight: NonNeg = 3.0
+    pole_salience: NonNeg = 0.5
+    max_deferrals: Annotated[int, Field(ge=0)] = 2
+    rivalry_weight: NonNeg = 0.3
+    position_noise: NonNeg = 0.05
+    salience_noise: NonNeg = 0.05
+    implementation_rate: Unit = 0.6
+    trust_initial: Unit = 0.5
+    trust_newcomer: Unit = 0.3
+    trust_gain: Unit = 0.03
+    trust_loss: Unit = 0.08
+    trust_tolerance: NonNeg = 1.0
+    influence_gain: NonNeg = 0.05
+    influence_decay: Unit = 0.15
+    balancing_rate: NonNeg = 0.5
+    alignment_reversion: Unit = 0.1
+    shock_decay: Unit = 0.5
+    retable_probability: Unit = 0.5
+    enlargement_scale: NonNeg = 4.0
+    voice_dilution: NonNeg = 0.5
+
+
+class TabledItem(_Frozen):
+    """An item an event puts on the agenda (e.g. China's 2010 Development Bank)."""
+
+    area: str
+    initiator: str
+    title: str
+    ambition: Ambition
+    beneficiary: str | None = None
+    positions: dict[str, Ambition] = Field(default_factory=dict)
+    saliences: dict[str, Unit] = Field(default_factory=dict)
+
+
+class Event(_Frozen):
+    """Something that happens in a given year (MODEL.md section 3, step 1)."""
+
+    id: str | None = None
+    year: int
+    label: str
+    salience: dict[str, float] = Field(default_factory=dict)
+    threat: dict[str, dict[str, float]] = Field(default_factory=dict)
+    rivalry: dict[str, dict[str, Unit]] = Field(default_factory=dict)
+    capability: dict[str, float] = Field(default_factory=dict)
+    status: dict[str, Status] = Field(default_factory=dict)
+    moratorium: bool | None = None
+    table: list[TabledItem] = Field(default_factory=list)
+
+
+class CapabilityData(_Frozen):
+    """Capability from data: yearly over the run, held at the last data year's value after it."""
+
+    source: Literal["cinc", "milex_share", "gdp_share"]
+
+
+class _YearData(_Frozen):
+    source: str
+    year: int | None = None  # the data year; the scenario's start year if left out (filled in on loading)
+
+
+class AlignmentData(_YearData):
+    """Alignment with each pole from UN General Assembly ideal points in one year."""
+
+    source: Literal["unga"]
+
+
+class PolyarchyData(_YearData):
+    """Regime type from V-Dem polyarchy in one year."""
+
+    source: Literal["vdem"]
+
+
+class TiesData(_YearData):
+    """A security tie of 1.0 to Russia for CSTO members in one year (0.0 for the others)."""
+
+    source: Literal["csto"]
+
+
+class DataSources(_Frozen):
+    """The ``[data]`` table: which data fills each state attribute the scenario does not write."""
+
+    capability: CapabilityData | None = None
+    alignment: AlignmentData | None = None
+    polyarchy: PolyarchyData | None = None
+    security_ties: TiesData | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_names(cls, data: Any) -> Any:
+        """``alignment = "unga"`` is short for ``alignment = { source = "unga" }``."""
+        if isinstance(data, dict):
+            return {k: {"source": v} if isinstance(v, str) else v for k, v in data.items()}
+        return data
+
+
+class Years(BaseModel):
+    """The keys the data filling needs before the whole scenario can be validated."""
+
+    model_config = ConfigDict(extra="ignore")
+    start_year: int
+    end_year: int
+    poles: list[str] = Field(default_factory=lambda: ["RUS", "CHN"])
+
+
+class Scenario(_Frozen):
+    """A fully resolved scenario (after ``extends``), ready to build a model from."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str = ""
+    start_year: int
+    end_year: int
+    focal_state: str = "KAZ"
+    poles: list[str] = Field(default_factory=lambda: ["RUS", "CHN"])
+    parameters: Parameters = Field(default_factory=Parameters)
+    rules: Rules = Field(default_factory=Rules)
+    membership: Membership = Field(default_factory=Membership)
+    states: dict[str, State]
+    areas: dict[str, Area]
+    events: list[Event] = Field(default_factory=list)
+    data: DataSources | None = None
+    # Resolution record, filled by load_scenario (not written by users).
+    source: str = ""
+    lineage: list[str] = Field(default_factory=list)
+    prehistory: list[Event] = Field(default_factory=list)
+
+    # Convenience views -------------------------------------------------------
+    @property
+    def state_codes(self) -> list[str]:
+        """ISO3 codes in canonical (sorted) order, independent of file order."""
+        return sorted(self.states)
+
+    @property
+    def area_codes(self) -> list[str]:
+        """Issue-area keys in file order (the order of the depth columns)."""
+        return list(self.areas)
+
+    def status_timeline(self, iso3: str) -> dict[int, str]:
+        """Return the state's status changes (file timeline plus status events)."""
+        timeline = dict(self.states[iso3].status)
+        for event in [*self.prehistory, *self.events]:
+            if iso3 in event.status:
+                timeline[event.year] = event.status[iso3]
+        return dict(sorted(timeline.items()))
+
+    def status_in(self, iso3: str, year: int) -> str:
+        """Return the state's scheduled status in ``year`` (``outsider`` before any entry)."""
+        current = "outsider"
+        for when, status in self.status_timeline(iso3).items():
+            if when <= year:
+                current = status
+        return current
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the resolved scenario as plain data (for ``sco-sim check --json``)."""
+        # Without [data] the dump is what it was before [data] existed (run hashes stay put).
+        hidden = {"source", "lineage"} | ({"data"} if self.data is None else set())
+        return self.model_dump(mode="json", exclude=hidden)
+
+
+def interest_weights(state: State) -> tuple[float, float, float, float]:
+    """Return a state's interest weights, rescaled to sum 1 only if the file asks for it."""
+    values = state.weights.as_tuple()
+    if state.normalize_weights:
+        total = math.fsum(values)
+        return tuple(v / total for v in values)  # type: ignore[return-value]
+    return values
