@@ -62,7 +62,9 @@ class _Alias(types.ModuleType):
             module = importlib.import_module(home)
             if hasattr(module, attribute):
                 return getattr(module, attribute)
-        raise AttributeError(f"module '{self.__name__}' (moved to {', '.join(self.__homes)}) has no '{attribute}'")
+        raise AttributeError(
+            f"module '{self.__name__}' (moved to {', '.join(self.__homes)}) has no '{attribute}'"
+        )
 
     def __dir__(self) -> list[str]:
         return sorted({n for home in self.__homes for n in dir(importlib.import_module(home))})
@@ -89,7 +91,8 @@ def _caller_level() -> int:
     """Stack level of the first frame outside the import machinery and this module."""
     frame, level = sys._getframe(1), 1
     while frame is not None and (
-        frame.f_code.co_filename.startswith("<frozen importlib") or frame.f_globals.get("__name__") == __name__
+        frame.f_code.co_filename.startswith("<frozen importlib")
+        or frame.f_globals.get("__name__") == __name__
     ):
         frame, level = frame.f_back, level + 1
     return level
@@ -98,7 +101,10 @@ def _caller_level() -> int:
 class MovedFinder(importlib.abc.MetaPathFinder):
     """Finds the old module paths listed in :data:`MOVED`."""
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """Return a spec for an old path, or ``None`` to let the other finders look."""
         if fullname in MOVED:
             return importlib.machinery.ModuleSpec(fullname, _Loader())
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import sim
 
@@ -26,8 +27,16 @@ def test_readme_api_lines(tmp_path):
         + summary["deferred"]
         == summary["items"]
     )
-    files = result.write(tmp_path / "out")
+    files = sim.write_run(result, tmp_path / "out")
     assert {p.name for p in files} >= {"model.csv", "decisions.parquet", "outcomes.png", "summary.json"}
+
+
+def test_run_result_write_still_works_with_a_deprecation_warning(tmp_path):
+    result = sim.run(SCENARIOS / "sco8_2017.toml", seed=1, until=2019)
+    with pytest.warns(DeprecationWarning, match="sim.write_run"):
+        files = result.write(tmp_path / "old", chart=False)
+    assert (tmp_path / "old" / "states.parquet") in files
+    assert not (tmp_path / "old" / "outcomes.png").exists()
 
 
 def test_run_accepts_a_path_and_until():

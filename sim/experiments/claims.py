@@ -1,5 +1,7 @@
-"""The one parser of comparisons between arms: claims (``metric[a] < metric[b]``) and effects
-(``metric[a] - metric[b]``), checked against the experiment's metrics and arms.
+"""The one parser of comparisons between arms.
+
+Claims (``metric[a] < metric[b]``) and effects (``metric[a] - metric[b]``) are split into
+their parts and checked against the experiment's metrics and arms.
 """
 
 from __future__ import annotations

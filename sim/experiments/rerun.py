@@ -35,10 +35,12 @@ class RerunReport:
         return not self.differing
 
     def lines(self) -> list[str]:
-        """The report as lines of text, as ``sco-sim rerun`` prints it."""
+        """Return the report as lines of text, as ``sco-sim rerun`` prints it."""
         out = []
         if self.code_changed:
-            out.append(f"note: the code version differs from the one that stored {self.run_id}; results may differ")
+            out.append(
+                f"note: the code version differs from the one that stored {self.run_id}; results may differ"
+            )
         out += [f"  {name}: DIFFERS from the stored table" for name in self.differing]
         out.append(
             f"run {self.run_id}: arm {self.arm}, point {self.point}, "

@@ -1,4 +1,7 @@
-"""Cross-checks a schema cannot express: every state, area, pole and event a scenario names exists and fits."""
+"""Cross-checks a schema cannot express.
+
+Every state, area, pole, rule and event a scenario names must exist and fit.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Where a problem in a scenario is, and how to say it in one line: origins of keys, dotted keys, pydantic errors."""
+"""Where a problem in a scenario is and how to say it in one line.
+
+Origins of keys (which file of an ``extends`` chain), dotted keys, pydantic errors in words.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sim.scenario.schema import RESERVED_KEYS, Scenario
 
 
 def mark(value: Any, origins: dict[tuple[str, ...], str], where: str, loc: tuple[str, ...]) -> None:
+    """Record that ``value`` and every key below it at ``loc`` came from the file ``where``."""
     origins[loc] = where
     if isinstance(value, dict):
         for key, sub in value.items():
@@ -19,6 +23,7 @@ def mark(value: Any, origins: dict[tuple[str, ...], str], where: str, loc: tuple
 
 
 def origin(origins: dict[tuple[str, ...], str], loc: Iterable[Any], default: str) -> str:
+    """Return the file the key at ``loc`` came from (the nearest marked parent), or ``default``."""
     loc = tuple(str(part) for part in loc)
     for cut in range(len(loc), 0, -1):
         if loc[:cut] in origins:
@@ -27,6 +32,7 @@ def origin(origins: dict[tuple[str, ...], str], loc: Iterable[Any], default: str
 
 
 def dotted(loc: Iterable[Any]) -> str:
+    """Return ``loc`` as a dotted key: ``states.KAZ.weights`` or ``events[2].year``."""
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
@@ -77,6 +83,7 @@ def first_error(exc: ValidationError) -> tuple[str, str | None]:
 
 
 def describe_error(error: dict[str, Any]) -> str:
+    """Say one pydantic error in plain words: what was found and what is expected."""
     kind = error["type"]
     ctx = error.get("ctx", {}) or {}
     got = error.get("input")
