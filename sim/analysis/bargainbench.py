@@ -300,43 +300,17 @@ def benchmark(
     folds = max(2, min(folds, n))
     outcome = data.issues["outcome"].to_numpy(float)
     inputs = _inputs(data, default_status_quo)
-    present = data.present
-
-    columns: dict[str, np.ndarray] = {
-        "baseline_50": np.full(n, 50.0),
-        "baseline_status_quo": data.issues["status_quo"].to_numpy(float),
-        "baseline_mean": np.nanmean(np.where(present, data.positions, np.nan), axis=1),
-        "baseline_weighted_median": weighted_median(
-            np.where(present, data.positions, 0.0), data.saliences * data.capabilities, present
-        ),
-    }
+    columns = _baselines(data)
     for rule in rules:
         columns[rule] = _predict(rule, inputs, data.capabilities, {})
     assignment = fold_of(n, folds, seed)
-    validated: list[CrossValidated] = []
-    pooled: list[np.ndarray] = []
-    pooled_labels: list[str] = []
-    for spec in tunable:
-        if spec.rule not in rules:
-            continue
-        candidates = np.stack([_predict(spec.rule, inputs, data.capabilities, point) for point in spec.grid])
-        labels = [_describe(point) for point in spec.grid]
-        prediction, table = cross_validate(candidates, labels, outcome, assignment)
-        validated.append(CrossValidated(spec.key, spec.rule, spec.label, prediction, table))
-        columns[validated[-1].name] = prediction
-        pooled.append(candidates)
-        pooled_labels += [f"{spec.rule} {label}" for label in labels]
-    if len(validated) > 1:
-        prediction, table = cross_validate(np.concatenate(pooled), pooled_labels, outcome, assignment)
-        label = "rule and parameters chosen per fold"
-        validated.append(CrossValidated(SELECTED, "any rule", label, prediction, table))
-        columns[validated[-1].name] = prediction
-
+    validated = _cross_validated(data, inputs, [t for t in tunable if t.rule in rules], outcome, assignment)
+    columns.update({entry.name: entry.prediction for entry in validated})
     predictions = data.issues[["issue", "line", "rule", "status_quo", "outcome"]].rename(
         columns={"rule": "voting_rule"}
     )
     predictions.insert(3, "fold", assignment + 1)
-    predictions.insert(4, "actors", present.sum(axis=1))
+    predictions.insert(4, "actors", data.present.sum(axis=1))
     predictions = pd.concat([predictions, pd.DataFrame(columns, index=predictions.index)], axis=1)
     errors = _errors(columns, outcome, data.issues["rule"].to_numpy())
     notes = list(data.notes)
@@ -347,6 +321,44 @@ def benchmark(
             f"the rules take the status quo as {default_status_quo:g}"
         )
     return BenchResult(data.source, predictions, errors, validated, folds, seed, notes)
+
+
+def _baselines(data: DecisionData) -> dict[str, np.ndarray]:
+    """Naive predictions: the middle of the scale, the status quo, the mean and weighted median."""
+    present = data.present
+    return {
+        "baseline_50": np.full(len(data.issues), 50.0),
+        "baseline_status_quo": data.issues["status_quo"].to_numpy(float),
+        "baseline_mean": np.nanmean(np.where(present, data.positions, np.nan), axis=1),
+        "baseline_weighted_median": weighted_median(
+            np.where(present, data.positions, 0.0), data.saliences * data.capabilities, present
+        ),
+    }
+
+
+def _cross_validated(
+    data: DecisionData,
+    inputs: BargainInput,
+    tunable: list[Tunable],
+    outcome: np.ndarray,
+    assignment: np.ndarray,
+) -> list[CrossValidated]:
+    """Fit each tunable rule's parameters per fold; with several, also the rule itself per fold."""
+    validated: list[CrossValidated] = []
+    pooled: list[np.ndarray] = []
+    pooled_labels: list[str] = []
+    for spec in tunable:
+        candidates = np.stack([_predict(spec.rule, inputs, data.capabilities, point) for point in spec.grid])
+        labels = [_describe(point) for point in spec.grid]
+        prediction, table = cross_validate(candidates, labels, outcome, assignment)
+        validated.append(CrossValidated(spec.key, spec.rule, spec.label, prediction, table))
+        pooled.append(candidates)
+        pooled_labels += [f"{spec.rule} {label}" for label in labels]
+    if len(validated) > 1:
+        prediction, table = cross_validate(np.concatenate(pooled), pooled_labels, outcome, assignment)
+        label = "rule and parameters chosen per fold"
+        validated.append(CrossValidated(SELECTED, "any rule", label, prediction, table))
+    return validated
 
 
 def _errors(columns: dict[str, np.ndarray], outcome: np.ndarray, voting: np.ndarray) -> pd.DataFrame:

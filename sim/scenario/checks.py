@@ -5,12 +5,13 @@ Every state, area, pole, rule and event a scenario names must exist and fit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sim.errors import ScenarioError
 from sim.rules import RULES
 from sim.scenario.messages import dotted, origin
-from sim.scenario.schema import WEIGHT_TOLERANCE, Scenario
+from sim.scenario.schema import WEIGHT_TOLERANCE, Area, Event, Scenario, State, TabledItem
 
 
 def local_event_loc(origins: dict[tuple[str, ...], str], loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -22,121 +23,141 @@ def local_event_loc(origins: dict[tuple[str, ...], str], loc: tuple[Any, ...]) -
     return loc
 
 
+Problem = tuple[tuple[Any, ...], str]  # (location of the key, what is wrong)
+
+
 def check_references(scenario: Scenario, origins: dict[tuple[str, ...], str], top: str) -> None:
     """Raise :class:`ScenarioError` at the first name that points nowhere (state, area, pole, rule)."""
-    states = scenario.states
-    areas = scenario.areas
-
-    def fail(loc: tuple[Any, ...], message: str) -> None:
+    for loc, message in problems(scenario):
         where = origin(origins, loc, top)
         raise ScenarioError(where, message, key=dotted(local_event_loc(origins, loc)))
 
-    def need_state(code: str, loc: tuple[Any, ...], what: str = "state") -> None:
-        if code not in states:
-            fail(
-                loc, f"{what} '{code}' is not declared under [states] (declared: {', '.join(sorted(states))})"
-            )
 
+def problems(scenario: Scenario) -> Iterator[Problem]:
+    """Yield every problem of ``scenario``, in the order a reader meets them in the file."""
+    yield from _top_level(scenario)
+    for code, state in scenario.states.items():
+        yield from _state(scenario, code, state)
+    for key, area in scenario.areas.items():
+        yield from _area(scenario, key, area)
+    for index, package in enumerate(scenario.membership.packages):
+        for code in package:
+            yield from _need_state(scenario, code, ("membership", "packages", index))
+    for index, event in enumerate(scenario.events):
+        yield from _event(scenario, ("events", index), event)
+
+
+def _need_state(
+    scenario: Scenario, code: str, loc: tuple[Any, ...], what: str = "state"
+) -> Iterator[Problem]:
+    if code not in scenario.states:
+        declared = ", ".join(sorted(scenario.states))
+        yield loc, f"{what} '{code}' is not declared under [states] (declared: {declared})"
+
+
+def _need_pole(scenario: Scenario, name: str, loc: tuple[Any, ...]) -> Iterator[Problem]:
+    if name not in scenario.poles:
+        yield loc, f"'{name}' is not a pole; poles are {scenario.poles}"
+
+
+def _need_area(scenario: Scenario, name: str, loc: tuple[Any, ...]) -> Iterator[Problem]:
+    if name not in scenario.areas:
+        yield loc, f"unknown issue area '{name}' (areas: {', '.join(scenario.areas)})"
+
+
+def _top_level(scenario: Scenario) -> Iterator[Problem]:
+    rules = scenario.rules
     if scenario.end_year < scenario.start_year:
-        fail(("end_year",), f"{scenario.end_year} is before start_year {scenario.start_year}")
-    if scenario.rules.decision_rule not in RULES:
-        fail(
+        yield ("end_year",), f"{scenario.end_year} is before start_year {scenario.start_year}"
+    if rules.decision_rule not in RULES:
+        yield (
             ("rules", "decision_rule"),
-            f"unknown decision rule '{scenario.rules.decision_rule}'; expected one of: {', '.join(RULES)}",
+            f"unknown decision rule '{rules.decision_rule}'; expected one of: {', '.join(RULES)}",
         )
-    if scenario.rules.decision_rule == "consensus_opt_out" and scenario.rules.opt_out_allowed is False:
-        fail(
+    if rules.decision_rule == "consensus_opt_out" and rules.opt_out_allowed is False:
+        yield (
             ("rules", "opt_out_allowed"),
             "the consensus_opt_out rule needs opt-outs; remove this key or set it true",
         )
     if not scenario.poles:
-        fail(("poles",), 'expected at least one pole (e.g. ["RUS", "CHN"])')
+        yield ("poles",), 'expected at least one pole (e.g. ["RUS", "CHN"])'
     for pole in scenario.poles:
-        need_state(pole, ("poles",), "pole")
-    need_state(scenario.focal_state, ("focal_state",))
-    if not states:
-        fail(("states",), "expected at least one state")
-    if not areas:
-        fail(("areas",), "expected at least one issue area")
+        yield from _need_state(scenario, pole, ("poles",), "pole")
+    yield from _need_state(scenario, scenario.focal_state, ("focal_state",))
+    if not scenario.states:
+        yield ("states",), "expected at least one state"
+    if not scenario.areas:
+        yield ("areas",), "expected at least one issue area"
 
-    for code, state in states.items():
-        if len(code) != 3 or not code.isalpha() or not code.isupper():
-            fail(("states", code), "expected an ISO3 code of three capital letters as the state key")
-        total = state.weights.total()
-        if not state.normalize_weights and abs(total - 1.0) > WEIGHT_TOLERANCE:
-            fail(
-                ("states", code, "weights"),
-                f"interest weights sum to {total:.4f}, expected 1 "
-                "(fix the values, or set normalize_weights = true to rescale them)",
-            )
-        if total <= 0:
-            fail(("states", code, "weights"), "interest weights are all zero; expected some positive weight")
-        for pole in scenario.poles:
-            if pole != code and pole not in state.alignment:
-                fail(
-                    ("states", code, "alignment"),
-                    f"missing alignment with pole '{pole}' (a number in [0, 1])",
-                )
-        for key, table in (
-            ("alignment", state.alignment),
-            ("threat", state.threat),
-            ("security_ties", state.security_ties),
-        ):
-            for pole in table:
-                if pole not in scenario.poles:
-                    fail(("states", code, key, pole), f"'{pole}' is not a pole; poles are {scenario.poles}")
-        for other in state.rivalries:
-            need_state(other, ("states", code, "rivalries", other))
-            if other == code:
-                fail(("states", code, "rivalries", other), "a state cannot be its own rival")
-        if isinstance(state.capability, dict) and not state.capability:
-            fail(("states", code, "capability"), "expected a number or a table of year = value")
 
-    for key, area in areas.items():
-        total = area.relevance.total()
-        if abs(total - 1.0) > WEIGHT_TOLERANCE:
-            fail(("areas", key, "relevance"), f"relevance sums to {total:.4f}, expected 1")
-        for parent in area.parents:
-            if parent not in areas:
-                fail(("areas", key, "parents"), f"unknown parent area '{parent}' (areas: {', '.join(areas)})")
-            if parent == key:
-                fail(("areas", key, "parents"), "an area cannot spill over from itself")
-        if area.favours is not None and area.favours not in scenario.poles:
-            fail(("areas", key, "favours"), f"'{area.favours}' is not a pole; poles are {scenario.poles}")
+def _state(scenario: Scenario, code: str, state: State) -> Iterator[Problem]:
+    loc = ("states", code)
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        yield loc, "expected an ISO3 code of three capital letters as the state key"
+    total = state.weights.total()
+    if not state.normalize_weights and abs(total - 1.0) > WEIGHT_TOLERANCE:
+        yield (
+            (*loc, "weights"),
+            f"interest weights sum to {total:.4f}, expected 1 "
+            "(fix the values, or set normalize_weights = true to rescale them)",
+        )
+    if total <= 0:
+        yield (*loc, "weights"), "interest weights are all zero; expected some positive weight"
+    for pole in scenario.poles:
+        if pole != code and pole not in state.alignment:
+            yield (*loc, "alignment"), f"missing alignment with pole '{pole}' (a number in [0, 1])"
+    for key, table in (
+        ("alignment", state.alignment),
+        ("threat", state.threat),
+        ("security_ties", state.security_ties),
+    ):
+        for pole in table:
+            yield from _need_pole(scenario, pole, (*loc, key, pole))
+    for other in state.rivalries:
+        yield from _need_state(scenario, other, (*loc, "rivalries", other))
+        if other == code:
+            yield (*loc, "rivalries", other), "a state cannot be its own rival"
+    if isinstance(state.capability, dict) and not state.capability:
+        yield (*loc, "capability"), "expected a number or a table of year = value"
 
-    for package_index, package in enumerate(scenario.membership.packages):
-        for code in package:
-            need_state(code, ("membership", "packages", package_index))
 
-    for index, event in enumerate(scenario.events):
-        loc = ("events", index)
-        for code in event.threat:
-            need_state(code, (*loc, "threat", code))
-            for pole in event.threat[code]:
-                if pole not in scenario.poles:
-                    fail((*loc, "threat", code, pole), f"'{pole}' is not a pole; poles are {scenario.poles}")
-        for code, others in event.rivalry.items():
-            need_state(code, (*loc, "rivalry", code))
-            for other in others:
-                need_state(other, (*loc, "rivalry", code, other))
-        for code in event.capability:
-            need_state(code, (*loc, "capability", code))
-        for code in event.status:
-            need_state(code, (*loc, "status", code))
-        for area in event.salience:
-            if area not in areas:
-                fail((*loc, "salience", area), f"unknown issue area '{area}' (areas: {', '.join(areas)})")
-        for item_index, item in enumerate(event.table):
-            item_loc = (*loc, "table", item_index)
-            if item.area not in areas:
-                fail((*item_loc, "area"), f"unknown issue area '{item.area}' (areas: {', '.join(areas)})")
-            need_state(item.initiator, (*item_loc, "initiator"))
-            if item.beneficiary is not None and item.beneficiary not in scenario.poles:
-                fail(
-                    (*item_loc, "beneficiary"),
-                    f"'{item.beneficiary}' is not a pole; poles are {scenario.poles}",
-                )
-            for code in item.positions:
-                need_state(code, (*item_loc, "positions", code))
-            for code in item.saliences:
-                need_state(code, (*item_loc, "saliences", code))
+def _area(scenario: Scenario, key: str, area: Area) -> Iterator[Problem]:
+    loc = ("areas", key)
+    total = area.relevance.total()
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        yield (*loc, "relevance"), f"relevance sums to {total:.4f}, expected 1"
+    for parent in area.parents:
+        if parent not in scenario.areas:
+            yield (*loc, "parents"), f"unknown parent area '{parent}' (areas: {', '.join(scenario.areas)})"
+        if parent == key:
+            yield (*loc, "parents"), "an area cannot spill over from itself"
+    if area.favours is not None:
+        yield from _need_pole(scenario, area.favours, (*loc, "favours"))
+
+
+def _event(scenario: Scenario, loc: tuple[Any, ...], event: Event) -> Iterator[Problem]:
+    for code in event.threat:
+        yield from _need_state(scenario, code, (*loc, "threat", code))
+        for pole in event.threat[code]:
+            yield from _need_pole(scenario, pole, (*loc, "threat", code, pole))
+    for code, others in event.rivalry.items():
+        yield from _need_state(scenario, code, (*loc, "rivalry", code))
+        for other in others:
+            yield from _need_state(scenario, other, (*loc, "rivalry", code, other))
+    for key in ("capability", "status"):
+        for code in getattr(event, key):
+            yield from _need_state(scenario, code, (*loc, key, code))
+    for area in event.salience:
+        yield from _need_area(scenario, area, (*loc, "salience", area))
+    for index, item in enumerate(event.table):
+        yield from _tabled_item(scenario, (*loc, "table", index), item)
+
+
+def _tabled_item(scenario: Scenario, loc: tuple[Any, ...], item: TabledItem) -> Iterator[Problem]:
+    yield from _need_area(scenario, item.area, (*loc, "area"))
+    yield from _need_state(scenario, item.initiator, (*loc, "initiator"))
+    if item.beneficiary is not None:
+        yield from _need_pole(scenario, item.beneficiary, (*loc, "beneficiary"))
+    for key in ("positions", "saliences"):
+        for code in getattr(item, key):
+            yield from _need_state(scenario, code, (*loc, key, code))

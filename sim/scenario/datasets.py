@@ -134,17 +134,7 @@ def table(source: str, data_dir: str | Path | None = None) -> Table:
 
 @functools.lru_cache(maxsize=64)
 def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except UnicodeDecodeError:
-        raise DataError(path, "is not UTF-8 text; expected a CSV data table") from None
-    except IsADirectoryError:
-        raise DataError(path, "is a folder, expected a CSV data table") from None
-    except OSError as exc:
-        raise DataError(path, f"cannot be read ({exc.strerror or exc})") from None
-    except csv.Error as exc:
-        raise DataError(path, f"is not valid CSV ({exc})") from None
+    rows = _csv_rows(path)
     expected = f"iso3,year,{column}"
     if not rows:
         raise DataError(path, f"is empty; expected a header {expected} and rows")
@@ -154,7 +144,7 @@ def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
             raise DataError(
                 path, f"missing column '{name}' (columns: {', '.join(header)}); expected {expected}"
             )
-    i_state, i_year, i_value = header.index("iso3"), header.index("year"), header.index(column)
+    at = (header.index("iso3"), header.index("year"), header.index(column))
     values: dict[tuple[str, int], float] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -163,25 +153,7 @@ def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
             raise DataError(
                 path, f"{len(row)} cells, expected {len(header)} ({expected})", key=f"line {line}"
             )
-        iso3, year_text, text = row[i_state].strip(), row[i_year].strip(), row[i_value].strip()
-        if len(iso3) != 3 or not iso3.isalpha() or not iso3.isupper():
-            raise DataError(path, f"expected an ISO3 code in column 'iso3', got {iso3!r}", key=f"line {line}")
-        try:
-            year = int(year_text)
-        except ValueError:
-            raise DataError(
-                path, f"expected a whole-number year for {iso3}, got {year_text!r}", key=f"line {line}"
-            ) from None
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            raise DataError(
-                path,
-                f"expected a number in column '{column}' for {iso3} in {year}, got {text!r}",
-                key=f"line {line}",
-            )
+        iso3, year, value = _data_row(path, column, line, [row[i].strip() for i in at])
         if (iso3, year) in values:
             raise DataError(path, f"a second row for {iso3} in {year}", key=f"line {line}")
         values[(iso3, year)] = value
@@ -191,6 +163,44 @@ def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
     for iso3, year in values:
         years.setdefault(iso3, []).append(year)
     return Table(path, column, values, {iso3: tuple(sorted(ys)) for iso3, ys in years.items()})
+
+
+def _csv_rows(path: str) -> list[list[str]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return list(csv.reader(handle))
+    except UnicodeDecodeError:
+        raise DataError(path, "is not UTF-8 text; expected a CSV data table") from None
+    except IsADirectoryError:
+        raise DataError(path, "is a folder, expected a CSV data table") from None
+    except OSError as exc:
+        raise DataError(path, f"cannot be read ({exc.strerror or exc})") from None
+    except csv.Error as exc:
+        raise DataError(path, f"is not valid CSV ({exc})") from None
+
+
+def _data_row(path: str, column: str, line: int, cells: list[str]) -> tuple[str, int, float]:
+    """Check one row's ISO3 code, year and value; return them."""
+    iso3, year_text, text = cells
+    if len(iso3) != 3 or not iso3.isalpha() or not iso3.isupper():
+        raise DataError(path, f"expected an ISO3 code in column 'iso3', got {iso3!r}", key=f"line {line}")
+    try:
+        year = int(year_text)
+    except ValueError:
+        raise DataError(
+            path, f"expected a whole-number year for {iso3}, got {year_text!r}", key=f"line {line}"
+        ) from None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise DataError(
+            path,
+            f"expected a number in column '{column}' for {iso3} in {year}, got {text!r}",
+            key=f"line {line}",
+        )
+    return iso3, year, value
 
 
 def _table_for(source: str, iso3: str, year: int, data_dir: str | Path | None) -> Table:
