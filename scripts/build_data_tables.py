@@ -239,7 +239,7 @@ def sources_md(tables: dict[str, dict]) -> str:
     lines = [
         "# Data tables shipped with sco-sim",
         "",
-        "Small tables derived from public data sets, read by `sim/datasets.py` when a scenario",
+        "Small tables derived from public data sets, read by `sim/scenario/datasets.py` when a scenario",
         "has a `[data]` table (docs/scenarios.md). Each has the columns `iso3,year,<value>`, one",
         "row per state and year with data, sorted by state and year. Cite the original source",
         "wherever a figure is used.",

@@ -4,7 +4,7 @@
 #
 # usage: scripts/count_instructions.sh [SCENARIO] [RUNS]    (needs valgrind)
 #   MODE=api   (default) a run as sim.run returns it: model, yearly data, DataFrames
-#   MODE=batch a run as a batch runs it (sim.runner.simulate): model, yearly data, columns
+#   MODE=batch a run as a batch runs it (sim.experiments.batch.simulate): model, yearly data, columns
 #   PYTHON     the interpreter (default .venv/bin/python)
 set -euo pipefail
 scenario="$(realpath "${1:-scenarios/sco8_2017.toml}")"
@@ -16,8 +16,8 @@ trap 'rm -f "$probe"' EXIT
 cat > "$probe" <<PY
 import sys
 import sim
-from sim.experiment import RunSpec
-from sim.runner import simulate
+from sim.experiments.design import RunSpec
+from sim.experiments.batch import simulate
 
 scenario = sim.load_scenario("$scenario")
 
