@@ -101,6 +101,7 @@ def test_bad_tables_name_file_row_and_column(tmp_path, text, fragment):
     assert fragment in str(exc.value)
 
 
+@pytest.mark.slow
 def test_cli_bargain(table_path):
     proc = subprocess.run([sys.executable, "-m", "sim", "bargain", str(table_path), "--rule", "compromise"],
                           capture_output=True, text=True)  # fmt: skip

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from sim.cli import main
 
@@ -18,6 +19,7 @@ def sco_sim(*args):
     return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_enlargement_experiment_runs_compares_plots_and_reports(tmp_path):
     out = tmp_path / "enlargement"
     proc = sco_sim("batch", ENLARGEMENT, "--replications", 6, "--out", out, "--workers", 2, "--no-progress")

@@ -47,6 +47,7 @@ def test_total_runs_counts_search_and_refine_judgements(tmp_path):
     assert bigger.digest != cal.digest and cal.with_budget(samples=None).digest == cal.digest
 
 
+@pytest.mark.slow
 def test_calibrate_command_runs_end_to_end(tmp_path, capsys):
     path = calibration_file(tmp_path, BUDGET + RANGES)
     out = tmp_path / "out"
@@ -77,6 +78,7 @@ def test_calibrate_command_runs_end_to_end(tmp_path, capsys):
     assert "wrote the chosen values" not in captured.out
 
 
+@pytest.mark.slow
 def test_same_seed_same_calibration_other_seed_other_search(tmp_path):
     cal = load_calibration(calibration_file(tmp_path, BUDGET + RANGES))
     progress: list[int] = []

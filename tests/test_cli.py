@@ -32,6 +32,7 @@ def test_help_on_every_command(command):
             assert name in proc.stdout
 
 
+@pytest.mark.slow
 def test_run_twice_in_separate_processes_gives_identical_files(tmp_path):
     """Determinism: same scenario and seed -> byte-identical outputs, every file."""
     a, b = tmp_path / "a", tmp_path / "b"
@@ -46,6 +47,7 @@ def test_run_twice_in_separate_processes_gives_identical_files(tmp_path):
     assert mismatch == [] and errors == []
 
 
+@pytest.mark.slow
 def test_run_prints_a_summary_and_tables_read_back(tmp_path):
     out = tmp_path / "r"
     proc = sco_sim("run", SCENARIOS / "sco8_2017.toml", "--seed", 3, "--out", out)
@@ -67,6 +69,7 @@ def test_run_prints_a_summary_and_tables_read_back(tmp_path):
     assert model["year"].tolist() == list(range(2017, 2036))
 
 
+@pytest.mark.slow
 def test_run_default_out_folder_is_results_slash_name(tmp_path):
     proc = sco_sim("run", SCENARIOS / "sco6_2017.toml", "--until", 2019, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -358,6 +358,7 @@ def sco_sim(capsys, *args):
     return status, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_sensitivity_command_runs_analyses_and_redoes_the_analysis(tmp_path, capsys):
     out = tmp_path / "mini"
     status, stdout, stderr = sco_sim(
@@ -409,6 +410,7 @@ def test_sensitivity_command_errors_are_one_line(tmp_path, capsys):
     assert "did you mean 'tolerance'" in stderr and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_not_a_sensitivity_sample_is_refused(tmp_path, capsys):
     status, _, stderr = sco_sim(capsys, "sensitivity", "--analyze-only", tmp_path)
     assert status == 2 and "not a results folder" in stderr
