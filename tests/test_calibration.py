@@ -47,7 +47,6 @@ def test_total_runs_counts_search_and_refine_judgements(tmp_path):
     assert bigger.digest != cal.digest and cal.with_budget(samples=None).digest == cal.digest
 
 
-@pytest.mark.slow
 def test_calibrate_command_runs_end_to_end(tmp_path, capsys):
     path = calibration_file(tmp_path, BUDGET + RANGES)
     out = tmp_path / "out"
