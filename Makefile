@@ -1,11 +1,11 @@
-# Two commands for a newcomer: `make demo` and `make test`.
-# Both create .venv with the machine's python3 (override with PYTHON=...).
+# Two commands for a newcomer: `make demo` and `make test`; while editing, `make check`.
+# All create .venv with the machine's python3 (override with PYTHON=...).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test check lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,15 @@ demo: $(STAMP)
 	$(BIN)/sco-sim compare results/enlargement
 	$(BIN)/sco-sim report results/enlargement
 
+# The full suite, slow end-to-end tests included (what .ci/run calls).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fast lane while editing: everything but the tests marked @pytest.mark.slow
+# (subprocess and multi-process batches, the Dask cluster, the big end-to-end runs).
+# About a minute and a half on two cores; run `make test` before committing.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests

@@ -20,6 +20,7 @@ from sim.analysis.bargainbench import (
     format_table,
     write_predictions,
 )
+from sim.cli import main
 from sim.rules import RULES, RuleSettings
 from sim.rules.bargain import bargain
 from sim.rules.decisiondata import read_decision_data
@@ -152,15 +153,14 @@ def test_command_line(tmp_path):
     assert "compromise" in proc.stdout and "held out" in proc.stdout and out.exists()
 
 
-def test_command_line_bad_input_is_one_line(tmp_path):
+def test_command_line_bad_input_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("Actor,Capability,Position,Salience\nA,1,50,0.5\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", "bargain-bench", str(bad)], capture_output=True, text=True
-    )
-    assert proc.returncode == 2
-    assert "bad.csv: line 1: missing column 'Outcome'" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    status = main(["bargain-bench", str(bad)])  # in this process: the message is the point
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "bad.csv: line 1: missing column 'Outcome'" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 # The published reference figures on the whole of DEU III ---------------------------------

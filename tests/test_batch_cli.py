@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
+
+from sim.cli import main
 
 from .conftest import ROOT
 
@@ -16,6 +19,7 @@ def sco_sim(*args):
     return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_enlargement_experiment_runs_compares_plots_and_reports(tmp_path):
     out = tmp_path / "enlargement"
     proc = sco_sim("batch", ENLARGEMENT, "--replications", 6, "--out", out, "--workers", 2, "--no-progress")
@@ -55,10 +59,16 @@ def test_enlargement_experiment_runs_compares_plots_and_reports(tmp_path):
     assert "identical to the stored tables: yes" in proc.stdout
 
 
-def test_results_commands_on_a_folder_that_is_not_results(tmp_path):
-    for command in ("compare", "plot", "report"):
-        proc = sco_sim(command, tmp_path)
-        assert proc.returncode == 2
-        assert "not a results folder" in proc.stderr and "Traceback" not in proc.stderr
-    proc = sco_sim("rerun", "abc", "--results", tmp_path)
-    assert proc.returncode == 2 and "not a results folder" in proc.stderr
+def test_results_commands_on_a_folder_that_is_not_results(tmp_path, capsys):
+    # In this process (a subprocess per command cost seconds): the one-line error is the point.
+    for argv in (
+        ["compare", tmp_path],
+        ["plot", tmp_path],
+        ["report", tmp_path],
+        ["rerun", "abc", "--results", tmp_path],
+    ):
+        status = main([str(a) for a in argv])
+        err = capsys.readouterr().err
+        assert status == 2, argv
+        assert "not a results folder" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1 and str(tmp_path) in err

@@ -265,6 +265,7 @@ def tables() -> dict[str, pd.DataFrame]:
     return {"model": model_table(), "states": states_table(), "decisions": decisions_table()}
 
 
+@pytest.mark.slow
 def test_write_charts_draws_every_chart(tmp_path):
     # PNG only here to keep the suite fast; SVG is written by the next tests
     paths = batchplots.write_charts(

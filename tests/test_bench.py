@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sim.experiments import bench
 
 
+@pytest.mark.slow
 def test_bench_measures_and_prints_every_figure():
     result = bench.bench(runs=6, workers=(1,))
     assert result.runs == 6 and result.median_run_ms > 0

@@ -1,4 +1,4 @@
-"""The command line, driven through subprocess as a user would."""
+"""The command line: subprocesses as a user would run it, and error cases in this process (faster)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 
 import pandas as pd
 import pytest
+
+from sim.cli import main
 
 from .conftest import SCENARIOS
 
@@ -30,6 +32,7 @@ def test_help_on_every_command(command):
             assert name in proc.stdout
 
 
+@pytest.mark.slow
 def test_run_twice_in_separate_processes_gives_identical_files(tmp_path):
     """Determinism: same scenario and seed -> byte-identical outputs, every file."""
     a, b = tmp_path / "a", tmp_path / "b"
@@ -44,6 +47,7 @@ def test_run_twice_in_separate_processes_gives_identical_files(tmp_path):
     assert mismatch == [] and errors == []
 
 
+@pytest.mark.slow
 def test_run_prints_a_summary_and_tables_read_back(tmp_path):
     out = tmp_path / "r"
     proc = sco_sim("run", SCENARIOS / "sco8_2017.toml", "--seed", 3, "--out", out)
@@ -65,6 +69,7 @@ def test_run_prints_a_summary_and_tables_read_back(tmp_path):
     assert model["year"].tolist() == list(range(2017, 2036))
 
 
+@pytest.mark.slow
 def test_run_default_out_folder_is_results_slash_name(tmp_path):
     proc = sco_sim("run", SCENARIOS / "sco6_2017.toml", "--until", 2019, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -72,13 +77,14 @@ def test_run_default_out_folder_is_results_slash_name(tmp_path):
     assert pd.read_csv(tmp_path / "results" / "sco6_2017" / "model.csv")["year"].max() == 2019
 
 
-def test_run_into_an_unwritable_place_is_a_clean_error(tmp_path):
+def test_run_into_an_unwritable_place_is_a_clean_error(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    proc = sco_sim("run", SCENARIOS / "sco6_2017.toml", "--out", blocker / "sub")
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert "cannot write results" in proc.stderr
+    status = main(["run", str(SCENARIOS / "sco6_2017.toml"), "--out", str(blocker / "sub")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "cannot write results" in err and str(blocker / "sub") in err
 
 
 def test_check_prints_the_resolution():
@@ -106,7 +112,9 @@ def test_rules_lists_every_rule_with_its_source():
     assert proc.stdout.count("source:") >= 4
 
 
-def test_unknown_command_is_exit_2():
-    proc = sco_sim("fly")
-    assert proc.returncode == 2
-    assert "invalid choice" in proc.stderr
+def test_unknown_command_is_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fly"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'fly'" in err and "Traceback" not in err

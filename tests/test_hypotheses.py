@@ -64,6 +64,7 @@ def test_arm_overrides_reach_the_scenario():
     assert h5["sco10_opt_out"].rules.decision_rule == "consensus_opt_out"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hypothesis", sorted(HYPOTHESES))
 def test_hypothesis_experiment_runs_and_every_claim_gets_a_verdict(hypothesis, tmp_path, capsys):
     path = ROOT / "experiments" / HYPOTHESES[hypothesis]

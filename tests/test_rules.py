@@ -244,6 +244,7 @@ def test_consensus_never_adopts_while_a_member_objects(inputs):
             assert d.outcome[k] in (BLOCKED, DEFERRED)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(decisions(), st.randoms(use_true_random=False))
 def test_outcomes_do_not_depend_on_the_order_of_actors(inputs, random):
@@ -269,6 +270,7 @@ def test_outcomes_do_not_depend_on_the_order_of_actors(inputs, random):
         np.testing.assert_array_equal(a.rounds, b.rounds, err_msg=name)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(decisions())
 def test_compromise_equals_capability_times_salience_weighted_mean(inputs):

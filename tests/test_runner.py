@@ -63,11 +63,13 @@ def test_store_layout_and_manifest(tmp_path):
     assert res.model.groupby("run_id").size().eq(6).all()  # 2000-2005
 
 
+@pytest.mark.slow
 def test_process_pool_gives_identical_tables(sequential, tmp_path):
     run_into(tmp_path / "p", ExecutorChoice("process", workers=2), flush_every=1)
     assert_same(sequential, stored(tmp_path / "p"))
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_tables(sequential, tmp_path):
     pytest.importorskip("distributed")
     run_into(tmp_path / "d", ExecutorChoice("dask", dask_local=2))
@@ -103,6 +105,7 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     assert (load_results(tmp_path / "f").summaries["status"] == "ok").all()
 
 
+@pytest.mark.slow
 def test_interrupted_batch_resumed_equals_uninterrupted(sequential, tmp_path):
     """Ctrl-C a real `sco-sim batch`, then --resume: the final store equals an uninterrupted one."""
     experiment = tmp_path / "slow.toml"
@@ -206,6 +209,7 @@ def test_full_or_read_only_folder_keeps_what_is_stored(tmp_path, monkeypatch, er
     assert report.skipped == 2 and report.done == 6
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_clean_error(tmp_path):
     pytest.importorskip("distributed")
     out = tmp_path / "r"

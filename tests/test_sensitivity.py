@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import matplotlib
 import numpy as np
@@ -360,6 +358,7 @@ def sco_sim(capsys, *args):
     return status, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_sensitivity_command_runs_analyses_and_redoes_the_analysis(tmp_path, capsys):
     out = tmp_path / "mini"
     status, stdout, stderr = sco_sim(
@@ -402,16 +401,16 @@ def test_sensitivity_command_runs_analyses_and_redoes_the_analysis(tmp_path, cap
     assert "nothing to run: all 24 runs are already stored" in resumed
 
 
-def test_sensitivity_command_errors_are_one_line(tmp_path):
+def test_sensitivity_command_errors_are_one_line(tmp_path, capsys):
     bad = experiment(
         tmp_path, 'parameters = { tolerence = [0.02, 0.1] }\neffects = { e = "blocked[b] - blocked[a]" }\n'
     )
-    proc = subprocess.run([sys.executable, "-m", "sim", "sensitivity", str(bad), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True)  # fmt: skip
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and not proc.stdout
-    assert "did you mean 'tolerance'" in proc.stderr and not (tmp_path / "out").exists()
+    status, stdout, stderr = sco_sim(capsys, "sensitivity", bad, "--out", tmp_path / "out")
+    assert status == 2 and stderr.count("\n") == 1 and not stdout
+    assert "did you mean 'tolerance'" in stderr and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_not_a_sensitivity_sample_is_refused(tmp_path, capsys):
     status, _, stderr = sco_sim(capsys, "sensitivity", "--analyze-only", tmp_path)
     assert status == 2 and "not a results folder" in stderr

@@ -156,6 +156,7 @@ def test_validate_command_prints_the_pattern_table(tmp_path, capsys):
     assert (out / "validation_dates.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_validation_is_the_same_on_one_or_two_workers():
     one = validation.validate(HISTORY, seeds=2, workers=1).runs
     two = validation.validate(HISTORY, seeds=2, workers=2).runs
@@ -211,6 +212,7 @@ def test_bad_calibration_files_get_one_line(tmp_path, body, key, words):
     assert str(path) in line and key in line and words in line and "\n" not in line
 
 
+@pytest.mark.slow
 def test_calibration_runs_end_to_end_and_is_deterministic(tmp_path):
     cal = load_calibration(calibration_file(tmp_path, TINY + RANGES))
     points = calibration.sample_points(cal)
