@@ -13,8 +13,7 @@ scenario) and ``sco-sim calibrate`` (many parameter sets, fewer seeds).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.design import derive_seeds
+from sim.experiments.executors import ExecutorChoice, run_tasks
+from sim.experiments.progress import Progress, counting
 from sim.model.run import run
 from sim.scenario import Scenario, load_scenario
 
@@ -169,8 +170,6 @@ def _first_status(states: pd.DataFrame, code: str, status: str) -> int:
 
 @lru_cache(maxsize=8)
 def _load(path: str, overrides_key: str) -> Scenario:
-    import json
-
     return load_scenario(path, overrides=json.loads(overrides_key) or None)
 
 
@@ -183,8 +182,6 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def judge_seeds(path: str, overrides: dict[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Run both variants of the scenario for every seed and judge each seed."""
-    import json
-
     scenario = _load(path, json.dumps(overrides, sort_keys=True))
     variant = _load(path, json.dumps(_merge(overrides, ENDOGENOUS), sort_keys=True))
     rows = []
@@ -247,44 +244,29 @@ def pattern_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_tasks(
+def judge_tasks(
     tasks: Iterable[tuple[str, dict[str, Any], Sequence[int]]],
-    workers: int = 1,
-    progress: Callable[[int], None] | None = None,
+    executor: ExecutorChoice | None = None,
+    count: Callable[[int], Any] | None = None,
     on_result: Callable[[int, list[dict[str, Any]]], None] | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """Run :func:`judge_seeds` for each task, in worker processes when ``workers > 1``.
+    """Run :func:`judge_seeds` for each task on the batches' executor loop.
 
-    Results come back in task order whatever the number of workers, so a
-    calibration or validation gives the same numbers on 1 or many processes.
+    Results come back in task order whatever the executor, so a calibration or
+    validation gives the same numbers on 1 or many processes or on Dask.
     ``on_result(k, rows)`` is called as each task finishes (in any order), so a
-    caller can keep finished work before the whole list is done.
+    caller can keep finished work before the whole list is done; ``count(n)`` is
+    called with the number of seeds each finished task judged.
     """
     tasks = list(tasks)
-    results: list[list[dict[str, Any]] | None] = [None] * len(tasks)
 
     def finish(k: int, rows: list[dict[str, Any]]) -> None:
-        results[k] = rows
         if on_result:
             on_result(k, rows)
-        if progress:
-            progress(len(tasks[k][2]))
+        if count:
+            count(len(tasks[k][2]))
 
-    if workers <= 1:
-        for k, task in enumerate(tasks):
-            finish(k, judge_seeds(*task))
-    else:
-        context = mp.get_context("spawn")  # the same on Linux, macOS, Windows and in notebooks
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(judge_seeds, *task): k for k, task in enumerate(tasks)}
-            try:
-                for future in cf.as_completed(futures):
-                    finish(futures[future], future.result())
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-    return [r for r in results if r is not None]
+    return run_tasks(judge_seeds, tasks, executor, on_result=finish)
 
 
 def validate(
@@ -293,15 +275,24 @@ def validate(
     base_seed: int = VALIDATION_BASE_SEED,
     workers: int = 1,
     overrides: dict[str, Any] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = None,
+    executor: ExecutorChoice | None = None,
 ) -> Validation:
-    """Judge ``seeds`` fresh seeds of ``scenario`` against P1-P5 (docs/validation.md)."""
+    """Judge ``seeds`` fresh seeds of ``scenario`` against P1-P5 (docs/validation.md).
+
+    ``executor`` (default: this process for one worker, else a pool of ``workers``
+    processes) runs the seeds; ``progress`` is ``True`` for a bar, or a callable
+    given each finished number of seeds (:mod:`sim.experiments.progress`).
+    """
     path = str(Path(scenario))
     load_scenario(path, overrides=overrides)  # fail early, with the scenario's own message
     seed_list = derive_seeds(base_seed, seeds)
+    executor = executor or ExecutorChoice.for_workers(workers)
     chunk = max(1, -(-len(seed_list) // max(1, 4 * workers)))
     tasks = [(path, overrides or {}, seed_list[i : i + chunk]) for i in range(0, len(seed_list), chunk)]
-    rows = [row for part in run_tasks(tasks, workers=workers, progress=progress) for row in part]
+    with counting(progress, len(seed_list), "seed") as count:
+        parts = judge_tasks(tasks, executor, count)
+    rows = [row for part in parts for row in part]
     return Validation(
         scenario=path,
         seeds=seed_list,

@@ -1,5 +1,6 @@
-"""The one parser of comparisons between arms: claims (``metric[a] < metric[b]``) and effects
-(``metric[a] - metric[b]``), checked against the experiment's metrics and arms.
+"""The one parser of comparisons between arms: claims and effects, checked against metrics and arms.
+
+Claims read ``metric[a] < metric[b]``; effects read ``metric[a] - metric[b]``.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from sim.experiments.claims import (
     parse_effects,
     sensitivity_settings,
 )
+from sim.experiments.sampling import Dimension, draw, is_integer_key, to_points, whole
 from sim.experiments.schema import CHARTS, Experiment
 from sim.experiments.sensitivity import (
     FreeParameter,
@@ -278,28 +279,21 @@ def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, floa
                 "expected a dotted scenario key such as 'parameters.balancing_rate'",
                 key=f"sweep.parameters.{name}",
             )
-    if sweep.method == "grid":
+    integers = {name: spec.integer or is_integer_key(name) for name, spec in sweep.parameters.items()}
+    if sweep.method == "grid":  # listed values are taken as written (a whole number as an int)
         grid = itertools.product(*(sweep.parameters[n].values or [] for n in names))
-        return [dict(zip(names, (float(v) for v in combo), strict=True)) for combo in grid]
-    from scipy.stats import qmc
-
+        return [{n: _listed(v, integers[n]) for n, v in zip(names, c, strict=True)} for c in grid]
+    dimensions = [
+        Dimension(n, *sweep.parameters[n].range, integer=integers[n])  # type: ignore[misc]
+        for n in names
+    ]
     seed = sweep.seed if sweep.seed is not None else experiment.base_seed
-    if sweep.method == "latin_hypercube":
-        sampler: Any = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed))
-        unit = sampler.random(sweep.samples)
-    else:
-        sampler = qmc.Sobol(d=len(names), scramble=True, seed=np.random.default_rng(seed))
-        unit = sampler.random(sweep.samples)
-    lows = np.array([sweep.parameters[n].range[0] for n in names])  # type: ignore[index]
-    highs = np.array([sweep.parameters[n].range[1] for n in names])  # type: ignore[index]
-    scaled = qmc.scale(unit, lows, highs)
-    points = []
-    for row in scaled:
-        point = {}
-        for name, value in zip(names, row, strict=True):
-            point[name] = float(round(value)) if sweep.parameters[name].integer else float(value)
-        points.append(point)
-    return points
+    return to_points(draw(sweep.method, dimensions, seed, samples=sweep.samples), dimensions)
+
+
+def _listed(value: float, integer: bool) -> int | float:
+    """Return a listed grid value as written: a whole number of an integer key as an int, else a float."""
+    return whole(value) if integer and float(value).is_integer() else float(value)
 
 
 def _nested(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
@@ -310,18 +304,8 @@ def _nested(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
         parts = dotted_key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = int(value) if float(value).is_integer() and parts[-1] in _INTEGER_KEYS else value
+        node[parts[-1]] = value
     return merged
-
-
-_INTEGER_KEYS = {
-    "agenda_size",
-    "max_rounds",
-    "max_deferrals",
-    "lag_application",
-    "lag_procedure",
-    "lag_memorandum",
-}
 
 
 def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str, float]:

@@ -13,6 +13,9 @@ rescaled, and the result says so).
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,55 @@ from sim.rules.registry import get_rule
 REQUIRED = ("Actor", "Capability", "Position", "Salience")
 
 
+def split_rows(text: str, where: str) -> list[list[str]]:
+    """Split a CSV or tab-separated text into rows of cells (the separator is read from the header).
+
+    Raises:
+        TableError: the text has no header line.
+
+    """
+    header = text.split("\n", 1)[0]
+    if not header.strip():
+        raise TableError(where, "is empty; expected a header line")
+    sep = "\t" if header.count("\t") > header.count(",") else ","
+    return list(csv.reader(io.StringIO(text), delimiter=sep))
+
+
+@dataclass
+class ActorRows:
+    """An actor table as read from a file: the checked table, its raw cells and the file line of each row."""
+
+    table: pd.DataFrame
+    raw: pd.DataFrame
+    lines: list[int]
+
+
+def parse_actor_rows(rows: list[list[str]], where: str, count: str = "row") -> ActorRows:
+    """Read split rows (header first) into a checked actor table: the one actor-table reader.
+
+    Blank lines are skipped. Problems name ``row N`` (the N-th row counting the header
+    as row 1, blank lines left out) or, with ``count="line"``, the line of the file.
+
+    Raises:
+        TableError: naming the file, the row (or line) and the column of the first problem.
+
+    """
+    columns = [c.strip() for c in rows[0]]
+    kept = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(x.strip() for x in row)]
+    lines = [n for n, _ in kept]
+    width = len(columns)
+    raw = pd.DataFrame([(row + [""] * width)[:width] for _, row in kept], columns=columns, dtype=str)
+    try:
+        table = check_actor_table(raw.replace({"": np.nan}), where)
+    except TableError as exc:
+        if count != "line":
+            raise
+        # check_actor_table counts data rows from 2; report the line in the file instead.
+        message = re.sub(r"^row (\d+)", lambda m: f"line {lines[int(m.group(1)) - 2]}", exc.message)
+        raise TableError(where, message) from None
+    return ActorRows(table, raw, lines)
+
+
 def read_actor_table(path: str | Path) -> pd.DataFrame:
     """Read and check an actor table (CSV or tab-separated).
 
@@ -34,17 +86,9 @@ def read_actor_table(path: str | Path) -> pd.DataFrame:
         TableError: naming the file, the row and the column of the first problem.
 
     """
-    path = Path(path)
     where = str(path)
-    text = read_text(path, TableError, "a CSV actor table")
-    sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
-    try:
-        from io import StringIO
-
-        table = pd.read_csv(StringIO(text), sep=sep, dtype={"Actor": str, "Issue": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise TableError(where, f"cannot be parsed as CSV ({str(exc).strip()})") from None
-    return check_actor_table(table, where)
+    text = read_text(Path(path), TableError, "a CSV actor table")
+    return parse_actor_rows(split_rows(text, where), where).table
 
 
 def check_actor_table(table: pd.DataFrame, where: str = "<table>") -> pd.DataFrame:

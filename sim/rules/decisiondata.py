@@ -25,9 +25,6 @@ Saliences are returned on 0-1.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +33,7 @@ import pandas as pd
 
 from sim.errors import TableError
 from sim.files import read_text
-from sim.rules.bargain import check_actor_table
+from sim.rules.bargain import ActorRows, parse_actor_rows, split_rows
 
 UNANIMITY, QUALIFIED_MAJORITY, OTHER = "unanimity", "qualified_majority", "other"
 #: Extra per-issue columns of the actor-table layout (lower case) and their DEU names.
@@ -113,15 +110,11 @@ def read_decision_data(path: str | Path, require_outcome: bool = True) -> Decisi
     path = Path(path)
     where = str(path)
     text = read_text(path, TableError, "a decision-data file (CSV or tab-separated)")
-    header = text.split("\n", 1)[0]
-    if not header.strip():
-        raise TableError(where, "is empty; expected a header line")
-    sep = "\t" if header.count("\t") > header.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    rows = split_rows(text, where)
     columns = [c.strip() for c in rows[0]]
     lowered = {c.lower() for c in columns}
     if {"actor", "position"} <= lowered:
-        return _read_actor_table(rows, columns, where, require_outcome)
+        return _from_actor_table(parse_actor_rows(rows, where, count="line"), where, require_outcome)
     return _read_deu(rows, columns, where, require_outcome)
 
 
@@ -276,19 +269,10 @@ def _read_deu(rows: list[list[str]], columns: list[str], where: str, require_out
 # Actor-table layout -------------------------------------------------------------
 
 
-def _read_actor_table(
-    rows: list[list[str]], columns: list[str], where: str, require_outcome: bool
-) -> DecisionData:
-    kept = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(x.strip() for x in row)]
-    lines = [n for n, _ in kept]
-    width = len(columns)
-    raw = pd.DataFrame([(row + [""] * width)[:width] for _, row in kept], columns=columns, dtype=str)
-    try:
-        table = check_actor_table(raw.replace({"": np.nan}), where)
-    except TableError as exc:
-        # check_actor_table counts data rows from 2; report the line in the file instead.
-        message = re.sub(r"^row (\d+)", lambda m: f"line {lines[int(m.group(1)) - 2]}", exc.message)
-        raise TableError(where, message) from None
+def _from_actor_table(rows: ActorRows, where: str, require_outcome: bool) -> DecisionData:
+    """Turn a checked actor table (the one reader, :func:`sim.rules.bargain.parse_actor_rows`) into issues."""
+    table, raw, lines = rows.table, rows.raw, rows.lines
+    columns = list(raw.columns)
     lower = {c.lower(): c for c in columns}
     extra: dict[str, str] = {}
     for name, role in TABLE_ISSUE_COLUMNS.items():
