@@ -278,3 +278,14 @@ def test_apply_to_a_scenario_without_rules_adds_the_table(tmp_path):
     assert loaded.rules.tolerance == 0.0875 and loaded.parameters.agenda_size == 3
     assert "# Calibrated (test).\n[rules]" in text
     assert text.startswith("# A three-state scenario for fast tests")  # comments kept
+
+
+def test_validation_gives_the_same_numbers_on_every_executor():
+    from sim.experiments.executors import ExecutorChoice
+
+    sequential = validation.validate(HISTORY, seeds=3, workers=1)
+    pooled = validation.validate(HISTORY, seeds=3, executor=ExecutorChoice("process", workers=2))
+    pd.testing.assert_frame_equal(sequential.runs, pooled.runs)
+    pytest.importorskip("distributed")
+    dask = validation.validate(HISTORY, seeds=3, executor=ExecutorChoice("dask", dask_local=2))
+    pd.testing.assert_frame_equal(sequential.runs, dask.runs)

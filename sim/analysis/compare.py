@@ -227,22 +227,8 @@ def evaluate_claim(
     diffs = pairs["diff"].to_numpy(dtype=float)
     n_pairs = int(diffs.size)
     nan = float("nan")
-    notes: list[str] = []
-    if n_failed:
-        notes.append(f"{n_failed} failed run(s) excluded")
-    if n_pairs < 2:
-        ci_low = ci_high = effect_size = nan
-        verdict = "insufficient data"
-        notes.append(f"{n_pairs} complete pair(s); at least 2 are needed")
-    else:
-        ci_low, ci_high = bootstrap_ci(diffs, level=level, n_boot=n_boot, seed=seed)
-        sd = float(np.std(diffs, ddof=1))
-        if sd > 0:
-            effect_size = float(diffs.mean() / sd)
-        else:
-            effect_size = nan
-            notes.append("all paired differences are equal, so d_z is undefined")
-        verdict = _verdict(op, ci_low, ci_high)
+    notes = [f"{n_failed} failed run(s) excluded"] if n_failed else []
+    ci_low, ci_high, effect_size, verdict = _judge_differences(diffs, op, level, n_boot, seed, notes)
     return {
         "id": claim_id,
         "hypothesis": str(_claim_field(claim, "hypothesis", "")),
@@ -263,6 +249,24 @@ def evaluate_claim(
         "verdict": verdict,
         "note": "; ".join(notes),
     }
+
+
+def _judge_differences(
+    diffs: np.ndarray, op: str, level: float, n_boot: int, seed: int, notes: list[str]
+) -> tuple[float, float, float, str]:
+    """Return the bootstrap interval, d_z and the verdict of paired differences; add notes."""
+    nan = float("nan")
+    if diffs.size < 2:
+        notes.append(f"{int(diffs.size)} complete pair(s); at least 2 are needed")
+        return nan, nan, nan, "insufficient data"
+    ci_low, ci_high = bootstrap_ci(diffs, level=level, n_boot=n_boot, seed=seed)
+    sd = float(np.std(diffs, ddof=1))
+    if sd > 0:
+        effect_size = float(diffs.mean() / sd)
+    else:
+        effect_size = nan
+        notes.append("all paired differences are equal, so d_z is undefined")
+    return ci_low, ci_high, effect_size, _verdict(op, ci_low, ci_high)
 
 
 def evaluate_claims(

@@ -196,10 +196,6 @@ def _expand(
     points: list[dict[str, float]],
 ) -> Design:
     where = str(path)
-
-    def fail(key: str, message: str) -> None:
-        raise ExperimentError(where, message, key=key)
-
     seeds = derive_seeds(experiment.base_seed, experiment.replications)
     runs: list[RunSpec] = []
     scenarios: dict[tuple[str, int], Scenario] = {}
@@ -213,26 +209,8 @@ def _expand(
                 raise ExperimentError(
                     where, f"arm '{arm_name}': {exc.one_line()}", key=f"arms.{arm_name}"
                 ) from None
-            if scenario.focal_state != experiment.focal_state:
-                pass  # each scenario keeps its own focal state; the experiment's is for charts
-            known = table_columns(list(scenario.poles), list(scenario.areas))
-            for key, metric in experiment.metrics.items():
-                if metric.column not in known[metric.table]:
-                    fail(
-                        f"metrics.{key}.column",
-                        f"the {metric.table} table has no column '{metric.column}'; "
-                        f"columns: {', '.join(known[metric.table])}",
-                    )
-                if metric.table == "states" and metric.state not in scenario.states:
-                    fail(f"metrics.{key}.state", f"state '{metric.state}' is not in arm '{arm_name}'")
-                if metric.years and not (
-                    scenario.start_year <= metric.years[0] and metric.years[1] <= scenario.end_year
-                ):
-                    fail(
-                        f"metrics.{key}.years",
-                        f"window {list(metric.years)} is outside arm '{arm_name}' "
-                        f"({scenario.start_year}-{scenario.end_year})",
-                    )
+            # each scenario keeps its own focal state; the experiment's is for charts
+            _check_metrics(experiment, scenario, arm_name, where)
             scenarios[(arm_name, p)] = scenario
     index = 0
     for arm_name in experiment.arms:
@@ -254,6 +232,32 @@ def _expand(
                 )
                 index += 1
     return Design(experiment, path, file_hash, claims, points, seeds, runs)
+
+
+def _check_metrics(experiment: Experiment, scenario: Scenario, arm_name: str, where: str) -> None:
+    """Check that every metric's column, state and window exist in an arm's scenario."""
+
+    def fail(key: str, message: str) -> None:
+        raise ExperimentError(where, message, key=key)
+
+    known = table_columns(list(scenario.poles), list(scenario.areas))
+    for key, metric in experiment.metrics.items():
+        if metric.column not in known[metric.table]:
+            fail(
+                f"metrics.{key}.column",
+                f"the {metric.table} table has no column '{metric.column}'; "
+                f"columns: {', '.join(known[metric.table])}",
+            )
+        if metric.table == "states" and metric.state not in scenario.states:
+            fail(f"metrics.{key}.state", f"state '{metric.state}' is not in arm '{arm_name}'")
+        if metric.years and not (
+            scenario.start_year <= metric.years[0] and metric.years[1] <= scenario.end_year
+        ):
+            fail(
+                f"metrics.{key}.years",
+                f"window {list(metric.years)} is outside arm '{arm_name}' "
+                f"({scenario.start_year}-{scenario.end_year})",
+            )
 
 
 def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, float]]:
