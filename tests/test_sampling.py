@@ -30,8 +30,9 @@ def test_every_method_is_deterministic_in_range_and_rounds_whole_numbers(method)
     assert np.array_equal(rows, draw(method, dims, seed=7, samples=8, trajectories=4, levels=4))
     points = to_points(rows, dims)
     assert all(0.02 <= p["rules.tolerance"] <= 0.12 for p in points)
-    assert all(isinstance(p["parameters.agenda_size"], int) and 2 <= p["parameters.agenda_size"] <= 6
-               for p in points)
+    assert all(
+        isinstance(p["parameters.agenda_size"], int) and 2 <= p["parameters.agenda_size"] <= 6 for p in points
+    )
     assert [p["parameters.agenda_size"] for p in points] == [whole(v) for v in rows[:, 1]]
 
 
