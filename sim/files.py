@@ -7,6 +7,7 @@ half-written file.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import tomllib
@@ -80,6 +81,60 @@ def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_bytes(data))
+
+
+def read_json(path: Path, error: type[InputError], expected: str) -> Any:
+    """Read a JSON file, or raise ``error`` in one line saying what was ``expected``."""
+    text = read_text(Path(path), error, expected)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise error(str(path), f"is not valid JSON ({exc}); expected {expected}") from None
+
+
+def read_toml(path: Path, error: type[InputError], expected: str) -> dict[str, Any]:
+    """Read a TOML file's tables, or raise ``error`` in one line saying what was ``expected``."""
+    text = read_text(Path(path), error, expected)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(str(path), f"TOML syntax error: {exc}") from None
+
+
+def write_json(path: Path, value: Any, indent: int | None = 2) -> None:
+    """Write ``value`` as JSON (with a final newline) to ``path`` atomically."""
+    write_text(Path(path), json.dumps(value, indent=indent, default=str) + "\n")
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line to a journal file and flush it (a crash loses at most that line)."""
+    with Path(path).open("a", encoding="utf-8") as handle:
+        handle.write(line.rstrip("\n") + "\n")
+        handle.flush()
+
+
+def read_json_lines(path: Path, error: type[InputError], expected: str) -> list[Any]:
+    """Read a journal of one JSON value per line; a torn last line (a crash while writing) is dropped."""
+    lines = read_text(Path(path), error, expected).splitlines()
+    values = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            values.append(json.loads(line))
+        except ValueError:
+            if number == len(lines):
+                break
+            raise error(str(path), f"line {number} is not JSON; expected {expected}") from None
+    return values
 
 
 def jsonable(value: Any) -> Any:

@@ -17,6 +17,7 @@ from sim.experiments import batch as runner
 from sim.experiments import store as results_module
 from sim.experiments.batch import ExecutorChoice, run_batch
 from sim.experiments.design import load_experiment
+from sim.experiments.executors import Pool, completed
 from sim.experiments.store import ResultStore, StoreError, load_results
 
 from .conftest import DATA
@@ -261,7 +262,8 @@ def test_only_a_few_chunks_are_in_flight():
 
     with Counting(max_workers=2) as pool:
         chunks = [[spec] for spec in design.runs]
-        for output in runner._results(pool, iter(chunks), design.experiment, in_flight=3):
+        tasks = ((chunk, design.experiment) for chunk in chunks)
+        for _, output in completed(Pool(pool, 2), runner.execute_chunk, tasks, in_flight=3):
             with lock:
                 outstanding[0] -= 1
             assert len(output["summaries"]) == 1

@@ -233,7 +233,7 @@ def test_calibration_resume_keeps_judged_points(tmp_path, monkeypatch):
     calibration.calibrate(cal, tmp_path / "r", workers=1)
     journal = (tmp_path / "r" / "journal.jsonl").read_text()
     calls = []
-    monkeypatch.setattr(calibration, "run_tasks", lambda tasks, **kw: calls.append(tasks) or [])
+    monkeypatch.setattr(calibration, "judge_tasks", lambda tasks, *a, **kw: calls.append(tasks) or [])
     again = calibration.calibrate(cal, tmp_path / "r", workers=1, resume=True)
     assert all(not tasks for tasks in calls)  # nothing judged twice
     assert (tmp_path / "r" / "journal.jsonl").read_text() == journal
@@ -252,3 +252,42 @@ def test_apply_writes_values_and_keeps_comments(tmp_path):
     assert 'decision_rule = "consensus"   # SCO Charter (2002) art. 16' in text
     calibration.apply_to_scenario(cal, {"tolerance": 0.05, "agenda_size": 4}, "Calibrated (test).")
     assert scenario.read_text().count("# Calibrated (test).") == 2  # the note is not repeated
+
+
+def test_apply_keeps_every_comment_and_the_comment_of_a_changed_key(tmp_path):
+    scenario = tmp_path / "history.toml"
+    shutil.copy(HISTORY, scenario)
+    before = [line for line in HISTORY.read_text().splitlines() if line.lstrip().startswith("#")]
+    cal = load_calibration(calibration_file(tmp_path, TINY + RANGES, scenario=scenario))
+    calibration.apply_to_scenario(cal, {"tolerance": 0.0875, "agenda_size": 3}, "Calibrated (test).")
+    text = scenario.read_text()
+    assert all(line in text for line in before)
+    tolerance = next(line for line in HISTORY.read_text().splitlines() if line.startswith("tolerance"))
+    if "#" in tolerance:  # a changed value keeps its own comment
+        comment = tolerance[tolerance.index("#") :]
+        assert next(line for line in text.splitlines() if line.startswith("tolerance")).endswith(comment)
+
+
+def test_apply_to_a_scenario_without_rules_adds_the_table(tmp_path):
+    scenario = tmp_path / "tiny.toml"
+    source = (ROOT / "tests" / "data" / "tiny.toml").read_text()
+    assert "[rules]" not in source
+    scenario.write_text(source)
+    cal = load_calibration(calibration_file(tmp_path, TINY + RANGES, scenario=scenario))
+    calibration.apply_to_scenario(cal, {"tolerance": 0.0875, "agenda_size": 3}, "Calibrated (test).")
+    text = scenario.read_text()
+    loaded = load_scenario(scenario)
+    assert loaded.rules.tolerance == 0.0875 and loaded.parameters.agenda_size == 3
+    assert "# Calibrated (test).\n[rules]" in text
+    assert text.startswith("# A three-state scenario for fast tests")  # comments kept
+
+
+def test_validation_gives_the_same_numbers_on_every_executor():
+    from sim.experiments.executors import ExecutorChoice
+
+    sequential = validation.validate(HISTORY, seeds=3, workers=1)
+    pooled = validation.validate(HISTORY, seeds=3, executor=ExecutorChoice("process", workers=2))
+    pd.testing.assert_frame_equal(sequential.runs, pooled.runs)
+    pytest.importorskip("distributed")
+    dask = validation.validate(HISTORY, seeds=3, executor=ExecutorChoice("dask", dask_local=2))
+    pd.testing.assert_frame_equal(sequential.runs, dask.runs)

@@ -31,13 +31,15 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from scipy.stats import qmc
 
-from sim.analysis.validation import CRITERIA, PASS_SHARE, PATTERNS, run_tasks
+from sim.analysis.validation import CRITERIA, PASS_SHARE, PATTERNS, judge_tasks
 from sim.errors import CalibrationError, InputError
 from sim.experiments.design import derive_seeds
-from sim.files import read_toml_file
-from sim.scenario import Parameters, Rules, first_error, load_scenario
+from sim.experiments.executors import ExecutorChoice
+from sim.experiments.progress import Progress, counting
+from sim.experiments.sampling import Dimension, draw, free_field, to_points, whole
+from sim.files import append_line, read_json_lines, read_text, read_toml_file, write_text
+from sim.scenario import first_error, load_scenario
 from sim.version import __version__
 
 
@@ -93,17 +95,15 @@ def load_calibration(path: str | Path) -> Calibration:
         raise CalibrationError(where, "expected at least one parameter range", key="ranges")
     sections, integers = {}, set()
     for name, (low, high) in spec.ranges.items():
-        if name in Parameters.model_fields:
-            sections[name], field = "parameters", Parameters.model_fields[name]
-        elif name in Rules.model_fields:
-            sections[name], field = "rules", Rules.model_fields[name]
-        else:
+        found = free_field(name)
+        if found is None:
             raise CalibrationError(
                 where,
                 "not a [parameters] or [rules] key of a scenario (see docs/scenarios.md)",
                 key=f"ranges.{name}",
             )
-        if field.annotation is bool or field.annotation is str:
+        sections[name], annotation = found
+        if annotation not in (int, float):
             raise CalibrationError(where, "only numeric parameters can be calibrated", key=f"ranges.{name}")
         if not low < high:
             raise CalibrationError(
@@ -111,7 +111,7 @@ def load_calibration(path: str | Path) -> Calibration:
                 f"range [{low}, {high}] is empty; give [low, high] with low < high",
                 key=f"ranges.{name}",
             )
-        if field.annotation is int:
+        if annotation is int:
             integers.add(name)
     scenario = (path.parent / spec.scenario).resolve()
     try:
@@ -125,7 +125,7 @@ def load_calibration(path: str | Path) -> Calibration:
 
 
 def _corner(spec: CalibrationFile, integers: set[str], end: int) -> dict[str, float]:
-    return {k: (int(v[end]) if k in integers else float(v[end])) for k, v in spec.ranges.items()}
+    return {k: (whole(v[end]) if k in integers else float(v[end])) for k, v in spec.ranges.items()}
 
 
 def overrides_for(point: dict[str, float], sections: dict[str, str]) -> dict[str, dict[str, float]]:
@@ -137,19 +137,13 @@ def overrides_for(point: dict[str, float], sections: dict[str, str]) -> dict[str
 
 
 def sample_points(calibration: Calibration) -> list[dict[str, float]]:
-    """Return the Latin hypercube points, scaled to the ranges; integers rounded."""
+    """Return the Latin hypercube points, scaled to the ranges; integers rounded, others to 6 decimals."""
     spec = calibration.spec
-    names = list(spec.ranges)
-    unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(spec.base_seed)).random(spec.samples)
-    low = np.array([spec.ranges[n][0] for n in names])
-    high = np.array([spec.ranges[n][1] for n in names])
-    points = []
-    for row in low + unit * (high - low):
-        point = {}
-        for name, value in zip(names, row, strict=True):
-            point[name] = int(round(value)) if name in calibration.integers else round(float(value), 6)
-        points.append(point)
-    return points
+    dimensions = [
+        Dimension(name, low, high, name in calibration.integers) for name, (low, high) in spec.ranges.items()
+    ]
+    rows = draw("latin_hypercube", dimensions, spec.base_seed, samples=spec.samples)
+    return to_points(rows, dimensions, decimals=6)
 
 
 def distance(shares: dict[str, float]) -> float:
@@ -175,8 +169,7 @@ class _Journal:
         self.path = path
         self.done: dict[str, dict[str, Any]] = {}
         if path.exists() and resume:
-            for line in path.read_text().splitlines():
-                entry = json.loads(line)
+            for entry in read_json_lines(path, CalibrationError, "a calibration journal"):
                 if entry.get("digest") == digest:
                     self.done[entry["key"]] = entry
         elif path.exists():
@@ -186,9 +179,7 @@ class _Journal:
     def add(self, key: str, entry: dict[str, Any]) -> None:
         entry = {"digest": self.digest, "key": key, **entry}
         self.done[key] = entry
-        with self.path.open("a") as handle:
-            handle.write(json.dumps(entry) + "\n")
-            handle.flush()
+        append_line(self.path, json.dumps(entry))
 
 
 def _stage(
@@ -197,19 +188,18 @@ def _stage(
     stage: str,
     points: list[tuple[int, dict[str, float]]],
     seeds: list[int],
-    workers: int,
-    progress: Callable[[int], None] | None,
+    executor: ExecutorChoice,
+    count: Callable[[int], Any],
 ) -> pd.DataFrame:
     todo = [(k, p) for k, p in points if f"{stage}:{k}" not in journal.done]
-    if progress:
-        progress(len(seeds) * (len(points) - len(todo)))
+    count(len(seeds) * (len(points) - len(todo)))
     tasks = [(str(calibration.scenario), overrides_for(p, calibration.sections), seeds) for _, p in todo]
 
     def keep(j: int, rows: list[dict[str, Any]]) -> None:
         k, point = todo[j]
         journal.add(f"{stage}:{k}", {"point": k, "params": point, **summarise_point(rows)})
 
-    run_tasks(tasks, workers=workers, progress=progress, on_result=keep)
+    judge_tasks(tasks, executor, count, on_result=keep)
     rows = []
     for k, point in points:
         entry = journal.done[f"{stage}:{k}"]
@@ -260,42 +250,40 @@ def calibrate(
     out_dir: str | Path,
     workers: int = 1,
     resume: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = None,
+    executor: ExecutorChoice | None = None,
 ) -> CalibrationResult:
-    """Run the three-stage search; results go to ``out_dir`` as they finish."""
+    """Run the three-stage search; results go to ``out_dir`` as they finish.
+
+    ``executor`` (default: this process for one worker, else a pool of ``workers``
+    processes) runs the judgements through the batches' loop; ``progress`` is ``True``
+    for a bar, or a callable given each finished number of seeds.
+    """
     spec = calibration.spec
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     journal = _Journal(out / "journal.jsonl", calibration.digest, resume)
     points = sample_points(calibration)
-    search_seeds = derive_seeds(spec.base_seed, spec.seeds)
-    search = _stage(calibration, journal, "search", list(enumerate(points)), search_seeds, workers, progress)
-    search.to_csv(out / "search.csv", index=False)
-
-    n_accept = max(1, int(round(spec.accept * len(search))))
-    ranked = search.sort_values(["distance", "point"], kind="stable")
-    accepted = ranked.head(n_accept)
-    top = ranked.head(min(spec.refine_top, len(ranked)))
-    # Fresh seeds: the children after the search seeds in the same stream, never reused.
-    fresh = derive_seeds(spec.base_seed, spec.seeds + spec.refine_seeds)[spec.seeds :]
-    refined = _stage(
-        calibration,
-        journal,
-        "refine",
-        [(int(k), points[int(k)]) for k in top["point"]],
-        fresh,
-        workers,
-        progress,
-    )
+    executor = executor or ExecutorChoice.for_workers(workers)
+    with counting(progress, total_runs(calibration), "seed") as count:
+        first = derive_seeds(spec.base_seed, spec.seeds)
+        search = _stage(calibration, journal, "search", list(enumerate(points)), first, executor, count)
+        write_text(out / "search.csv", search.to_csv(index=False))
+        ranked = search.sort_values(["distance", "point"], kind="stable")
+        accepted = ranked.head(max(1, int(round(spec.accept * len(search)))))
+        top = [(int(k), points[int(k)]) for k in ranked.head(min(spec.refine_top, len(ranked)))["point"]]
+        # Fresh seeds: the children after the search seeds in the same stream, never reused.
+        fresh = derive_seeds(spec.base_seed, spec.seeds + spec.refine_seeds)[spec.seeds :]
+        refined = _stage(calibration, journal, "refine", top, fresh, executor, count)
     refined = refined.sort_values(
         ["passing", "distance", "point"], ascending=[False, True, True], kind="stable"
     )
-    refined.to_csv(out / "refine.csv", index=False)
+    write_text(out / "refine.csv", refined.to_csv(index=False))
     best = int(refined.iloc[0]["point"])
     chosen = points[best]
     result = CalibrationResult(calibration, search, accepted, refined, chosen)
-    result.posterior().to_csv(out / "posterior.csv", index=False)
-    (out / "chosen.json").write_text(json.dumps({"point": best, "values": chosen}, indent=2) + "\n")
+    write_text(out / "posterior.csv", result.posterior().to_csv(index=False))
+    write_text(out / "chosen.json", json.dumps({"point": best, "values": chosen}, indent=2) + "\n")
     return result
 
 
@@ -332,43 +320,25 @@ def format_result(result: CalibrationResult) -> str:
 def apply_to_scenario(calibration: Calibration, chosen: dict[str, float], note: str) -> Path:
     """Write the chosen values into the scenario file in place, keeping its comments.
 
-    Each ``name = value`` line of the right table gets the new value; a missing key
-    is added at the end of its table. ``note`` becomes a comment above the table.
+    The file is edited with ``tomlkit``: each chosen key of ``[parameters]`` or ``[rules]``
+    gets its new value (its comment kept); a missing key is added at the end of its table,
+    and a missing table at the end of the file. ``note`` becomes a comment above each
+    table written to (once, however often the values are applied).
     """
+    import tomlkit
+
     path = calibration.scenario
-    lines = path.read_text().splitlines()
-    section = None
-    seen: set[str] = set()
-    for i, line in enumerate(lines):
-        header = re.match(r"^\[([A-Za-z_.]+)\]\s*(#.*)?$", line)
-        if header:
-            section = header.group(1)
-            continue
-        match = re.match(r"^([A-Za-z_]+)(\s*=\s*)([^#]*?)(\s*#.*)?$", line)
-        if (
-            match
-            and section in ("parameters", "rules")
-            and calibration.sections.get(match.group(1)) == section
-        ):
-            name = match.group(1)
-            comment = match.group(4) or ""
-            lines[i] = f"{name}{match.group(2)}{_toml_value(chosen[name])}{comment}"
-            seen.add(name)
-    for name in chosen:
-        if name not in seen:
-            header_at = lines.index(f"[{calibration.sections[name]}]")
-            end = header_at + 1
-            while end < len(lines) and lines[end].strip() and not lines[end].startswith("["):
-                end += 1
-            lines.insert(end, f"{name} = {_toml_value(chosen[name])}")
-    for table in ("parameters", "rules"):
-        at = lines.index(f"[{table}]")
-        marker = f"# {note}"
-        if lines[at - 1] != marker:
+    document = tomlkit.parse(read_text(path, CalibrationError, "a TOML scenario file"))
+    for name, value in chosen.items():
+        section = calibration.sections[name]
+        if section not in document:
+            document.add(section, tomlkit.table())
+        document[section][name] = int(value) if name in calibration.integers else float(value)
+    lines = tomlkit.dumps(document).splitlines()
+    marker = f"# {note}"
+    for section in dict.fromkeys(calibration.sections[name] for name in chosen):
+        at = next(i for i, line in enumerate(lines) if re.match(rf"^\[{section}\]\s*(#.*)?$", line))
+        if at == 0 or lines[at - 1] != marker:
             lines.insert(at, marker)
-    path.write_text("\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path
-
-
-def _toml_value(value: float) -> str:
-    return str(int(value)) if isinstance(value, int) else repr(float(value))

@@ -163,6 +163,16 @@ def _claim_field(claim: Any, name: str, default: str | None = None) -> Any:
 
 
 def _verdict(op: str, ci_low: float, ci_high: float) -> str:
+    """Return the verdict of a claim from ``[ci_low, ci_high]``, the interval of the mean ``a - b``.
+
+    - ``"supported"``: the whole interval lies on the claimed side of 0 (for ``"<"``:
+      ``ci_high < 0``; for ``">"``: ``ci_low > 0``);
+    - ``"contradicted"``: the whole interval lies on the other side of 0 (for ``"<"``:
+      ``ci_low > 0``; for ``">"``: ``ci_high < 0``);
+    - ``"inconclusive"``: the interval contains 0 (or touches it).
+
+    With fewer than two complete pairs the verdict is ``"insufficient data"`` (not decided here).
+    """
     claimed_side, other_side = (ci_high < 0, ci_low > 0) if op == "<" else (ci_low > 0, ci_high < 0)
     if claimed_side:
         return "supported"
@@ -184,14 +194,8 @@ def evaluate_claim(
     the differences ``a - b`` are summarised by their mean, a percentile bootstrap interval
     and Cohen's d_z.
 
-    Verdict rule, with ``[ci_low, ci_high]`` the interval of the mean difference ``a - b``:
-
-    - ``"insufficient data"``: fewer than two complete pairs;
-    - ``"supported"``: the whole interval lies on the claimed side of 0 (for ``"<"``:
-      ``ci_high < 0``; for ``">"``: ``ci_low > 0``);
-    - ``"contradicted"``: the whole interval lies on the other side of 0 (for ``"<"``:
-      ``ci_low > 0``; for ``">"``: ``ci_high < 0``);
-    - ``"inconclusive"``: the interval contains 0 (or touches it).
+    Verdict: ``"insufficient data"`` with fewer than two complete pairs, else as :func:`_verdict`
+    says (``"supported"``, ``"contradicted"`` or ``"inconclusive"``).
 
     Args:
         summaries: One row per run.
@@ -214,35 +218,15 @@ def evaluate_claim(
             metric that the summaries do not hold.
 
     """
-    claim_id = str(_claim_field(claim, "id"))
-    metric = str(_claim_field(claim, "metric"))
-    arm_a = str(_claim_field(claim, "arm_a"))
-    arm_b = str(_claim_field(claim, "arm_b"))
-    op = str(_claim_field(claim, "op"))
+    keys = ("id", "metric", "arm_a", "arm_b", "op")
+    claim_id, metric, arm_a, arm_b, op = (str(_claim_field(claim, k)) for k in keys)
     if op not in OPS:
         raise ValueError(f"claim {claim_id!r}: op must be one of {list(OPS)}, got {op!r}")
     pairs = paired_differences(summaries, metric, arm_a, arm_b)
     in_arms = summaries["arm"].isin([arm_a, arm_b])
     n_failed = int((in_arms & ~_ok_mask(summaries)).sum())
-    diffs = pairs["diff"].to_numpy(dtype=float)
-    n_pairs = int(diffs.size)
-    nan = float("nan")
-    notes: list[str] = []
-    if n_failed:
-        notes.append(f"{n_failed} failed run(s) excluded")
-    if n_pairs < 2:
-        ci_low = ci_high = effect_size = nan
-        verdict = "insufficient data"
-        notes.append(f"{n_pairs} complete pair(s); at least 2 are needed")
-    else:
-        ci_low, ci_high = bootstrap_ci(diffs, level=level, n_boot=n_boot, seed=seed)
-        sd = float(np.std(diffs, ddof=1))
-        if sd > 0:
-            effect_size = float(diffs.mean() / sd)
-        else:
-            effect_size = nan
-            notes.append("all paired differences are equal, so d_z is undefined")
-        verdict = _verdict(op, ci_low, ci_high)
+    notes = [f"{n_failed} failed run(s) excluded"] if n_failed else []
+    stats = _judge_pairs(pairs, op, level, n_boot, seed, notes)
     return {
         "id": claim_id,
         "hypothesis": str(_claim_field(claim, "hypothesis", "")),
@@ -252,8 +236,33 @@ def evaluate_claim(
         "arm_a": arm_a,
         "arm_b": arm_b,
         "op": op,
-        "n_pairs": n_pairs,
+        "n_pairs": stats.pop("n_pairs"),
         "n_failed": n_failed,
+        **stats,
+        "note": "; ".join(notes),
+    }
+
+
+def _judge_pairs(
+    pairs: pd.DataFrame, op: str, level: float, n_boot: int, seed: int, notes: list[str]
+) -> dict[str, Any]:
+    """Return the pairs' count and means, the bootstrap interval, d_z and the verdict; add notes."""
+    diffs = pairs["diff"].to_numpy(dtype=float)
+    n_pairs, nan = int(diffs.size), float("nan")
+    ci_low = ci_high = effect_size = nan
+    if n_pairs < 2:
+        notes.append(f"{n_pairs} complete pair(s); at least 2 are needed")
+        verdict = "insufficient data"
+    else:
+        ci_low, ci_high = bootstrap_ci(diffs, level=level, n_boot=n_boot, seed=seed)
+        sd = float(np.std(diffs, ddof=1))
+        if sd > 0:
+            effect_size = float(diffs.mean() / sd)
+        else:
+            notes.append("all paired differences are equal, so d_z is undefined")
+        verdict = _verdict(op, ci_low, ci_high)
+    return {
+        "n_pairs": n_pairs,
         "mean_a": float(pairs["a"].mean()) if n_pairs else nan,
         "mean_b": float(pairs["b"].mean()) if n_pairs else nan,
         "mean_diff": float(diffs.mean()) if n_pairs else nan,
@@ -261,7 +270,6 @@ def evaluate_claim(
         "ci_high": ci_high,
         "effect_size": effect_size,
         "verdict": verdict,
-        "note": "; ".join(notes),
     }
 
 

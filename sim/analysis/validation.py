@@ -13,8 +13,7 @@ scenario) and ``sco-sim calibrate`` (many parameter sets, fewer seeds).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +24,9 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.design import derive_seeds
+from sim.experiments.executors import ExecutorChoice, run_tasks
+from sim.experiments.progress import Progress, counting
+from sim.files import write_text
 from sim.model.run import run
 from sim.scenario import Scenario, load_scenario
 
@@ -104,16 +106,31 @@ def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | N
     decisions, states = history["decisions"], history["states"]
     first = first_adoptions(decisions)
     facts: dict[str, Any] = {f"first_{a}": first.get(a, NEVER) for a in (*SPILLOVER, *ECONOMY_AREAS)}
-
     years = [first.get(a, NEVER) for a in SPILLOVER]
     in_windows = all(lo <= first.get(a, NEVER) <= hi for a, (lo, hi) in WINDOWS.items())
     p1 = in_windows and years[3] <= scenario.end_year and years == sorted(years)
+    p2 = _security_and_bank(scenario, decisions, facts)
+    p4 = _georgia(scenario, decisions, facts)
+    p5 = _kazakhstan(states, facts)
+    texts = decisions[decisions["outcome"].isin(TEXTS)]
+    silent = sorted(set(range(scenario.start_year, scenario.end_year + 1)) - set(texts["year"].astype(int)))
+    facts["years_without_text"] = len(silent)
+    p6 = not silent
+    for code in NEWCOMERS:
+        facts[f"{code}_observer"] = _first_status(states, code, "observer")
+        facts[f"{code}_member"] = member_year(states, code)
+    p3 = None if endogenous is None else _members_decide(endogenous["states"], facts)
+    for pattern, verdict in zip(PATTERNS, (p1, p2, p3, p4, p5, p6), strict=True):
+        facts[pattern] = None if verdict is None else bool(verdict)
+    return facts
 
+
+def _security_and_bank(scenario: Scenario, decisions: pd.DataFrame, facts: dict[str, Any]) -> bool:
+    """P2: half the security items adopted, no finance item; notes the Development Bank facts."""
     security = decisions[decisions["area"].isin(SECURITY_AREAS)]
     security_share = float(security["outcome"].isin(SUBSTANTIVE).mean()) if len(security) else 0.0
     finance = decisions[decisions["area"] == "finance"]
     bank = bool(finance["outcome"].isin(SUBSTANTIVE).any())
-    p2 = security_share >= 0.5 and not bank
     bank_titles = {t for event in scenario.events for t in _finance_titles(event)}
     bank_items = finance[finance["title"].isin(bank_titles)]
     facts.update(security_adopted_share=security_share, finance_adopted=bank)
@@ -122,44 +139,40 @@ def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | N
     facts["finance_objectors"] = ";".join(
         sorted({o for cell in finance["objectors"] for o in cell.split(";") if o})
     )
+    return security_share >= 0.5 and not bank
 
+
+def _georgia(scenario: Scenario, decisions: pd.DataFrame, facts: dict[str, Any]) -> bool | None:
+    """P4: the 2008 Georgia item is never adopted (None when the scenario does not table it)."""
     titles = _titles_of(scenario, GEORGIA_EVENT)
     georgia = decisions[decisions["title"].isin(titles)]
-    p4 = None if not titles else not bool(georgia["outcome"].isin(SUBSTANTIVE).any())
     facts["georgia_outcomes"] = ";".join(georgia["outcome"])
+    return None if not titles else not bool(georgia["outcome"].isin(SUBSTANTIVE).any())
 
+
+def _kazakhstan(states: pd.DataFrame, facts: dict[str, Any]) -> bool:
+    """P5: Kazakhstan stays aligned with both poles and its balance does not drop much."""
     kaz = states[states["state"] == FOCAL].sort_values("year")
     a, b = (kaz[f"alignment_{p}"].to_numpy() for p in POLES)
     evenness = 2.0 * np.minimum(a, b) / np.maximum(a + b, 1e-12)
-    p5 = bool(np.all(a >= MIN_ALIGNMENT) and np.all(b >= MIN_ALIGNMENT)) and bool(
-        evenness[-1] >= evenness[0] - MAX_EVENNESS_DROP
-    )
     facts.update(
         kaz_min_alignment=float(min(a.min(), b.min())), kaz_evenness_change=float(evenness[-1] - evenness[0])
     )
+    return bool(np.all(a >= MIN_ALIGNMENT) and np.all(b >= MIN_ALIGNMENT)) and bool(
+        evenness[-1] >= evenness[0] - MAX_EVENNESS_DROP
+    )
 
-    texts = decisions[decisions["outcome"].isin(TEXTS)]
-    silent = sorted(set(range(scenario.start_year, scenario.end_year + 1)) - set(texts["year"].astype(int)))
-    facts["years_without_text"] = len(silent)
-    p6 = not silent
 
-    for code in NEWCOMERS:
-        facts[f"{code}_observer"] = _first_status(states, code, "observer")
-        facts[f"{code}_member"] = member_year(states, code)
-    p3 = None
-    if endogenous is not None:
-        e_states = endogenous["states"]
-        joined = {code: member_year(e_states, code) for code in NEWCOMERS}
-        start_members = set(
-            e_states[(e_states["year"] == e_states["year"].min()) & (e_states["status"] == "member")]["state"]
-        )
-        end = e_states[(e_states["year"] == e_states["year"].max()) & (e_states["status"] == "member")]
-        others = set(end["state"]) - start_members - set(NEWCOMERS)
-        p3 = all(year == 2017 for year in joined.values()) and not others
-        facts.update({f"{code}_member_endogenous": year for code, year in joined.items()})
-    for pattern, verdict in zip(PATTERNS, (p1, p2, p3, p4, p5, p6), strict=True):
-        facts[pattern] = None if verdict is None else bool(verdict)
-    return facts
+def _members_decide(e_states: pd.DataFrame, facts: dict[str, Any]) -> bool:
+    """P3: with members deciding, India and Pakistan join in 2017 and nobody else joins."""
+    joined = {code: member_year(e_states, code) for code in NEWCOMERS}
+    start_members = set(
+        e_states[(e_states["year"] == e_states["year"].min()) & (e_states["status"] == "member")]["state"]
+    )
+    end = e_states[(e_states["year"] == e_states["year"].max()) & (e_states["status"] == "member")]
+    others = set(end["state"]) - start_members - set(NEWCOMERS)
+    facts.update({f"{code}_member_endogenous": year for code, year in joined.items()})
+    return all(year == 2017 for year in joined.values()) and not others
 
 
 def _first_status(states: pd.DataFrame, code: str, status: str) -> int:
@@ -169,8 +182,6 @@ def _first_status(states: pd.DataFrame, code: str, status: str) -> int:
 
 @lru_cache(maxsize=8)
 def _load(path: str, overrides_key: str) -> Scenario:
-    import json
-
     return load_scenario(path, overrides=json.loads(overrides_key) or None)
 
 
@@ -183,8 +194,6 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def judge_seeds(path: str, overrides: dict[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Run both variants of the scenario for every seed and judge each seed."""
-    import json
-
     scenario = _load(path, json.dumps(overrides, sort_keys=True))
     variant = _load(path, json.dumps(_merge(overrides, ENDOGENOUS), sort_keys=True))
     rows = []
@@ -247,44 +256,29 @@ def pattern_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_tasks(
+def judge_tasks(
     tasks: Iterable[tuple[str, dict[str, Any], Sequence[int]]],
-    workers: int = 1,
-    progress: Callable[[int], None] | None = None,
+    executor: ExecutorChoice | None = None,
+    count: Callable[[int], Any] | None = None,
     on_result: Callable[[int, list[dict[str, Any]]], None] | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """Run :func:`judge_seeds` for each task, in worker processes when ``workers > 1``.
+    """Run :func:`judge_seeds` for each task on the batches' executor loop.
 
-    Results come back in task order whatever the number of workers, so a
-    calibration or validation gives the same numbers on 1 or many processes.
+    Results come back in task order whatever the executor, so a calibration or
+    validation gives the same numbers on 1 or many processes or on Dask.
     ``on_result(k, rows)`` is called as each task finishes (in any order), so a
-    caller can keep finished work before the whole list is done.
+    caller can keep finished work before the whole list is done; ``count(n)`` is
+    called with the number of seeds each finished task judged.
     """
     tasks = list(tasks)
-    results: list[list[dict[str, Any]] | None] = [None] * len(tasks)
 
     def finish(k: int, rows: list[dict[str, Any]]) -> None:
-        results[k] = rows
         if on_result:
             on_result(k, rows)
-        if progress:
-            progress(len(tasks[k][2]))
+        if count:
+            count(len(tasks[k][2]))
 
-    if workers <= 1:
-        for k, task in enumerate(tasks):
-            finish(k, judge_seeds(*task))
-    else:
-        context = mp.get_context("spawn")  # the same on Linux, macOS, Windows and in notebooks
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(judge_seeds, *task): k for k, task in enumerate(tasks)}
-            try:
-                for future in cf.as_completed(futures):
-                    finish(futures[future], future.result())
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-    return [r for r in results if r is not None]
+    return run_tasks(judge_seeds, tasks, executor, on_result=finish)
 
 
 def validate(
@@ -293,15 +287,25 @@ def validate(
     base_seed: int = VALIDATION_BASE_SEED,
     workers: int = 1,
     overrides: dict[str, Any] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = None,
+    executor: ExecutorChoice | None = None,
 ) -> Validation:
-    """Judge ``seeds`` fresh seeds of ``scenario`` against P1-P5 (docs/validation.md)."""
+    """Judge ``seeds`` fresh seeds of ``scenario`` against P1-P5 (docs/validation.md).
+
+    ``executor`` (default: this process for one worker, else a pool of ``workers``
+    processes) runs the seeds; ``progress`` is ``True`` for a bar, or a callable
+    given each finished number of seeds (:mod:`sim.experiments.progress`).
+    """
     path = str(Path(scenario))
     load_scenario(path, overrides=overrides)  # fail early, with the scenario's own message
     seed_list = derive_seeds(base_seed, seeds)
-    chunk = max(1, -(-len(seed_list) // max(1, 4 * workers)))
+    executor = executor or ExecutorChoice.for_workers(workers)
+    n_workers = max(workers, executor.workers or executor.dask_local or 1)
+    chunk = max(1, -(-len(seed_list) // max(1, 4 * n_workers)))
     tasks = [(path, overrides or {}, seed_list[i : i + chunk]) for i in range(0, len(seed_list), chunk)]
-    rows = [row for part in run_tasks(tasks, workers=workers, progress=progress) for row in part]
+    with counting(progress, len(seed_list), "seed") as count:
+        parts = judge_tasks(tasks, executor, count)
+    rows = [row for part in parts for row in part]
     return Validation(
         scenario=path,
         seeds=seed_list,
@@ -415,8 +419,8 @@ def write_validation(validation: Validation, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "validation_patterns.csv", out / "validation_seeds.csv"]
-    validation.table.to_csv(written[0], index=False)
-    validation.runs.to_csv(written[1], index=False)
+    write_text(written[0], validation.table.to_csv(index=False))
+    write_text(written[1], validation.runs.to_csv(index=False))
     plot_dates(validation.runs, out / "validation_dates")
     written += [out / "validation_dates.png", out / "validation_dates.svg"]
     return written

@@ -3,8 +3,13 @@
 - :mod:`sim.experiments.schema`: the experiment file format.
 - :mod:`sim.experiments.claims`: the one parser of claims and effects between arms.
 - :mod:`sim.experiments.design`: an experiment file resolved into runs with seeds and ids.
+- :mod:`sim.experiments.sampling`: the one sampler (scipy.stats.qmc, SALib), its rounding
+  rule and the lookup of numeric scenario keys.
 - :mod:`sim.experiments.sensitivity`: free parameters and SALib's sample for ``[sensitivity]``.
-- :mod:`sim.experiments.batch`: executors (processes, Dask) and the batch loop.
+- :mod:`sim.experiments.executors`: the one executor loop (sequential, processes, Dask), also
+  used by validation and calibration.
+- :mod:`sim.experiments.progress`: the one progress bar.
+- :mod:`sim.experiments.batch`: a batch's runs in chunks on an executor, into the store.
 - :mod:`sim.experiments.store`: the resumable Parquet store and :func:`load_results`.
 - :mod:`sim.experiments.rerun`: reproduce one stored run from its id.
 - :mod:`sim.experiments.bench`: runs per second on this machine.

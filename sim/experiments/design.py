@@ -31,6 +31,7 @@ from sim.experiments.claims import (
     parse_effects,
     sensitivity_settings,
 )
+from sim.experiments.sampling import Dimension, draw, is_integer_key, to_points, whole
 from sim.experiments.schema import CHARTS, Experiment
 from sim.experiments.sensitivity import (
     FreeParameter,
@@ -195,10 +196,6 @@ def _expand(
     points: list[dict[str, float]],
 ) -> Design:
     where = str(path)
-
-    def fail(key: str, message: str) -> None:
-        raise ExperimentError(where, message, key=key)
-
     seeds = derive_seeds(experiment.base_seed, experiment.replications)
     runs: list[RunSpec] = []
     scenarios: dict[tuple[str, int], Scenario] = {}
@@ -212,26 +209,8 @@ def _expand(
                 raise ExperimentError(
                     where, f"arm '{arm_name}': {exc.one_line()}", key=f"arms.{arm_name}"
                 ) from None
-            if scenario.focal_state != experiment.focal_state:
-                pass  # each scenario keeps its own focal state; the experiment's is for charts
-            known = table_columns(list(scenario.poles), list(scenario.areas))
-            for key, metric in experiment.metrics.items():
-                if metric.column not in known[metric.table]:
-                    fail(
-                        f"metrics.{key}.column",
-                        f"the {metric.table} table has no column '{metric.column}'; "
-                        f"columns: {', '.join(known[metric.table])}",
-                    )
-                if metric.table == "states" and metric.state not in scenario.states:
-                    fail(f"metrics.{key}.state", f"state '{metric.state}' is not in arm '{arm_name}'")
-                if metric.years and not (
-                    scenario.start_year <= metric.years[0] and metric.years[1] <= scenario.end_year
-                ):
-                    fail(
-                        f"metrics.{key}.years",
-                        f"window {list(metric.years)} is outside arm '{arm_name}' "
-                        f"({scenario.start_year}-{scenario.end_year})",
-                    )
+            # each scenario keeps its own focal state; the experiment's is for charts
+            _check_metrics(experiment, scenario, arm_name, where)
             scenarios[(arm_name, p)] = scenario
     index = 0
     for arm_name in experiment.arms:
@@ -253,6 +232,32 @@ def _expand(
                 )
                 index += 1
     return Design(experiment, path, file_hash, claims, points, seeds, runs)
+
+
+def _check_metrics(experiment: Experiment, scenario: Scenario, arm_name: str, where: str) -> None:
+    """Check that every metric's column, state and window exist in an arm's scenario."""
+
+    def fail(key: str, message: str) -> None:
+        raise ExperimentError(where, message, key=key)
+
+    known = table_columns(list(scenario.poles), list(scenario.areas))
+    for key, metric in experiment.metrics.items():
+        if metric.column not in known[metric.table]:
+            fail(
+                f"metrics.{key}.column",
+                f"the {metric.table} table has no column '{metric.column}'; "
+                f"columns: {', '.join(known[metric.table])}",
+            )
+        if metric.table == "states" and metric.state not in scenario.states:
+            fail(f"metrics.{key}.state", f"state '{metric.state}' is not in arm '{arm_name}'")
+        if metric.years and not (
+            scenario.start_year <= metric.years[0] and metric.years[1] <= scenario.end_year
+        ):
+            fail(
+                f"metrics.{key}.years",
+                f"window {list(metric.years)} is outside arm '{arm_name}' "
+                f"({scenario.start_year}-{scenario.end_year})",
+            )
 
 
 def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, float]]:
@@ -278,28 +283,21 @@ def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, floa
                 "expected a dotted scenario key such as 'parameters.balancing_rate'",
                 key=f"sweep.parameters.{name}",
             )
-    if sweep.method == "grid":
+    integers = {name: spec.integer or is_integer_key(name) for name, spec in sweep.parameters.items()}
+    if sweep.method == "grid":  # listed values are taken as written (a whole number as an int)
         grid = itertools.product(*(sweep.parameters[n].values or [] for n in names))
-        return [dict(zip(names, (float(v) for v in combo), strict=True)) for combo in grid]
-    from scipy.stats import qmc
-
+        return [{n: _listed(v, integers[n]) for n, v in zip(names, c, strict=True)} for c in grid]
+    dimensions = [
+        Dimension(n, *sweep.parameters[n].range, integer=integers[n])  # type: ignore[misc]
+        for n in names
+    ]
     seed = sweep.seed if sweep.seed is not None else experiment.base_seed
-    if sweep.method == "latin_hypercube":
-        sampler: Any = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed))
-        unit = sampler.random(sweep.samples)
-    else:
-        sampler = qmc.Sobol(d=len(names), scramble=True, seed=np.random.default_rng(seed))
-        unit = sampler.random(sweep.samples)
-    lows = np.array([sweep.parameters[n].range[0] for n in names])  # type: ignore[index]
-    highs = np.array([sweep.parameters[n].range[1] for n in names])  # type: ignore[index]
-    scaled = qmc.scale(unit, lows, highs)
-    points = []
-    for row in scaled:
-        point = {}
-        for name, value in zip(names, row, strict=True):
-            point[name] = float(round(value)) if sweep.parameters[name].integer else float(value)
-        points.append(point)
-    return points
+    return to_points(draw(sweep.method, dimensions, seed, samples=sweep.samples), dimensions)
+
+
+def _listed(value: float, integer: bool) -> int | float:
+    """Return a listed grid value as written: a whole number of an integer key as an int, else a float."""
+    return whole(value) if integer and float(value).is_integer() else float(value)
 
 
 def _nested(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
@@ -310,18 +308,8 @@ def _nested(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
         parts = dotted_key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = int(value) if float(value).is_integer() and parts[-1] in _INTEGER_KEYS else value
+        node[parts[-1]] = value
     return merged
-
-
-_INTEGER_KEYS = {
-    "agenda_size",
-    "max_rounds",
-    "max_deferrals",
-    "lag_application",
-    "lag_procedure",
-    "lag_memorandum",
-}
 
 
 def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str, float]:

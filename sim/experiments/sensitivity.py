@@ -39,10 +39,19 @@ from pydantic import ValidationError
 
 from sim.errors import ExperimentError
 from sim.experiments.claims import parse_effects, sensitivity_settings
+from sim.experiments.sampling import (
+    FREE_SECTIONS,
+    Dimension,
+    draw,
+    numeric_fields,
+    salib_problem,
+    to_points,
+    whole,
+)
 from sim.experiments.schema import Experiment
-from sim.scenario import Parameters, Rules, describe_error
+from sim.scenario import describe_error
 
-SECTIONS: dict[str, type] = {"parameters": Parameters, "rules": Rules}
+SECTIONS = FREE_SECTIONS  # the tables whose numeric keys can be free: [parameters], [rules]
 
 
 @dataclass(frozen=True)
@@ -54,16 +63,6 @@ class FreeParameter:
     low: float
     high: float
     integer: bool
-
-
-def _numeric_fields() -> dict[str, tuple[str, bool]]:
-    """Map each numeric field of [parameters] and [rules] to (section, is integer)."""
-    fields: dict[str, tuple[str, bool]] = {}
-    for section, model in SECTIONS.items():
-        for name, info in model.model_fields.items():
-            if info.annotation in (int, float):
-                fields[name] = (section, info.annotation is int)
-    return fields
 
 
 def free_parameters(experiment: Experiment, where: str = "") -> list[FreeParameter]:
@@ -78,7 +77,7 @@ def free_parameters(experiment: Experiment, where: str = "") -> list[FreeParamet
 
     """
     settings = sensitivity_settings(experiment, where)
-    numeric = _numeric_fields()
+    numeric = numeric_fields()
     out: list[FreeParameter] = []
     seen: set[str] = set()
     for name, (low, high) in settings.parameters.items():
@@ -104,7 +103,7 @@ def free_parameters(experiment: Experiment, where: str = "") -> list[FreeParamet
             raise ExperimentError(where, f"'{bare}' is a whole number: give a range at least 1 wide", key=key)
         for end, value in (("low", low), ("high", high)):
             try:
-                SECTIONS[section].model_validate({bare: int(round(value)) if integer else value})
+                SECTIONS[section].model_validate({bare: whole(value) if integer else value})
             except ValidationError as exc:
                 raise ExperimentError(
                     where,
@@ -174,13 +173,14 @@ def check_sensitivity(experiment: Experiment, where: str = "") -> None:
     parse_effects(experiment, where)
 
 
+def dimensions(parameters: list[FreeParameter]) -> list[Dimension]:
+    """Return the sampler's dimensions of the free parameters (keyed by dotted scenario key)."""
+    return [Dimension(p.key, p.low, p.high, p.integer) for p in parameters]
+
+
 def problem(parameters: list[FreeParameter]) -> dict[str, Any]:
     """Return SALib's problem definition: names and bounds."""
-    return {
-        "num_vars": len(parameters),
-        "names": [p.key for p in parameters],
-        "bounds": [[p.low, p.high] for p in parameters],
-    }
+    return salib_problem(dimensions(parameters))
 
 
 def draw_sample(
@@ -193,22 +193,11 @@ def draw_sample(
     Sobol': ``samples x (parameters + 2)`` rows (first and total order, no second order).
     The same seed gives the same sample.
     """
-    spec = problem(parameters)
-    if method == "morris":
-        from SALib.sample import morris
-
-        return np.asarray(morris.sample(spec, trajectories, num_levels=levels, seed=seed), dtype=float)
-    from SALib.sample import sobol
-
-    return np.asarray(sobol.sample(spec, samples, calc_second_order=False, seed=seed), dtype=float)
+    sampler = "morris" if method == "morris" else "saltelli"
+    axes = dimensions(parameters)
+    return draw(sampler, axes, seed, samples=samples, trajectories=trajectories, levels=levels)
 
 
 def sample_points(sample: np.ndarray, parameters: list[FreeParameter]) -> list[dict[str, float]]:
-    """Turn sample rows into override points; whole-number parameters are rounded to the nearest integer."""
-    points = []
-    for row in sample:
-        point = {}
-        for p, value in zip(parameters, row, strict=True):
-            point[p.key] = float(round(value)) if p.integer else float(value)
-        points.append(point)
-    return points
+    """Turn sample rows into override points; whole-number parameters by the one rule (:func:`whole`)."""
+    return to_points(sample, dimensions(parameters))

@@ -23,7 +23,6 @@ import errno
 import json
 import platform
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import StoreError
-from sim.files import atomic_write
+from sim.files import atomic_write, read_json, read_toml, write_bytes, write_json, write_text
 from sim.model.run import TablesView
 from sim.version import __version__
 
@@ -103,83 +102,86 @@ class ResultStore:
 
     # Opening --------------------------------------------------------------------
     def _open(self, resume: bool) -> None:
-        where = str(self.folder)
-        manifest_path = self.folder / MANIFEST
-        design = self.design
-        if manifest_path.exists():
-            try:
-                manifest = json.loads(manifest_path.read_text())
-            except (OSError, ValueError) as exc:
-                raise StoreError(
-                    where, f"has an unreadable manifest.json ({exc}); use another --out folder"
-                ) from None
-            if manifest.get("experiment", {}).get("name") != design.experiment.name:
-                raise StoreError(
-                    where,
-                    f"holds results of experiment '{manifest.get('experiment', {}).get('name')}', "
-                    f"not '{design.experiment.name}'; choose another --out folder",
-                )
-            if not resume:
-                raise StoreError(
-                    where,
-                    "already holds results of this experiment; add --resume to complete them, "
-                    "or choose another --out folder",
-                )
-            if manifest.get("experiment", {}).get("hash") != design.file_hash:
-                raise StoreError(
-                    where,
-                    "the experiment (its file, or --replications) has changed since this batch started, "
-                    "so --resume would mix two designs; resume with the same file and options, "
-                    "or run the new design into another --out folder",
-                )
-            self.manifest = manifest
-            current = versions()
-            self.manifest["resumed"] = [*manifest.get("resumed", []), {"at": _now(), "versions": current}]
+        if (self.folder / MANIFEST).exists():
+            self.manifest = self._resumed(_read_manifest(self.folder, "use another --out folder"), resume)
         else:
-            if self.folder.exists() and any(self.folder.iterdir()):
-                raise StoreError(
-                    where, "exists and is not a results folder (no manifest.json); choose another --out"
-                )
-            if resume:
-                raise StoreError(where, "has no stored batch to resume; run without --resume")
-            self.manifest = {
-                "experiment": design.describe(),
-                "seeds": design.seeds,
-                "versions": versions(),
-                "started": _now(),
-                "finished": None,
-                "status": "running",
-                "n_runs": len(design.runs),
-            }
+            self.manifest = self._fresh(resume)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for table in TABLES:
-                (self.folder / table).mkdir(exist_ok=True)
-            (self.folder / "scenarios").mkdir(exist_ok=True)
-            if not (self.folder / "experiment.toml").exists():
-                data = design.path.read_bytes()
-                atomic_write(self.folder / "experiment.toml", lambda tmp: Path(tmp).write_bytes(data))
-            written: set[tuple[str, int]] = set()
-            for spec in design.runs:
-                if (spec.arm, spec.point) in written:
-                    continue
-                written.add((spec.arm, spec.point))
-                target = self.folder / "scenarios" / f"{spec.arm}-{spec.point}.json"
-                if not target.exists():
-                    text = json.dumps(spec.scenario.to_dict(), indent=1, sort_keys=False)
-                    atomic_write(target, lambda tmp, t=text: Path(tmp).write_text(t))
-            self._write_manifest()
+            self._write_layout()
         except OSError as exc:
             raise self._os_error(exc) from None
         self.done = self._stored_ids()
-        unknown = self.done - {run.run_id for run in design.runs}
+        unknown = self.done - {run.run_id for run in self.design.runs}
         if unknown:
             raise StoreError(
-                where,
+                str(self.folder),
                 f"holds {len(unknown)} run(s) whose ids this version of sco-sim does not produce for this "
                 "experiment (the code or the design changed how runs are identified); --resume would mix "
                 "them with new runs, so run the experiment into another --out folder",
             )
+
+    def _resumed(self, manifest: dict[str, Any], resume: bool) -> dict[str, Any]:
+        """Check that a stored manifest may be resumed with this design; note the resumption."""
+        where, design = str(self.folder), self.design
+        stored_name = manifest.get("experiment", {}).get("name")
+        if stored_name != design.experiment.name:
+            raise StoreError(
+                where,
+                f"holds results of experiment '{stored_name}', "
+                f"not '{design.experiment.name}'; choose another --out folder",
+            )
+        if not resume:
+            raise StoreError(
+                where,
+                "already holds results of this experiment; add --resume to complete them, "
+                "or choose another --out folder",
+            )
+        if manifest.get("experiment", {}).get("hash") != design.file_hash:
+            raise StoreError(
+                where,
+                "the experiment (its file, or --replications) has changed since this batch started, "
+                "so --resume would mix two designs; resume with the same file and options, "
+                "or run the new design into another --out folder",
+            )
+        manifest["resumed"] = [*manifest.get("resumed", []), {"at": _now(), "versions": versions()}]
+        return manifest
+
+    def _fresh(self, resume: bool) -> dict[str, Any]:
+        """Return the manifest of a new batch, after checking the folder may hold it."""
+        where, design = str(self.folder), self.design
+        if self.folder.exists() and any(self.folder.iterdir()):
+            raise StoreError(
+                where, "exists and is not a results folder (no manifest.json); choose another --out"
+            )
+        if resume:
+            raise StoreError(where, "has no stored batch to resume; run without --resume")
+        return {
+            "experiment": design.describe(),
+            "seeds": design.seeds,
+            "versions": versions(),
+            "started": _now(),
+            "finished": None,
+            "status": "running",
+            "n_runs": len(design.runs),
+        }
+
+    def _write_layout(self) -> None:
+        """Create the table folders; write the experiment copy, every resolved scenario, the manifest."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for table in TABLES:
+            (self.folder / table).mkdir(exist_ok=True)
+        (self.folder / "scenarios").mkdir(exist_ok=True)
+        if not (self.folder / "experiment.toml").exists():
+            write_bytes(self.folder / "experiment.toml", self.design.path.read_bytes())
+        written: set[tuple[str, int]] = set()
+        for spec in self.design.runs:
+            if (spec.arm, spec.point) in written:
+                continue
+            written.add((spec.arm, spec.point))
+            target = self.folder / "scenarios" / f"{spec.arm}-{spec.point}.json"
+            if not target.exists():
+                write_text(target, json.dumps(spec.scenario.to_dict(), indent=1, sort_keys=False))
+        self._write_manifest()
 
     def _os_error(self, exc: OSError) -> StoreError:
         reason = {
@@ -268,11 +270,22 @@ class ResultStore:
             raise self._os_error(exc) from None
 
     def _write_manifest(self) -> None:
-        text = json.dumps(self.manifest, indent=2, default=str) + "\n"
-        atomic_write(self.folder / MANIFEST, lambda tmp: Path(tmp).write_text(text))
+        write_json(self.folder / MANIFEST, self.manifest, indent=2)
 
 
 # Loading -------------------------------------------------------------------------
+
+
+def _read_manifest(folder: Path, advice: str = "") -> dict[str, Any]:
+    """Read a results folder's manifest, or raise StoreError in one line."""
+    try:
+        manifest = read_json(folder / MANIFEST, StoreError, "the manifest of a results folder")
+    except StoreError as exc:
+        raise StoreError(str(folder), f"has an unreadable manifest.json ({exc.message})"
+                         + (f"; {advice}" if advice else "")) from None  # fmt: skip
+    if not isinstance(manifest, dict):
+        raise StoreError(str(folder), "has a manifest.json that is not a JSON object")
+    return manifest
 
 
 def load_table(folder: str | Path, table: str) -> pd.DataFrame:
@@ -316,17 +329,13 @@ def load_results(folder: str | Path) -> Results:
 
     folder = Path(folder)
     where = str(folder)
+    if not (folder / MANIFEST).is_file():
+        raise StoreError(where, "is not a results folder (no manifest.json); run `sco-sim batch` first")
+    manifest = _read_manifest(folder)
+    copy = read_toml(folder / "experiment.toml", StoreError, "the copy of the experiment file it ran")
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except FileNotFoundError:
-        raise StoreError(
-            where, "is not a results folder (no manifest.json); run `sco-sim batch` first"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise StoreError(where, f"has an unreadable manifest.json ({exc})") from None
-    try:
-        experiment = Experiment.model_validate(tomllib.loads((folder / "experiment.toml").read_text()))
-    except (OSError, ValueError) as exc:
+        experiment = Experiment.model_validate(copy)
+    except ValueError as exc:
         raise StoreError(where, f"has an unreadable experiment.toml ({exc})") from None
     claims = parse_claims(experiment, str(folder / "experiment.toml"))
     summaries = load_table(folder, "summaries")

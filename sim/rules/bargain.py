@@ -13,8 +13,12 @@ rescaled, and the result says so).
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +31,55 @@ from sim.rules.registry import get_rule
 REQUIRED = ("Actor", "Capability", "Position", "Salience")
 
 
+def split_rows(text: str, where: str) -> list[list[str]]:
+    """Split a CSV or tab-separated text into rows of cells (the separator is read from the header).
+
+    Raises:
+        TableError: the text has no header line.
+
+    """
+    header = text.split("\n", 1)[0]
+    if not header.strip():
+        raise TableError(where, "is empty; expected a header line")
+    sep = "\t" if header.count("\t") > header.count(",") else ","
+    return list(csv.reader(io.StringIO(text), delimiter=sep))
+
+
+@dataclass
+class ActorRows:
+    """An actor table as read from a file: the checked table, its raw cells and the file line of each row."""
+
+    table: pd.DataFrame
+    raw: pd.DataFrame
+    lines: list[int]
+
+
+def parse_actor_rows(rows: list[list[str]], where: str, count: str = "row") -> ActorRows:
+    """Read split rows (header first) into a checked actor table: the one actor-table reader.
+
+    Blank lines are skipped. Problems name ``row N`` (the N-th row counting the header
+    as row 1, blank lines left out) or, with ``count="line"``, the line of the file.
+
+    Raises:
+        TableError: naming the file, the row (or line) and the column of the first problem.
+
+    """
+    columns = [c.strip() for c in rows[0]]
+    kept = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(x.strip() for x in row)]
+    lines = [n for n, _ in kept]
+    width = len(columns)
+    raw = pd.DataFrame([(row + [""] * width)[:width] for _, row in kept], columns=columns, dtype=str)
+    try:
+        table = check_actor_table(raw.replace({"": np.nan}), where)
+    except TableError as exc:
+        if count != "line":
+            raise
+        # check_actor_table counts data rows from 2; report the line in the file instead.
+        message = re.sub(r"^row (\d+)", lambda m: f"line {lines[int(m.group(1)) - 2]}", exc.message)
+        raise TableError(where, message) from None
+    return ActorRows(table, raw, lines)
+
+
 def read_actor_table(path: str | Path) -> pd.DataFrame:
     """Read and check an actor table (CSV or tab-separated).
 
@@ -34,17 +87,9 @@ def read_actor_table(path: str | Path) -> pd.DataFrame:
         TableError: naming the file, the row and the column of the first problem.
 
     """
-    path = Path(path)
     where = str(path)
-    text = read_text(path, TableError, "a CSV actor table")
-    sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
-    try:
-        from io import StringIO
-
-        table = pd.read_csv(StringIO(text), sep=sep, dtype={"Actor": str, "Issue": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise TableError(where, f"cannot be parsed as CSV ({str(exc).strip()})") from None
-    return check_actor_table(table, where)
+    text = read_text(Path(path), TableError, "a CSV actor table")
+    return parse_actor_rows(split_rows(text, where), where).table
 
 
 def check_actor_table(table: pd.DataFrame, where: str = "<table>") -> pd.DataFrame:
@@ -97,6 +142,43 @@ def check_actor_table(table: pd.DataFrame, where: str = "<table>") -> pd.DataFra
 
 
 @dataclass
+class ActorMatrices:
+    """A checked actor table as issue x actor arrays (issues and actors in order of first appearance)."""
+
+    issues: list[str]
+    actors: list[str]
+    positions: np.ndarray  # NaN where an actor takes no part in an issue
+    saliences: np.ndarray  # on 0-1 (rescaled from 0-100 if any exceeds 1); 0 where absent
+    capabilities: np.ndarray  # per issue and actor; 0 where absent
+    capability_of: np.ndarray  # per actor: its capability on its last row
+    present: np.ndarray  # bool: the actor has a row for the issue
+    notes: list[str]
+
+
+def actor_matrices(table: pd.DataFrame) -> ActorMatrices:
+    """Arrange a checked actor table (:func:`check_actor_table`) as issue x actor arrays."""
+    notes: list[str] = []
+    scale = 100.0 if table["Salience"].max() > 1.0 else 1.0
+    if scale != 1.0:
+        notes.append("saliences above 1 found: read on a 0-100 scale and divided by 100")
+    issues = list(dict.fromkeys(table["Issue"]))
+    actors = list(dict.fromkeys(table["Actor"]))
+    shape = (len(issues), len(actors))
+    positions, saliences, capabilities = np.full(shape, np.nan), np.zeros(shape), np.zeros(shape)
+    capability_of, present = np.zeros(len(actors)), np.zeros(shape, dtype=bool)
+    issue_row = {k: i for i, k in enumerate(issues)}
+    actor_col = {a: j for j, a in enumerate(actors)}
+    for issue, actor, cap, pos, sal in table[
+        ["Issue", "Actor", "Capability", "Position", "Salience"]
+    ].itertuples(index=False):
+        i, j = issue_row[issue], actor_col[actor]
+        positions[i, j], saliences[i, j], capabilities[i, j] = pos, sal / scale, cap
+        capability_of[j] = cap
+        present[i, j] = True
+    return ActorMatrices(issues, actors, positions, saliences, capabilities, capability_of, present, notes)
+
+
+@dataclass
 class BargainResult:
     """Outcome per issue, and each actor's objection or opt-out."""
 
@@ -130,58 +212,50 @@ def bargain(
 
     """
     chosen = get_rule(rule)
-    table = check_actor_table(table)
-    notes: list[str] = []
-    saliences_scale = 100.0 if table["Salience"].max() > 1.0 else 1.0
-    if saliences_scale != 1.0:
-        notes.append("saliences above 1 found: read on a 0-100 scale and divided by 100")
-    issues = list(dict.fromkeys(table["Issue"]))
-    actors = list(dict.fromkeys(table["Actor"]))
-    n_i, n_a = len(issues), len(actors)
-    positions = np.zeros((n_i, n_a))
-    saliences = np.zeros((n_i, n_a))
-    capability_by_actor = np.zeros(n_a)
-    present = np.zeros((n_i, n_a), dtype=bool)
-    issue_row = {k: i for i, k in enumerate(issues)}
-    actor_col = {a: j for j, a in enumerate(actors)}
-    for issue, actor, cap, pos, sal in table[
-        ["Issue", "Actor", "Capability", "Position", "Salience"]
-    ].itertuples(index=False):
-        i, j = issue_row[issue], actor_col[actor]
-        positions[i, j], saliences[i, j] = pos, sal / saliences_scale
-        capability_by_actor[j] = cap
-        present[i, j] = True
-
-    def per_issue(value: float | dict[str, float] | None, name: str) -> np.ndarray | None:
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            missing = [k for k in issues if k not in value]
-            if missing:
-                raise TableError("<arguments>", f"no {name} given for issue(s) {missing}")
-            return np.array([float(value[k]) for k in issues])
-        return np.full(n_i, float(value))
-
-    sq = per_issue(status_quo, "status quo")
+    m = actor_matrices(check_actor_table(table))
+    issues, actors, present, notes = m.issues, m.actors, m.present, list(m.notes)
+    positions = np.where(present, m.positions, 0.0)
+    sq = _per_issue(status_quo, issues, "status quo")
     assert sq is not None  # status_quo always has a value
-    weights = saliences * capability_by_actor[None, :] * present
+    weights = m.saliences * m.capability_of[None, :] * present
     total = weights.sum(axis=1)
     weighted_mean = np.divide((weights * positions).sum(axis=1), total, out=sq.copy(), where=total > 0)
-    tabled = per_issue(proposal, "proposal")
+    tabled = _per_issue(proposal, issues, "proposal")
     if tabled is None:
         tabled = weighted_mean
         notes.append("proposal: the capability x salience weighted mean of positions")
     inputs = BargainInput(
         positions=positions,
-        saliences=saliences,
-        capabilities=capability_by_actor,
+        saliences=m.saliences,
+        capabilities=m.capability_of,
         status_quo=sq,
         proposal=tabled,
-        tolerance=np.full(n_a, float(tolerance)),
+        tolerance=np.full(len(actors), float(tolerance)),
         voters=present,
     )
     decision = chosen(inputs, settings or RuleSettings())
-    outcomes = pd.DataFrame(
+    outcomes = _outcomes(issues, actors, sq, tabled, decision)
+    return BargainResult(rule, outcomes, _actor_rows(m, decision), notes)
+
+
+def _per_issue(value: float | dict[str, float] | None, issues: list[str], name: str) -> np.ndarray | None:
+    """One value per issue from a single value or a mapping by issue (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        missing = [k for k in issues if k not in value]
+        if missing:
+            raise TableError("<arguments>", f"no {name} given for issue(s) {missing}")
+        return np.array([float(value[k]) for k in issues])
+    return np.full(len(issues), float(value))
+
+
+def _outcomes(
+    issues: list[str], actors: list[str], sq: np.ndarray, tabled: np.ndarray, decision: Any
+) -> pd.DataFrame:
+    """One row per issue: status quo, proposal, outcome, prediction, objectors and opt-outs."""
+    n_i = len(issues)
+    return pd.DataFrame(
         {
             "issue": issues,
             "status_quo": sq,
@@ -194,19 +268,23 @@ def bargain(
             "opt_outs": [";".join(np.array(actors)[decision.opt_outs[i]]) for i in range(n_i)],
         }
     )
+
+
+def _actor_rows(m: ActorMatrices, decision: Any) -> pd.DataFrame:
+    """One row per actor and issue the actor takes part in: its inputs, objection and opt-out."""
     rows = []
-    for i, issue in enumerate(issues):
-        for j, actor in enumerate(actors):
-            if present[i, j]:
+    for i, issue in enumerate(m.issues):
+        for j, actor in enumerate(m.actors):
+            if m.present[i, j]:
                 rows.append(
                     {
                         "issue": issue,
                         "actor": actor,
-                        "position": positions[i, j],
-                        "salience": saliences[i, j],
-                        "capability": capability_by_actor[j],
+                        "position": m.positions[i, j],
+                        "salience": m.saliences[i, j],
+                        "capability": m.capability_of[j],
                         "objects": bool(decision.objectors[i, j]),
                         "opts_out": bool(decision.opt_outs[i, j]),
                     }
                 )
-    return BargainResult(rule=rule, outcomes=outcomes, actors=pd.DataFrame(rows), notes=notes)
+    return pd.DataFrame(rows)

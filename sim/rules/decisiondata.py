@@ -25,18 +25,16 @@ Saliences are returned on 0-1.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import TableError
 from sim.files import read_text
-from sim.rules.bargain import check_actor_table
+from sim.rules.bargain import ActorRows, actor_matrices, parse_actor_rows, split_rows
 
 UNANIMITY, QUALIFIED_MAJORITY, OTHER = "unanimity", "qualified_majority", "other"
 #: Extra per-issue columns of the actor-table layout (lower case) and their DEU names.
@@ -113,15 +111,11 @@ def read_decision_data(path: str | Path, require_outcome: bool = True) -> Decisi
     path = Path(path)
     where = str(path)
     text = read_text(path, TableError, "a decision-data file (CSV or tab-separated)")
-    header = text.split("\n", 1)[0]
-    if not header.strip():
-        raise TableError(where, "is empty; expected a header line")
-    sep = "\t" if header.count("\t") > header.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    rows = split_rows(text, where)
     columns = [c.strip() for c in rows[0]]
     lowered = {c.lower() for c in columns}
     if {"actor", "position"} <= lowered:
-        return _read_actor_table(rows, columns, where, require_outcome)
+        return _from_actor_table(parse_actor_rows(rows, where, count="line"), where, require_outcome)
     return _read_deu(rows, columns, where, require_outcome)
 
 
@@ -192,75 +186,18 @@ def _read_deu(rows: list[list[str]], columns: list[str], where: str, require_out
             notes.append(f"no column '{optional}': {meaning} not known")
     position_at = [index["p" + c] for c in codes]
     salience_at = [index["s" + c] for c in codes]
-    actor_cells = set(position_at) | set(salience_at)
-
-    def cell(row: list[str], i: int) -> str:
-        return row[i] if i < len(row) else ""
-
     body = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(x.strip() for x in row)]
-    capabilities = np.ones(len(codes))
-    if body:
-        line, first = body[0]
-        others_blank = not any(cell(first, i).strip() for i in range(len(columns)) if i not in actor_cells)
-        if others_blank and any(cell(first, i).strip() for i in position_at):
-            for k, i in enumerate(position_at):
-                value = _number(cell(first, i), where, line, columns[i])
-                if np.isnan(value):
-                    raise TableError(
-                        where, f"line {line}, column '{columns[i]}': capability row has no value"
-                    )
-                if value < 0:
-                    raise TableError(
-                        where,
-                        f"line {line}, column '{columns[i]}': expected a capability >= 0, got {value:g}",
-                    )
-                capabilities[k] = value
-            notes.append(f"capabilities from the row at line {line} (before the issues)")
-            body = body[1:]
-        else:
-            notes.append("no capability row: every actor's capability is 1")
+    capabilities, body = _deu_capabilities(body, columns, position_at, salience_at, where, notes)
     if not body:
         raise TableError(where, "has no issue rows")
-
     n_issues, n_actors = len(body), len(codes)
     positions = np.full((n_issues, n_actors), np.nan)
     saliences = np.zeros((n_issues, n_actors))
     facts = []
     for r, (line, row) in enumerate(body):
-        for k, (pi, si) in enumerate(zip(position_at, salience_at, strict=True)):
-            position = _number(cell(row, pi), where, line, columns[pi])
-            salience = _number(cell(row, si), where, line, columns[si])
-            if not np.isnan(position) and not 0 <= position <= 100:
-                raise TableError(
-                    where,
-                    f"line {line}, column '{columns[pi]}': expected a position in 0-100, got {position:g}",
-                )
-            if not np.isnan(salience) and not 0 <= salience <= 100:
-                what = "salience >= 0" if salience < 0 else "salience in 0-100"
-                raise TableError(
-                    where, f"line {line}, column '{columns[si]}': expected a {what}, got {salience:g}"
-                )
-            positions[r, k] = position
-            saliences[r, k] = 0.0 if np.isnan(salience) or np.isnan(position) else salience / 100.0
-        values = {}
-        for name in ("rp", "out"):
-            value = _number(cell(row, index[name]), where, line, name) if name in index else np.nan
-            if not np.isnan(value) and not 0 <= value <= 100:
-                raise TableError(
-                    where, f"line {line}, column '{name}': expected a value in 0-100, got {value:g}"
-                )
-            values[name] = value
-        issue_id = cell(row, index["isnr"]).strip() if "isnr" in index else ""
-        facts.append(
-            {
-                "issue": issue_id or f"line {line}",
-                "line": line,
-                "rule": _rule_of(cell(row, index["counvte"])) if "counvte" in index else OTHER,
-                "status_quo": values["rp"],
-                "outcome": values["out"],
-                "proposer_position": positions[r, codes.index("com")] if "com" in codes else np.nan,
-            }
-        )
+        positions[r], saliences[r] = _deu_actor_cells(row, line, columns, position_at, salience_at, where)
+        facts.append(_deu_issue(row, line, index, where))
+        facts[-1]["proposer_position"] = positions[r, codes.index("com")] if "com" in codes else np.nan
     notes.append("saliences read on 0-100 and divided by 100; a blank salience beside a position counts as 0")
     return DecisionData(
         source=where,
@@ -273,23 +210,88 @@ def _read_deu(rows: list[list[str]], columns: list[str], where: str, require_out
     )
 
 
+def _cell(row: list[str], i: int) -> str:
+    return row[i] if i < len(row) else ""
+
+
+def _deu_capabilities(
+    body: list[tuple[int, list[str]]],
+    columns: list[str],
+    position_at: list[int],
+    salience_at: list[int],
+    where: str,
+    notes: list[str],
+) -> tuple[np.ndarray, list[tuple[int, list[str]]]]:
+    """Read the capability row (actor cells only, before the issues) if there is one; else all 1."""
+    capabilities = np.ones(len(position_at))
+    if not body:
+        return capabilities, body
+    actor_cells = set(position_at) | set(salience_at)
+    line, first = body[0]
+    others_blank = not any(_cell(first, i).strip() for i in range(len(columns)) if i not in actor_cells)
+    if not (others_blank and any(_cell(first, i).strip() for i in position_at)):
+        notes.append("no capability row: every actor's capability is 1")
+        return capabilities, body
+    for k, i in enumerate(position_at):
+        value = _number(_cell(first, i), where, line, columns[i])
+        if np.isnan(value):
+            raise TableError(where, f"line {line}, column '{columns[i]}': capability row has no value")
+        if value < 0:
+            raise TableError(
+                where, f"line {line}, column '{columns[i]}': expected a capability >= 0, got {value:g}"
+            )
+        capabilities[k] = value
+    notes.append(f"capabilities from the row at line {line} (before the issues)")
+    return capabilities, body[1:]
+
+
+def _deu_actor_cells(
+    row: list[str], line: int, columns: list[str], position_at: list[int], salience_at: list[int], where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read one issue row's positions and saliences (0-1; 0 where either is blank)."""
+    positions = np.full(len(position_at), np.nan)
+    saliences = np.zeros(len(position_at))
+    for k, (pi, si) in enumerate(zip(position_at, salience_at, strict=True)):
+        position = _number(_cell(row, pi), where, line, columns[pi])
+        salience = _number(_cell(row, si), where, line, columns[si])
+        if not np.isnan(position) and not 0 <= position <= 100:
+            raise TableError(
+                where, f"line {line}, column '{columns[pi]}': expected a position in 0-100, got {position:g}"
+            )
+        if not np.isnan(salience) and not 0 <= salience <= 100:
+            what = "salience >= 0" if salience < 0 else "salience in 0-100"
+            raise TableError(
+                where, f"line {line}, column '{columns[si]}': expected a {what}, got {salience:g}"
+            )
+        positions[k] = position
+        saliences[k] = 0.0 if np.isnan(salience) or np.isnan(position) else salience / 100.0
+    return positions, saliences
+
+
+def _deu_issue(row: list[str], line: int, index: dict[str, int], where: str) -> dict[str, Any]:
+    """Read one issue row's id, rule, status quo and outcome."""
+    values = {}
+    for name in ("rp", "out"):
+        value = _number(_cell(row, index[name]), where, line, name) if name in index else np.nan
+        if not np.isnan(value) and not 0 <= value <= 100:
+            raise TableError(where, f"line {line}, column '{name}': expected a value in 0-100, got {value:g}")
+        values[name] = value
+    issue_id = _cell(row, index["isnr"]).strip() if "isnr" in index else ""
+    return {
+        "issue": issue_id or f"line {line}",
+        "line": line,
+        "rule": _rule_of(_cell(row, index["counvte"])) if "counvte" in index else OTHER,
+        "status_quo": values["rp"],
+        "outcome": values["out"],
+    }
+
+
 # Actor-table layout -------------------------------------------------------------
 
 
-def _read_actor_table(
-    rows: list[list[str]], columns: list[str], where: str, require_outcome: bool
-) -> DecisionData:
-    kept = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(x.strip() for x in row)]
-    lines = [n for n, _ in kept]
-    width = len(columns)
-    raw = pd.DataFrame([(row + [""] * width)[:width] for _, row in kept], columns=columns, dtype=str)
-    try:
-        table = check_actor_table(raw.replace({"": np.nan}), where)
-    except TableError as exc:
-        # check_actor_table counts data rows from 2; report the line in the file instead.
-        message = re.sub(r"^row (\d+)", lambda m: f"line {lines[int(m.group(1)) - 2]}", exc.message)
-        raise TableError(where, message) from None
-    lower = {c.lower(): c for c in columns}
+def _from_actor_table(rows: ActorRows, where: str, require_outcome: bool) -> DecisionData:
+    """Turn a checked actor table (the one reader, :func:`sim.rules.bargain.parse_actor_rows`) into issues."""
+    lower = {c.lower(): c for c in rows.raw.columns}
     extra: dict[str, str] = {}
     for name, role in TABLE_ISSUE_COLUMNS.items():
         if name in lower and role not in extra:
@@ -299,40 +301,8 @@ def _read_actor_table(
         if require_outcome:
             raise TableError(where, "line 1: missing column 'Outcome' (the outcome of each issue, 0-100)")
         notes.append("no Outcome column: nothing to score")
-    scale = 100.0 if table["Salience"].max() > 1.0 else 1.0
-    if scale != 1.0:
-        notes.append("saliences above 1 found: read on a 0-100 scale and divided by 100")
-    issues = list(dict.fromkeys(table["Issue"]))
-    actors = list(dict.fromkeys(table["Actor"]))
-    issue_row = {k: i for i, k in enumerate(issues)}
-    actor_col = {a: j for j, a in enumerate(actors)}
-    positions = np.full((len(issues), len(actors)), np.nan)
-    saliences = np.zeros_like(positions)
-    capabilities = np.zeros_like(positions)
-    facts: dict[str, dict[str, object]] = {k: {"issue": k, "line": None} for k in issues}
-    keys = {"out": "outcome", "rp": "status_quo", "rule": "rule"}
-    for r, (issue, actor, cap, pos, sal) in enumerate(
-        table[["Issue", "Actor", "Capability", "Position", "Salience"]].itertuples(index=False)
-    ):
-        i, j = issue_row[issue], actor_col[actor]
-        positions[i, j], saliences[i, j], capabilities[i, j] = pos, sal / scale, cap
-        fact, line = facts[issue], lines[r]
-        fact["line"] = fact["line"] or line
-        for role, column in extra.items():
-            text = str(raw[column].iloc[r]).strip()
-            if not text:
-                continue
-            value: object = _rule_of(text) if role == "rule" else _number(text, where, line, column)
-            if role != "rule" and not 0 <= float(value) <= 100:  # type: ignore[arg-type]
-                raise TableError(
-                    where, f"line {line}, column '{column}': expected a value in 0-100, got {text}"
-                )
-            if fact.get(keys[role]) is not None and fact[keys[role]] != value:
-                raise TableError(
-                    where,
-                    f"line {line}, column '{column}': {text} differs from an earlier row of issue {issue!r}",
-                )
-            fact[keys[role]] = value
+    m = actor_matrices(rows.table)
+    facts = _issue_facts(rows, m.issues, extra, where)
     frame = pd.DataFrame(
         [
             {
@@ -349,10 +319,37 @@ def _read_actor_table(
     frame[["status_quo", "outcome"]] = frame[["status_quo", "outcome"]].astype(float)
     return DecisionData(
         source=where,
-        actors=actors,
+        actors=m.actors,
         issues=frame,
-        positions=positions,
-        saliences=saliences,
-        capabilities=capabilities,
-        notes=notes,
+        positions=m.positions,
+        saliences=m.saliences,
+        capabilities=m.capabilities,
+        notes=notes + m.notes,
     )
+
+
+def _issue_facts(
+    rows: ActorRows, issues: list[str], extra: dict[str, str], where: str
+) -> dict[str, dict[str, object]]:
+    """Read each issue's first line, outcome, status quo and rule; rows of one issue must agree."""
+    facts: dict[str, dict[str, object]] = {k: {"issue": k, "line": None} for k in issues}
+    keys = {"out": "outcome", "rp": "status_quo", "rule": "rule"}
+    for r, issue in enumerate(rows.table["Issue"]):
+        fact, line = facts[issue], rows.lines[r]
+        fact["line"] = fact["line"] or line
+        for role, column in extra.items():
+            text = str(rows.raw[column].iloc[r]).strip()
+            if not text:
+                continue
+            value: object = _rule_of(text) if role == "rule" else _number(text, where, line, column)
+            if role != "rule" and not 0 <= float(value) <= 100:  # type: ignore[arg-type]
+                raise TableError(
+                    where, f"line {line}, column '{column}': expected a value in 0-100, got {text}"
+                )
+            if fact.get(keys[role]) is not None and fact[keys[role]] != value:
+                raise TableError(
+                    where,
+                    f"line {line}, column '{column}': {text} differs from an earlier row of issue {issue!r}",
+                )
+            fact[keys[role]] = value
+    return facts
