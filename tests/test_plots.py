@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.charts import run as plots
+from sim.charts import style
 
 
 def model_table():
@@ -44,8 +45,8 @@ def test_run_outcomes_data_rejects_tables_without_the_columns():
 def test_plot_run_outcomes_renders(tmp_path):
     figure = plots.plot_run_outcomes(plots.run_outcomes_data(model_table()), title="t", focal="KAZ")
     path = tmp_path / "c.png"
-    plots.save_png(figure, path)
-    plots.close(figure)
+    style.save(figure, path, "png")
+    style.close(figure)
     assert path.stat().st_size > 5000
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # five outcome series and the index line are drawn
@@ -53,4 +54,4 @@ def test_plot_run_outcomes_renders(tmp_path):
     bars = [c for c in figure.axes[0].containers]
     assert len(bars) == 5
     assert len(figure.axes[1].lines) == 1
-    plots.close(figure)
+    style.close(figure)
