@@ -110,3 +110,49 @@ def test_unknown_command_is_exit_2():
     proc = sco_sim("fly")
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+HEAVY = ("mesa", "pandas", "matplotlib", "numpy", "scipy", "pyarrow")
+SHOW_IMPORTS = """
+import contextlib, io, sys
+from sim.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(sys.argv[1:])
+    except SystemExit:
+        pass
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize("command", [None, "run", "batch", "sensitivity", "bench", "validate", "calibrate"])
+def test_help_loads_no_heavy_library(command):
+    """`sco-sim --help` (and a command's help) is instant: the handlers import the library when they run."""
+    args = [*([command] if command else []), "--help"]
+    proc = subprocess.run([sys.executable, "-c", SHOW_IMPORTS, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.split())
+    assert "sim" in loaded
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_every_command_is_in_the_table_once_and_parses_to_its_handler():
+    from sim.cli import COMMANDS, build_parser
+
+    names = [command.name for command in COMMANDS]
+    assert len(names) == len(set(names)) == 14
+    assert build_parser().parse_args(["rules"]).handler is COMMANDS[names.index("rules")].handler
+    args = build_parser().parse_args(["compare", "somewhere"])
+    assert args.results == "somewhere" and args.handler is COMMANDS[names.index("compare")].handler
+
+
+def test_a_usage_error_is_one_line_with_exit_2():
+    proc = sco_sim("run", "x.toml", "--seed", "-1")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "expected a non-negative integer, got -1 (see sco-sim run --help)" in proc.stderr
+
+
+def test_python_dash_m_sim_cli_is_the_same_command():
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("sco-sim ")
