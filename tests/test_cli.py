@@ -156,3 +156,21 @@ def test_a_usage_error_is_one_line_with_exit_2():
 def test_python_dash_m_sim_cli_is_the_same_command():
     proc = subprocess.run([sys.executable, "-m", "sim.cli", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("sco-sim ")
+
+
+@pytest.mark.parametrize("command", ["batch", "sensitivity"])
+def test_an_interrupted_batch_says_how_to_resume_with_exit_130(command, tmp_path, monkeypatch, capsys):
+    from sim.cli import main
+
+    from .conftest import DATA
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.experiments.batch.run_batch", interrupted)
+    name = "mini_experiment.toml" if command == "batch" else "mini_sensitivity.toml"
+    out = tmp_path / "out"
+    assert main([command, str(DATA / name), "--out", str(out), "--sequential", "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted: 0 finished runs are stored in {out}/; continue with: sco-sim {command} " in err
+    assert err.rstrip().endswith(f"--out {out} --resume")

@@ -24,7 +24,6 @@ def batch_arguments(cmd: argparse.ArgumentParser) -> None:
 
 def batch_command(args: argparse.Namespace) -> int:
     """Run an experiment's batch into its results folder, resuming if asked."""
-    from sim.experiments.batch import run_batch
     from sim.experiments.design import load_experiment, resolve
     from sim.experiments.store import ResultStore
 
@@ -41,11 +40,18 @@ def batch_command(args: argparse.Namespace) -> int:
         f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
         f"{todo} to run on {where} -> {out}/"
     )
+    again = f" --replications {args.replications}" if args.replications else ""
+    resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
+    return run_and_report(design, store, choice, out, not args.no_progress, resume)
+
+
+def run_and_report(design: Any, store: Any, choice: Any, out: Path, progress: bool, resume: str) -> int:
+    """Run what the store lacks and print what the batch did; 130, and how to resume, if interrupted."""
+    from sim.experiments.batch import run_batch
+
     try:
-        report = run_batch(design, store, choice, progress=not args.no_progress)
+        report = run_batch(design, store, choice, progress=progress)
     except KeyboardInterrupt:
-        again = f" --replications {args.replications}" if args.replications else ""
-        resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
         print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
               file=sys.stderr)  # fmt: skip
         return 130

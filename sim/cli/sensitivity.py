@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.experiment import executor, print_batch_report
+from sim.cli.experiment import executor, run_and_report
 from sim.cli.options import Command, executor_options
 from sim.errors import InputError
 
@@ -50,7 +49,6 @@ def sensitivity_command(args: argparse.Namespace) -> int:
 
 def _run_sample(args: argparse.Namespace) -> tuple[Path, int]:
     """Run the sensitivity sample into its results folder; return the folder and 130 if interrupted."""
-    from sim.experiments.batch import run_batch
     from sim.experiments.design import load_sensitivity
     from sim.experiments.store import ResultStore
 
@@ -72,15 +70,8 @@ def _run_sample(args: argparse.Namespace) -> tuple[Path, int]:
         f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
         f"{todo} to run on {where} -> {out}/"
     )
-    try:
-        report = run_batch(design, store, choice, progress=not args.no_progress)
-    except KeyboardInterrupt:
-        resume = f"sco-sim sensitivity {args.experiment} --out {out} --resume"
-        stored = f"{len(store.done)} finished runs are stored in {out}/"
-        print(f"interrupted: {stored}; continue with: {resume}", file=sys.stderr)
-        return out, 130
-    print_batch_report(report, out)
-    return out, 0
+    resume = f"sco-sim sensitivity {args.experiment} --out {out} --resume"
+    return out, run_and_report(design, store, choice, out, not args.no_progress, resume)
 
 
 def _refuse_batch_folder(out: Path) -> None:
