@@ -42,8 +42,8 @@ MOVED: dict[str, tuple[tuple[str, ...], bool]] = {
         ("sim.analysis.sensitivity", "sim.experiments.sensitivity", "sim.experiments.design"),
         True,
     ),
-    "sim.plots": (("sim.charts.run",), True),
-    "sim.batchplots": (("sim.charts.batch",), True),
+    "sim.plots": (("sim.charts.run", "sim.charts.style"), True),
+    "sim.batchplots": (("sim.charts.batch", "sim.charts.style"), True),
     "sim.sensitivityplots": (("sim.charts.sensitivity",), True),
     # Public and documented (README): `from sim.results import load_results` stays, without a warning.
     "sim.results": (("sim.experiments.store",), False),

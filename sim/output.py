@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from sim.charts import run as run_chart
+from sim.charts import style
 from sim.files import atomic_write, jsonable
 from sim.model.run import TABLES, RunResult
 
@@ -39,8 +40,10 @@ def write_run(result: RunResult, out_dir: str | Path, chart: bool = True) -> lis
             title=_chart_title(result),
             focal=result.scenario.focal_state,
         )
-        atomic_write(chart_path, lambda tmp: run_chart.save_png(figure, tmp))
-        run_chart.close(figure)
+        try:
+            atomic_write(chart_path, lambda tmp: style.save(figure, tmp, "png"))
+        finally:
+            style.close(figure)
         written.append(chart_path)
     return written
 

@@ -13,13 +13,14 @@ import html
 import json
 import math
 import os
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from sim.files import atomic_write
 
 __all__ = ["write_report"]
 
@@ -118,7 +119,8 @@ def write_report(
     target = Path(path)
     page = render_report(experiment, claims, metrics, charts, manifest)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(target, page.encode("utf-8"))
+    data = page.encode("utf-8")
+    atomic_write(target, lambda tmp: Path(tmp).write_bytes(data))
     return target
 
 
@@ -469,18 +471,3 @@ def _select_charts(charts: Sequence[str | os.PathLike[str]]) -> list[tuple[str, 
         if current is None or (suffix == ".svg" and current.suffix.lower() != ".svg"):
             chosen[file.stem] = file
     return list(chosen.items())
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write bytes to a temporary file beside ``target``, then move it into place."""
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.charts import run as plots
+from sim.charts import style
 
 
 def model_table():
@@ -44,8 +45,8 @@ def test_run_outcomes_data_rejects_tables_without_the_columns():
 def test_plot_run_outcomes_renders(tmp_path):
     figure = plots.plot_run_outcomes(plots.run_outcomes_data(model_table()), title="t", focal="KAZ")
     path = tmp_path / "c.png"
-    plots.save_png(figure, path)
-    plots.close(figure)
+    style.save(figure, path, "png")
+    style.close(figure)
     assert path.stat().st_size > 5000
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # five outcome series and the index line are drawn
@@ -53,4 +54,26 @@ def test_plot_run_outcomes_renders(tmp_path):
     bars = [c for c in figure.axes[0].containers]
     assert len(bars) == 5
     assert len(figure.axes[1].lines) == 1
-    plots.close(figure)
+    style.close(figure)
+
+
+def test_every_chart_colour_comes_from_the_style_module():
+    """One colour table: no chart module but sim.charts.style writes a colour as a hex literal."""
+    import re
+    from pathlib import Path
+
+    charts = Path(style.__file__).parent
+    for path in charts.glob("*.py"):
+        if path.name != "style.py":
+            assert not re.search(r"#[0-9a-fA-F]{6}\b", path.read_text()), path.name
+
+
+def test_save_writes_png_and_svg_and_refuses_other_formats(tmp_path):
+    figure = plots.plot_run_outcomes(plots.run_outcomes_data(model_table()))
+    written = style.save_all(figure, tmp_path, "c", ["png", "svg"])
+    assert [p.name for p in written] == ["c.png", "c.svg"]
+    assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and b"<svg" in written[1].read_bytes()
+    with pytest.raises(ValueError, match="unsupported chart format 'pdf'"):
+        style.check_formats(["png", "pdf"])
+    with pytest.raises(ValueError, match=r"model table lacks columns \['year'\]"):
+        style.require(pd.DataFrame({"x": [1]}), ["year"], "model")

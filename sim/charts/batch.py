@@ -12,34 +12,21 @@ The tables are the batch versions of a run's tables: ``model``, ``states`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only; no display is assumed
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from sim.charts.run import OUTCOME_COLOURS, OUTCOME_LABELS  # noqa: E402
-from sim.rules import OUTCOMES  # noqa: E402
+from sim.charts import style
+from sim.charts.style import OUTCOME_COLOURS, OUTCOME_LABELS, VERDICT_COLOURS, require
+from sim.rules import OUTCOMES
 
 QUANTILES: dict[str, float] = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
-# Okabe & Ito (2008) colour-blind-safe palette, black last.
-ARM_COLOURS: tuple[str, ...] = (
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
-)  # fmt: skip
-VERDICT_COLOURS: dict[str, str] = {
-    "supported": "#2b8a3e",
-    "contradicted": "#c92a2a",
-    "inconclusive": "#868e96",
-    "insufficient data": "#ced4da",
-}
 ENVELOPE_COLUMNS: dict[str, tuple[str, str]] = {
     "consensus_rate": ("Consensus rate per summit", "share of items adopted with no objector"),
     "diluted_share": ("Diluted items per summit", "share of items diluted into a declaration"),
@@ -49,13 +36,6 @@ CHART_NAMES: tuple[str, ...] = (
     *(f"envelopes_{c}" for c in ENVELOPE_COLUMNS),
     "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections",
 )  # fmt: skip
-SAVE_METADATA: dict[str, dict[str, None]] = {"png": {"Software": None}, "svg": {"Date": None}}
-
-
-def _require(table: pd.DataFrame, columns: Iterable[str], name: str) -> None:
-    missing = [c for c in columns if c not in table]
-    if missing:
-        raise ValueError(f"{name} table lacks columns {missing}")
 
 
 def _run_key(table: pd.DataFrame) -> str:
@@ -78,10 +58,6 @@ def _arm_order(data: pd.DataFrame, arms: Sequence[str], by: Sequence[str]) -> pd
     return data.drop(columns="_rank").reset_index(drop=True)
 
 
-def _arm_colours(arms: Iterable[str]) -> dict[str, str]:
-    return {arm: ARM_COLOURS[k % len(ARM_COLOURS)] for k, arm in enumerate(dict.fromkeys(arms))}
-
-
 def with_diluted_share(model: pd.DataFrame) -> pd.DataFrame:
     """Return the model table with ``diluted_share`` = ``diluted / items`` (NaN with no items).
 
@@ -94,7 +70,7 @@ def with_diluted_share(model: pd.DataFrame) -> pd.DataFrame:
     """
     if "diluted_share" in model:
         return model
-    _require(model, ("diluted", "items"), "model")
+    require(model, ("diluted", "items"), "model")
     items = model["items"].to_numpy(dtype=float)
     share = np.divide(model["diluted"].to_numpy(dtype=float), items, out=np.full(len(model), np.nan),
                       where=items > 0)  # fmt: skip
@@ -118,7 +94,7 @@ def envelope_data(model: pd.DataFrame, column: str, arms: Sequence[str]) -> pd.D
         value that year, e.g. no items, are left out).
 
     """
-    _require(model, ("arm", "year", column), "model")
+    require(model, ("arm", "year", column), "model")
     columns = ["arm", "year", "n", *QUANTILES]
     rows = _in_arms(model, arms)
     if rows.empty:
@@ -133,7 +109,7 @@ def envelope_data(model: pd.DataFrame, column: str, arms: Sequence[str]) -> pd.D
 def plot_envelopes(data: pd.DataFrame, title: str = "", ylabel: str = "") -> Figure:
     """Draw one envelope per arm: median line, 50% band (q25-q75) and 90% band (q05-q95)."""
     figure, ax = plt.subplots(figsize=(9, 4.8), dpi=100)
-    colours = _arm_colours(data["arm"])
+    colours = style.arm_colours(data["arm"])
     for arm, colour in colours.items():
         rows = data[data["arm"] == arm]
         years = rows["year"].to_numpy()
@@ -142,8 +118,8 @@ def plot_envelopes(data: pd.DataFrame, title: str = "", ylabel: str = "") -> Fig
         ax.fill_between(years, rows["q25"].to_numpy(float), rows["q75"].to_numpy(float), color=colour,
                         alpha=0.3, lw=0)  # fmt: skip
         ax.plot(years, rows["median"].to_numpy(float), color=colour, lw=2, label=f"{arm} (median)")
-    ax.plot([], [], color="#868e96", alpha=0.45, lw=8, label="50% of runs")
-    ax.plot([], [], color="#868e96", alpha=0.15, lw=8, label="90% of runs")
+    ax.plot([], [], color=style.BAND, alpha=0.45, lw=8, label="50% of runs")
+    ax.plot([], [], color=style.BAND, alpha=0.15, lw=8, label="90% of runs")
     ax.set_xlabel("year")
     ax.set_ylabel(ylabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -172,7 +148,7 @@ def outcome_composition_data(decisions: pd.DataFrame, arms: Sequence[str]) -> pd
         order adopted, adopted_opt_out, diluted, blocked, deferred.
 
     """
-    _require(decisions, ("arm", "outcome"), "decisions")
+    require(decisions, ("arm", "outcome"), "decisions")
     rows = _in_arms(decisions, arms)
     if "origin" in rows:
         rows = rows[rows["origin"] != "membership"]
@@ -228,7 +204,7 @@ def differences_data(claims_table: pd.DataFrame) -> pd.DataFrame:
         ``mean_diff``, ``ci_low``, ``ci_high`` and ``verdict``, in the order of the claims.
 
     """
-    _require(claims_table, ("id", "mean_diff", "ci_low", "ci_high", "verdict"), "claims")
+    require(claims_table, ("id", "mean_diff", "ci_low", "ci_high", "verdict"), "claims")
     label = pd.Series("", index=claims_table.index, dtype=object)
     for column in ("statement", "label"):  # the label wins where it is given
         if column in claims_table:
@@ -255,7 +231,7 @@ def plot_differences(data: pd.DataFrame) -> Figure:
     n = max(1, len(data))
     figure, axes = plt.subplots(n, 1, figsize=(9, 0.9 + 0.85 * n), dpi=100, squeeze=False)
     for ax, row in zip(axes[:, 0], data.itertuples(index=False), strict=False):
-        colour = VERDICT_COLOURS.get(row.verdict, "#495057")
+        colour = VERDICT_COLOURS.get(row.verdict, style.TEXT)
         ax.axvline(0.0, color="black", lw=1)
         finite = np.isfinite(row.ci_low) and np.isfinite(row.ci_high)
         if finite:
@@ -308,7 +284,7 @@ def depth_data(model: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
         the ``depth_*`` columns (the scenario's file order, parents before children).
 
     """
-    _require(model, ("arm", "year"), "model")
+    require(model, ("arm", "year"), "model")
     depth_columns = [c for c in model.columns if c.startswith("depth_")]
     if not depth_columns:
         raise ValueError("model table has no depth_<area> columns")
@@ -326,9 +302,7 @@ def plot_depth(data: pd.DataFrame) -> Figure:
     """Draw one panel per arm with one line per issue area (median depth across runs)."""
     arms = list(dict.fromkeys(data["arm"]))
     areas = list(dict.fromkeys(data["area"]))
-    # dark shades of tab20 first, then the light ones, so neighbouring areas differ
-    tab20 = plt.get_cmap("tab20")
-    colours = [tab20(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]
+    colours = style.area_colours()
     figure, axes = plt.subplots(1, max(1, len(arms)), figsize=(4.5 * max(1, len(arms)) + 2.2, 4.6), dpi=100,
                                 sharey=True, squeeze=False)  # fmt: skip
     for ax, arm in zip(axes[0], arms, strict=False):
@@ -366,7 +340,7 @@ def objections_data(states: pd.DataFrame, arms: Sequence[str], members_only: boo
         sorted by state, then arm in the given order.
 
     """
-    _require(states, ("arm", "state", "objections", *(("status",) if members_only else ())), "states")
+    require(states, ("arm", "state", "objections", *(("status",) if members_only else ())), "states")
     run = _run_key(states)
     parts = []
     for rank, arm in enumerate(arms):
@@ -404,7 +378,7 @@ def plot_objections(data: pd.DataFrame) -> Figure:
                               dpi=100)  # fmt: skip
     finite = values[np.isfinite(values)]
     top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    image = ax.imshow(np.ma.masked_invalid(values), cmap="Reds", vmin=0, vmax=top, aspect="auto")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=style.HEATMAP, vmin=0, vmax=top, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         text = "-" if not np.isfinite(value) else f"{value:.1f}"
         colour = "white" if np.isfinite(value) and value > 0.6 * top else "black"
@@ -418,26 +392,6 @@ def plot_objections(data: pd.DataFrame) -> Figure:
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-
-def save(figure: Figure, path: str | Path, fmt: str) -> Path:
-    """Save a figure without volatile metadata, so the same data give the same bytes.
-
-    Args:
-        figure: The figure to save.
-        path: Where to write.
-        fmt: ``"png"`` or ``"svg"``.
-
-    Returns:
-        The path written.
-
-    """
-    if fmt not in SAVE_METADATA:
-        raise ValueError(f"unsupported chart format {fmt!r}; use one of {list(SAVE_METADATA)}")
-    path = Path(path)
-    with matplotlib.rc_context({"svg.hashsalt": "sco-sim"}):  # stable ids inside the SVG
-        figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt])
-    return path
 
 
 def write_charts(
@@ -475,12 +429,26 @@ def write_charts(
         ValueError: If a format is not supported or a table lacks a column a chart needs.
 
     """
-    for fmt in formats:
-        if fmt not in SAVE_METADATA:
-            raise ValueError(f"unsupported chart format {fmt!r}; use one of {list(SAVE_METADATA)}")
+    style.check_formats(formats)
+    # Data are computed before anything is drawn, so a bad table fails before any file is written.
+    charts = _chart_list(tables, claims_table, arms, focal)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for name, data, draw in charts:
+        family = "envelopes" if name.startswith("envelopes_") else name
+        if data.empty or (only is not None and family not in only):  # empty: no rows for these arms
+            continue
+        paths.extend(style.save_all(draw(data), out, name, formats))
+    return paths
+
+
+def _chart_list(
+    tables: Mapping[str, pd.DataFrame], claims_table: pd.DataFrame | None, arms: Sequence[str], focal: str
+) -> list[tuple[str, pd.DataFrame, Callable[[pd.DataFrame], Figure]]]:
+    """Return the name, data and drawing function of every chart the tables allow, in order."""
     model, decisions, states = (tables.get(name) for name in ("model", "decisions", "states"))
     charts: list[tuple[str, pd.DataFrame, Callable[[pd.DataFrame], Figure]]] = []
-    # Data are computed here, before anything is drawn, so a bad table fails before any file is written.
     if model is not None and not model.empty:
         model = with_diluted_share(model)
         for column, (title, ylabel) in ENVELOPE_COLUMNS.items():
@@ -497,18 +465,4 @@ def write_charts(
         charts.append(("depth_by_area", depth_data(model, arms), plot_depth))
     if states is not None and not states.empty:
         charts.append(("objections", objections_data(states, arms), plot_objections))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    for name, data, draw in charts:
-        if data.empty:  # none of the arms has rows in this table
-            continue
-        family = "envelopes" if name.startswith("envelopes_") else name
-        if only is not None and family not in only:
-            continue
-        figure = draw(data)
-        try:
-            paths.extend(save(figure, out / f"{name}.{fmt}", fmt) for fmt in formats)
-        finally:
-            plt.close(figure)
-    return paths
+    return charts

@@ -8,30 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only; no display is assumed
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from sim.rules import OUTCOMES  # noqa: E402
-
-OUTCOME_COLOURS = {
-    "adopted": "#2b8a3e",
-    "adopted_opt_out": "#74b816",
-    "diluted": "#f59f00",
-    "blocked": "#c92a2a",
-    "deferred": "#868e96",
-}
-OUTCOME_LABELS = {
-    "adopted": "adopted by all",
-    "adopted_opt_out": "adopted, some opting out",
-    "diluted": "diluted (declarative)",
-    "blocked": "blocked",
-    "deferred": "deferred",
-}
+from sim.charts.style import INDEX_LINE, OUTCOME_COLOURS, OUTCOME_LABELS, require
+from sim.rules import OUTCOMES
 
 
 def run_outcomes_data(model_table: pd.DataFrame) -> pd.DataFrame:
@@ -45,9 +27,7 @@ def run_outcomes_data(model_table: pd.DataFrame) -> pd.DataFrame:
         ``balancing_index``.
 
     """
-    missing = [c for c in ("year", *OUTCOMES, "balancing_index") if c not in model_table]
-    if missing:
-        raise ValueError(f"model table lacks columns {missing}")
+    require(model_table, ("year", *OUTCOMES, "balancing_index"), "model")
     data = model_table.set_index("year")[[*OUTCOMES, "balancing_index"]].copy()
     data[list(OUTCOMES)] = data[list(OUTCOMES)].astype(int)
     return data
@@ -75,10 +55,10 @@ def plot_run_outcomes(data: pd.DataFrame, title: str = "", focal: str = "") -> A
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     right = ax.twinx()
-    right.plot(years, data["balancing_index"].to_numpy(), color="#1c7ed6", marker="o", lw=2,
+    right.plot(years, data["balancing_index"].to_numpy(), color=INDEX_LINE, marker="o", lw=2,
                label=f"{focal} balancing index (right axis)".strip())  # fmt: skip
     right.set_ylim(0, 1)
-    right.set_ylabel("balancing index, 0-1", color="#1c7ed6")
+    right.set_ylabel("balancing index, 0-1", color=INDEX_LINE)
     handles, labels = ax.get_legend_handles_labels()
     h2, l2 = right.get_legend_handles_labels()
     ax.legend(handles + h2, labels + l2, loc="upper left", fontsize=8, ncols=2, framealpha=0.9)
@@ -88,13 +68,3 @@ def plot_run_outcomes(data: pd.DataFrame, title: str = "", focal: str = "") -> A
         ax.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure
-
-
-def save_png(figure: Any, path: Any) -> None:
-    """Save a figure as PNG without volatile metadata (so reruns give identical bytes)."""
-    figure.savefig(path, format="png", metadata={"Software": None})
-
-
-def close(figure: Any) -> None:
-    """Release a figure's memory."""
-    plt.close(figure)

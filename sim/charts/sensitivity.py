@@ -1,6 +1,6 @@
 """Charts of a sensitivity analysis, drawn from its tables (``sensitivity.csv``, ``sensitivity_points.csv``).
 
-As in :mod:`sim.batchplots`, each chart has a ``*_data()`` function that returns a tidy
+As in :mod:`sim.charts.batch`, each chart has a ``*_data()`` function that returns a tidy
 DataFrame of numbers and a ``plot_*()`` function that draws it:
 
 - ``sensitivity``: one panel per effect, a horizontal bar per parameter, most influential
@@ -21,20 +21,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.charts.batch import _require, save
+from sim.charts import style
+from sim.charts.style import ROBUSTNESS_COLOURS, SIGN_COLOURS, SIGN_LABELS, require
 
-SIGN_COLOURS: dict[str, str] = {
-    "negative": "#0072B2",
-    "positive": "#D55E00",
-    "unclear": "#868e96",
-    "missing": "#ced4da",
-}
-VERDICT_COLOURS: dict[str, str] = {
-    "robust": "#2b8a3e",
-    "fragile": "#c92a2a",
-    "uncertain": "#868e96",
-    "insufficient data": "#868e96",
-}
 MEASURES: dict[str, tuple[str, str, str, str]] = {
     # method: (bar, its interval, second measure, its interval or "")
     "morris": ("mu_star", "mu_star_conf", "sigma", ""),
@@ -58,7 +47,7 @@ def indices_data(table: pd.DataFrame) -> pd.DataFrame:
     """
     method = "morris" if "mu_star" in table else "sobol"
     bar, bar_conf, second, second_conf = MEASURES[method]
-    _require(table, ("effect", "parameter", "rank", "verdict", bar, bar_conf, second), "sensitivity")
+    require(table, ("effect", "parameter", "rank", "verdict", bar, bar_conf, second), "sensitivity")
     order = {name: k for k, name in enumerate(dict.fromkeys(table["effect"]))}
     data = pd.DataFrame(
         {
@@ -90,18 +79,18 @@ def plot_indices(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
         rows = data[data["effect"] == effect]
         y = np.arange(len(rows))
         verdict = rows["verdict"].iloc[0]
-        ax.barh(y, rows["bar"].to_numpy(float), xerr=_conf(rows["bar_conf"]), color="#4c6ef5", height=0.6,
-                error_kw={"ecolor": "#212529", "capsize": 3, "lw": 1}, label=_label(bar_name))  # fmt: skip
+        ax.barh(y, rows["bar"].to_numpy(float), xerr=_conf(rows["bar_conf"]), color=style.BAR, height=0.6,
+                error_kw={"ecolor": style.INK, "capsize": 3, "lw": 1}, label=_label(bar_name))  # fmt: skip
         if method == "sobol":
-            ax.barh(y, rows["second"].to_numpy(float), xerr=_conf(rows["second_conf"]), color="#91a7ff",
-                    height=0.3, error_kw={"ecolor": "#495057", "capsize": 2, "lw": 1},
+            ax.barh(y, rows["second"].to_numpy(float), xerr=_conf(rows["second_conf"]), color=style.BAR_INNER,
+                    height=0.3, error_kw={"ecolor": style.TEXT, "capsize": 2, "lw": 1},
                     label=_label(second_name))  # fmt: skip
         else:
             ax.plot(
                 rows["second"].to_numpy(float),
                 y,
                 "D",
-                color="#e8590c",
+                color=style.MARKER,
                 markersize=5,
                 label=_label(second_name),
             )
@@ -111,7 +100,7 @@ def plot_indices(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
         ax.tick_params(axis="x", labelsize=8)
         title = (titles or {}).get(effect, effect)
         ax.set_title(
-            f"{title}  [{verdict}]", fontsize=9, loc="left", color=VERDICT_COLOURS.get(verdict, "#495057")
+            f"{title}  [{verdict}]", fontsize=9, loc="left", color=ROBUSTNESS_COLOURS.get(verdict, style.TEXT)
         )
         ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
         for side in ("right", "top"):
@@ -139,7 +128,7 @@ def effects_data(points: pd.DataFrame) -> pd.DataFrame:
         margin is unknown) and ``sign``; points without a value are left out.
 
     """
-    _require(points, ("name", "point", "effect", "margin", "sign"), "sensitivity_points")
+    require(points, ("name", "point", "effect", "margin", "sign"), "sensitivity_points")
     rows = points[np.isfinite(points["effect"].to_numpy(float))]
     names = {name: k for k, name in enumerate(dict.fromkeys(points["name"]))}
     rows = rows.assign(_name=rows["name"].map(names)).sort_values(["_name", "effect", "point"], kind="stable")
@@ -176,7 +165,7 @@ def plot_effects(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
                 x, part["low"].to_numpy(float), part["high"].to_numpy(float), color=colour, lw=1, alpha=0.6
             )
             ax.plot(x, part["effect"].to_numpy(float), "o", color=colour, markersize=3,
-                    label=_SIGN_LABELS[sign] + f" ({len(part)})")  # fmt: skip
+                    label=SIGN_LABELS[sign] + f" ({len(part)})")  # fmt: skip
         ax.set_title((titles or {}).get(name, name), fontsize=9, loc="left")
         ax.set_ylabel("effect (a - b)", fontsize=8)
         ax.tick_params(labelsize=8)
@@ -187,14 +176,6 @@ def plot_effects(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Fi
     figure.suptitle("The effect at every point of the sensitivity sample", fontsize=10)
     _tight(figure)
     return figure
-
-
-_SIGN_LABELS = {
-    "negative": "clearly negative",
-    "positive": "clearly positive",
-    "unclear": "within noise of 0",
-    "missing": "no value",
-}
 
 
 def _tight(figure: Figure) -> None:
@@ -225,7 +206,4 @@ def write_sensitivity_charts(
     if not table.empty:
         charts.append(("sensitivity", plot_indices(indices_data(table), titles)))
     charts.append(("sensitivity_effects", plot_effects(effects_data(analysis.points_table()), titles)))
-    paths: list[Path] = []
-    for name, figure in charts:
-        paths.extend(save(figure, out / f"{name}.{fmt}", fmt) for fmt in formats)
-    return paths
+    return [path for name, figure in charts for path in style.save_all(figure, out, name, formats)]

@@ -233,6 +233,30 @@ def bench(runs: int = 400, workers: tuple[int, ...] = (1, 2)) -> BenchResult:
     )
 
 
+@dataclass
+class MemoryResult:
+    """Peak memory of a batch run into a store, measured by :func:`measure_memory`."""
+
+    runs: int
+    workers: int
+    minutes: float
+    peak_mb: float
+
+    def line(self) -> str:
+        """Render the figure as the line ``sco-sim bench --memory-runs`` prints."""
+        return (
+            f"batch of {self.runs} runs into a store ({self.workers} workers, {self.minutes:.1f} min): "
+            f"peak memory {self.peak_mb:.0f} MB (largest of the parent and each worker)"
+        )
+
+
+def measure_memory(runs: int, workers: int = 2) -> MemoryResult:
+    """Time :func:`memory_batch`; run it first in a fresh process, so the peak is the batch's own."""
+    started = time.perf_counter()
+    peak = memory_batch(runs, workers)
+    return MemoryResult(runs, workers, (time.perf_counter() - started) / 60, peak)
+
+
 def memory_batch(runs: int, workers: int = 2) -> float:
     """Run ``runs`` runs through the full batch machinery into a temporary store; peak MB."""
     from sim.experiments.batch import ExecutorChoice, run_batch
@@ -281,21 +305,3 @@ def format_result(result: BenchResult) -> str:
         f"  peak memory: parent {result.peak_parent_mb:.0f} MB, largest worker {result.peak_worker_mb:.0f} MB"
     )
     return "\n".join(lines)
-
-
-def bench_main(args: Any) -> int:
-    """Entry point used by the command line."""
-    if args.memory_runs:
-        # First, in a fresh process, so that the figure is the batch's own peak.
-        started = time.perf_counter()
-        peak = memory_batch(args.memory_runs)
-        minutes = (time.perf_counter() - started) / 60
-        print(
-            f"batch of {args.memory_runs} runs into a store (2 workers, {minutes:.1f} min): "
-            f"peak memory {peak:.0f} MB (largest of the parent and each worker)"
-        )
-        if args.memory_only:
-            return 0
-    result = bench(runs=args.runs, workers=tuple(args.workers))
-    print(format_result(result))
-    return 0

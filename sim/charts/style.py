@@ -1,0 +1,142 @@
+"""The look every chart shares: one colour table, one figure saver, one column check.
+
+Every colour a chart draws with is named here, so the run, batch and sensitivity charts
+speak the same language (an outcome class, an arm, a verdict has one colour everywhere).
+:func:`save` writes PNG or SVG files whose bytes depend only on the figure, so the same
+data always give the same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is assumed
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+# --- colours ------------------------------------------------------------------------------------
+
+OUTCOME_COLOURS: dict[str, str] = {
+    "adopted": "#2b8a3e",
+    "adopted_opt_out": "#74b816",
+    "diluted": "#f59f00",
+    "blocked": "#c92a2a",
+    "deferred": "#868e96",
+}
+OUTCOME_LABELS: dict[str, str] = {
+    "adopted": "adopted by all",
+    "adopted_opt_out": "adopted, some opting out",
+    "diluted": "diluted (declarative)",
+    "blocked": "blocked",
+    "deferred": "deferred",
+}
+# Okabe & Ito (2008) colour-blind-safe palette, black last.
+ARM_COLOURS: tuple[str, ...] = (
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
+)  # fmt: skip
+#: verdicts of a claim (``sim.analysis.compare``)
+VERDICT_COLOURS: dict[str, str] = {
+    "supported": "#2b8a3e",
+    "contradicted": "#c92a2a",
+    "inconclusive": "#868e96",
+    "insufficient data": "#ced4da",
+}
+#: verdicts of a sensitivity analysis on an effect's sign
+ROBUSTNESS_COLOURS: dict[str, str] = {
+    "robust": "#2b8a3e",
+    "fragile": "#c92a2a",
+    "uncertain": "#868e96",
+    "insufficient data": "#868e96",
+}
+#: the sign of an effect at a sample point, and its legend text
+SIGN_COLOURS: dict[str, str] = {
+    "negative": "#0072B2",
+    "positive": "#D55E00",
+    "unclear": "#868e96",
+    "missing": "#ced4da",
+}
+SIGN_LABELS: dict[str, str] = {
+    "negative": "clearly negative",
+    "positive": "clearly positive",
+    "unclear": "within noise of 0",
+    "missing": "no value",
+}
+INDEX_LINE = "#1c7ed6"  # the balancing index of one run
+BAND = "#868e96"  # legend swatch of an envelope's bands
+TEXT = "#495057"  # titles without a verdict colour
+INK = "#212529"  # error bars
+BAR = "#4c6ef5"  # the main index of a sensitivity bar (mu*, ST)
+BAR_INNER = "#91a7ff"  # Sobol' S1 inside ST
+MARKER = "#e8590c"  # Morris sigma
+HEATMAP = "Reds"  # objections per state and arm
+
+
+def arm_colours(arms: Iterable[str]) -> dict[str, str]:
+    """Return a colour for each distinct arm, in order of first appearance."""
+    return {arm: ARM_COLOURS[k % len(ARM_COLOURS)] for k, arm in enumerate(dict.fromkeys(arms))}
+
+
+def area_colours() -> list[Any]:
+    """Return 20 colours for issue areas: the dark shades of tab20 first, so neighbouring areas differ."""
+    tab20 = plt.get_cmap("tab20")
+    return [tab20(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+def require(table: Any, columns: Iterable[str], name: str) -> None:
+    """Raise ValueError naming the columns a chart needs that ``table`` lacks."""
+    missing = [c for c in columns if c not in table]
+    if missing:
+        raise ValueError(f"{name} table lacks columns {missing}")
+
+
+# --- files --------------------------------------------------------------------------------------
+
+#: format -> metadata that would change the bytes from one save to the next
+SAVE_METADATA: dict[str, dict[str, None]] = {"png": {"Software": None}, "svg": {"Date": None}}
+
+
+def check_formats(formats: Sequence[str]) -> None:
+    """Raise ValueError on a chart format other than ``png`` and ``svg``."""
+    for fmt in formats:
+        if fmt not in SAVE_METADATA:
+            raise ValueError(f"unsupported chart format {fmt!r}; use one of {list(SAVE_METADATA)}")
+
+
+def save(figure: Figure, path: str | Path, fmt: str = "png") -> Path:
+    """Save a figure without volatile metadata, so the same data give the same bytes.
+
+    Args:
+        figure: The figure to save.
+        path: Where to write.
+        fmt: ``"png"`` or ``"svg"``.
+
+    Returns:
+        The path written.
+
+    """
+    check_formats([fmt])
+    path = Path(path)
+    with matplotlib.rc_context({"svg.hashsalt": "sco-sim"}):  # stable ids inside the SVG
+        figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt])
+    return path
+
+
+def save_all(figure: Figure, out_dir: Path, name: str, formats: Sequence[str]) -> list[Path]:
+    """Save a figure as ``<name>.<format>`` for each format into ``out_dir``, then close it."""
+    try:
+        return [save(figure, out_dir / f"{name}.{fmt}", fmt) for fmt in formats]
+    finally:
+        close(figure)
+
+
+def close(figure: Figure) -> None:
+    """Release a figure's memory."""
+    plt.close(figure)
