@@ -16,8 +16,10 @@ import pandas as pd
 from sim import report
 from sim.analysis import compare
 from sim.analysis.sensitivity import SensitivityAnalysis
+from sim.analysis.validation import Validation, date_chart_data, write_tables
 from sim.charts import batch as batchplots
 from sim.charts.sensitivity import write_sensitivity_charts
+from sim.charts.validation import write_date_chart
 from sim.errors import InputError
 from sim.experiments.store import Results, load_results
 
@@ -120,3 +122,10 @@ def write_sensitivity(folder: str | Path, analysis: SensitivityAnalysis, charts:
     if charts:
         written.extend(write_sensitivity_charts(analysis, folder / "charts"))
     return written
+
+
+def write_validation(validation: Validation, out_dir: str | Path) -> list[Path]:
+    """Write the pattern table, the per-seed facts and the date chart to ``out_dir``."""
+    written = write_tables(validation, out_dir)
+    data = date_chart_data(validation.runs)
+    return written + write_date_chart(data, len(validation.runs), Path(out_dir))

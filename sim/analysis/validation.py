@@ -375,52 +375,11 @@ def date_chart_data(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_dates(runs: pd.DataFrame, path: str | Path | None = None) -> Any:
-    """Draw :func:`date_chart_data`: each seed's year as a dot, the real year as a red bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    data = date_chart_data(runs)
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(data) + 1.6))
-    rng = np.random.default_rng(0)  # jitter only; fixed so the chart is reproducible
-    for k, row in enumerate(data.itertuples()):
-        y = len(data) - 1 - k
-        sim_years = np.asarray(row.simulated)
-        if len(sim_years):
-            ax.scatter(
-                sim_years + rng.uniform(-0.25, 0.25, len(sim_years)),
-                np.full(len(sim_years), y) + rng.uniform(-0.18, 0.18, len(sim_years)),
-                s=8,
-                alpha=0.35,
-                color="tab:blue",
-            )
-        if not np.isnan(row.real):
-            ax.plot([row.real, row.real], [y - 0.35, y + 0.35], color="tab:red", linewidth=3)
-        ax.text(2018.6, y, f"never: {row.never_share:.0%}", va="center", fontsize=8)
-    ax.set_yticks(range(len(data)))
-    ax.set_yticklabels(list(reversed(data["milestone"].tolist())))
-    ax.set_xlim(1995, 2021)
-    ax.set_xlabel("year (blue: first substantive adoption or accession in each seed; red: the record)")
-    ax.set_title(f"Simulated against real dates, {len(runs)} seeds")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    if path is not None:
-        path = Path(path)
-        fig.savefig(path.with_suffix(".png"), dpi=120)
-        fig.savefig(path.with_suffix(".svg"))
-        plt.close(fig)
-    return fig
-
-
-def write_validation(validation: Validation, out_dir: str | Path) -> list[Path]:
-    """Write the pattern table, the per-seed facts and the date chart to ``out_dir``."""
+def write_tables(validation: Validation, out_dir: str | Path) -> list[Path]:
+    """Write the pattern table and the per-seed facts to ``out_dir`` (the chart: sim.charts.validation)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "validation_patterns.csv", out / "validation_seeds.csv"]
     write_text(written[0], validation.table.to_csv(index=False))
     write_text(written[1], validation.runs.to_csv(index=False))
-    plot_dates(validation.runs, out / "validation_dates")
-    written += [out / "validation_dates.png", out / "validation_dates.svg"]
     return written

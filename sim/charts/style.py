@@ -74,6 +74,8 @@ BAR = "#4c6ef5"  # the main index of a sensitivity bar (mu*, ST)
 BAR_INNER = "#91a7ff"  # Sobol' S1 inside ST
 MARKER = "#e8590c"  # Morris sigma
 HEATMAP = "Reds"  # objections per state and arm
+SIMULATED_DATE = "#1f77b4"  # a seed's date of a milestone (validation)
+RECORD_DATE = "#d62728"  # the date in the record (validation)
 
 
 def arm_colours(arms: Iterable[str]) -> dict[str, str]:

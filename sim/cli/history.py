@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from sim.cli.options import Command, positive, progress_bar, seed
+from sim.cli.options import Command, positive, seed
 
 
 def validate_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -23,11 +23,11 @@ def validate_arguments(cmd: argparse.ArgumentParser) -> None:
 
 def validate_command(args: argparse.Namespace) -> int:
     """Run the scenario over many seeds, print the pattern table and write the facts and chart."""
-    from sim.analysis.validation import format_table, validate, write_validation
+    from sim.analysis.validation import format_table, validate
+    from sim.commands import write_validation
 
-    with progress_bar(args.seeds, "seed", args.no_progress) as bar:
-        result = validate(args.scenario, seeds=args.seeds, base_seed=args.base_seed, workers=args.workers,
-                          progress=bar.update)  # fmt: skip
+    result = validate(args.scenario, seeds=args.seeds, base_seed=args.base_seed, workers=args.workers,
+                      progress=not args.no_progress)  # fmt: skip
     print(format_table(result))
     written = write_validation(result, args.out)
     print(f"per-seed facts, pattern table and date chart: {', '.join(str(p) for p in written)}")
@@ -76,8 +76,9 @@ def calibrate_command(args: argparse.Namespace) -> int:
           f"-> {args.out}/")  # fmt: skip
     start = time.perf_counter()
     try:
-        with progress_bar(n, "seed", args.no_progress) as bar:
-            result = calibrate(cal, args.out, workers=args.workers, resume=args.resume, progress=bar.update)
+        result = calibrate(
+            cal, args.out, workers=args.workers, resume=args.resume, progress=not args.no_progress
+        )
     except KeyboardInterrupt:
         print(f"interrupted: judged points are kept in {args.out}/journal.jsonl; continue with: "
               f"sco-sim calibrate {args.calibration} --out {args.out} --resume", file=sys.stderr)  # fmt: skip

@@ -72,10 +72,3 @@ def executor_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--dask-local", metavar="N", type=positive, default=None,
                      help="start a local Dask cluster with N workers")  # fmt: skip
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def progress_bar(total: int, unit: str, disable: bool) -> Any:
-    """Return a tqdm progress bar (imported only when a command runs)."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit=unit, disable=disable, dynamic_ncols=True)
