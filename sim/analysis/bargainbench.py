@@ -347,13 +347,17 @@ def _cross_validated(
     validated: list[CrossValidated] = []
     pooled: list[np.ndarray] = []
     pooled_labels: list[str] = []
-    for spec in tunable:
-        candidates = np.stack([_predict(spec.rule, inputs, data.capabilities, point) for point in spec.grid])
-        labels = [_describe(point) for point in spec.grid]
+    for tunable_rule in tunable:
+        candidates = np.stack(
+            [_predict(tunable_rule.rule, inputs, data.capabilities, point) for point in tunable_rule.grid]
+        )
+        labels = [_describe(point) for point in tunable_rule.grid]
         prediction, table = cross_validate(candidates, labels, outcome, assignment)
-        validated.append(CrossValidated(spec.key, spec.rule, spec.label, prediction, table))
+        validated.append(
+            CrossValidated(tunable_rule.key, tunable_rule.rule, tunable_rule.label, prediction, table)
+        )
         pooled.append(candidates)
-        pooled_labels += [f"{spec.rule} {label}" for label in labels]
+        pooled_labels += [f"{tunable_rule.rule} {label}" for label in labels]
     if len(validated) > 1:
         prediction, table = cross_validate(np.concatenate(pooled), pooled_labels, outcome, assignment)
         label = "rule and parameters chosen per fold"

@@ -63,7 +63,7 @@ class Calibration:
     """A validated calibration file."""
 
     path: Path
-    spec: CalibrationFile
+    file: CalibrationFile
     scenario: Path
     sections: dict[str, str]  # parameter -> "parameters" or "rules"
     integers: frozenset[str]
@@ -71,13 +71,13 @@ class Calibration:
 
     def with_budget(self, **changes: int | float) -> Calibration:
         """Return a copy with a different budget (samples, seeds, ...), e.g. for a quick trial."""
-        spec = self.spec.model_copy(update={k: v for k, v in changes.items() if v is not None})
-        return Calibration(self.path, spec, self.scenario, self.sections, self.integers, _digest(spec))
+        file = self.file.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        return Calibration(self.path, file, self.scenario, self.sections, self.integers, _digest(file))
 
 
-def _digest(spec: CalibrationFile) -> str:
+def _digest(file: CalibrationFile) -> str:
     # The criteria are part of the identity: a journal judged on other patterns is not resumed.
-    content = json.dumps([spec.model_dump(mode="json"), CRITERIA, __version__], sort_keys=True)
+    content = json.dumps([file.model_dump(mode="json"), CRITERIA, __version__], sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
@@ -87,14 +87,14 @@ def load_calibration(path: str | Path) -> Calibration:
     where = str(path)
     data, _ = read_toml_file(path, kind="calibration", error=CalibrationError)
     try:
-        spec = CalibrationFile.model_validate(data)
+        file = CalibrationFile.model_validate(data)
     except ValidationError as exc:
         message, key = first_error(exc)
         raise CalibrationError(where, message, key=key) from None
-    if not spec.ranges:
+    if not file.ranges:
         raise CalibrationError(where, "expected at least one parameter range", key="ranges")
     sections, integers = {}, set()
-    for name, (low, high) in spec.ranges.items():
+    for name, (low, high) in file.ranges.items():
         found = free_field(name)
         if found is None:
             raise CalibrationError(
@@ -113,19 +113,19 @@ def load_calibration(path: str | Path) -> Calibration:
             )
         if annotation is int:
             integers.add(name)
-    scenario = (path.parent / spec.scenario).resolve()
+    scenario = (path.parent / file.scenario).resolve()
     try:
-        for point in (_corner(spec, integers, 0), _corner(spec, integers, 1)):
+        for point in (_corner(file, integers, 0), _corner(file, integers, 1)):
             load_scenario(scenario, overrides=overrides_for(point, sections))
     except InputError as exc:
         raise CalibrationError(
             where, f"the range ends do not give a valid scenario: {exc}", key="ranges"
         ) from None
-    return Calibration(path, spec, scenario, sections, frozenset(integers), _digest(spec))
+    return Calibration(path, file, scenario, sections, frozenset(integers), _digest(file))
 
 
-def _corner(spec: CalibrationFile, integers: set[str], end: int) -> dict[str, float]:
-    return {k: (whole(v[end]) if k in integers else float(v[end])) for k, v in spec.ranges.items()}
+def _corner(file: CalibrationFile, integers: set[str], end: int) -> dict[str, float]:
+    return {k: (whole(v[end]) if k in integers else float(v[end])) for k, v in file.ranges.items()}
 
 
 def overrides_for(point: dict[str, float], sections: dict[str, str]) -> dict[str, dict[str, float]]:
@@ -138,11 +138,11 @@ def overrides_for(point: dict[str, float], sections: dict[str, str]) -> dict[str
 
 def sample_points(calibration: Calibration) -> list[dict[str, float]]:
     """Return the Latin hypercube points, scaled to the ranges; integers rounded, others to 6 decimals."""
-    spec = calibration.spec
+    file = calibration.file
     dimensions = [
-        Dimension(name, low, high, name in calibration.integers) for name, (low, high) in spec.ranges.items()
+        Dimension(name, low, high, name in calibration.integers) for name, (low, high) in file.ranges.items()
     ]
-    rows = draw("latin_hypercube", dimensions, spec.base_seed, samples=spec.samples)
+    rows = draw("latin_hypercube", dimensions, file.base_seed, samples=file.samples)
     return to_points(rows, dimensions, decimals=6)
 
 
@@ -228,7 +228,7 @@ class CalibrationResult:
     def posterior(self) -> pd.DataFrame:
         """Range of each parameter: prior range, accepted min / median / max, chosen value."""
         rows = []
-        for name, (low, high) in self.calibration.spec.ranges.items():
+        for name, (low, high) in self.calibration.file.ranges.items():
             values = self.accepted[name]
             rows.append(
                 {
@@ -259,21 +259,21 @@ def calibrate(
     processes) runs the judgements through the batches' loop; ``progress`` is ``True``
     for a bar, or a callable given each finished number of seeds.
     """
-    spec = calibration.spec
+    file = calibration.file
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     journal = _Journal(out / "journal.jsonl", calibration.digest, resume)
     points = sample_points(calibration)
     executor = executor or ExecutorChoice.for_workers(workers)
     with counting(progress, total_runs(calibration), "seed") as count:
-        first = derive_seeds(spec.base_seed, spec.seeds)
+        first = derive_seeds(file.base_seed, file.seeds)
         search = _stage(calibration, journal, "search", list(enumerate(points)), first, executor, count)
         write_text(out / "search.csv", search.to_csv(index=False))
         ranked = search.sort_values(["distance", "point"], kind="stable")
-        accepted = ranked.head(max(1, int(round(spec.accept * len(search)))))
-        top = [(int(k), points[int(k)]) for k in ranked.head(min(spec.refine_top, len(ranked)))["point"]]
+        accepted = ranked.head(max(1, int(round(file.accept * len(search)))))
+        top = [(int(k), points[int(k)]) for k in ranked.head(min(file.refine_top, len(ranked)))["point"]]
         # Fresh seeds: the children after the search seeds in the same stream, never reused.
-        fresh = derive_seeds(spec.base_seed, spec.seeds + spec.refine_seeds)[spec.seeds :]
+        fresh = derive_seeds(file.base_seed, file.seeds + file.refine_seeds)[file.seeds :]
         refined = _stage(calibration, journal, "refine", top, fresh, executor, count)
     refined = refined.sort_values(
         ["passing", "distance", "point"], ascending=[False, True, True], kind="stable"
@@ -289,18 +289,18 @@ def calibrate(
 
 def total_runs(calibration: Calibration) -> int:
     """Seed-judgements the search makes (each is two model runs)."""
-    spec = calibration.spec
-    return spec.samples * spec.seeds + min(spec.refine_top, spec.samples) * spec.refine_seeds
+    file = calibration.file
+    return file.samples * file.seeds + min(file.refine_top, file.samples) * file.refine_seeds
 
 
 def format_result(result: CalibrationResult) -> str:
     """Return the summary printed by ``sco-sim calibrate``."""
-    spec = result.calibration.spec
+    file = result.calibration.file
     best = result.refined.iloc[0]
     lines = [
-        f"Calibration of {result.calibration.scenario.name}: {spec.samples} Latin hypercube points x "
-        f"{spec.seeds} seeds; {len(result.accepted)} accepted (ABC, nearest {spec.accept:.0%}); "
-        f"best {len(result.refined)} re-judged on {spec.refine_seeds} fresh seeds",
+        f"Calibration of {result.calibration.scenario.name}: {file.samples} Latin hypercube points x "
+        f"{file.seeds} seeds; {len(result.accepted)} accepted (ABC, nearest {file.accept:.0%}); "
+        f"best {len(result.refined)} re-judged on {file.refine_seeds} fresh seeds",
         "",
         f"{'parameter':<22} {'range':>16} {'accepted (min-median-max)':>30} {'chosen':>9}",
     ]

@@ -185,7 +185,7 @@ def indices(method: str, parameters: list[FreeParameter], sample: np.ndarray, y:
         ``high`` and the method's index columns (``INDEX_COLUMNS``).
 
     """
-    spec = problem(parameters)
+    problem_dict = problem(parameters)
     y = np.asarray(y, dtype=float)
     columns = INDEX_COLUMNS[method]
     if not np.isfinite(y).all():
@@ -195,13 +195,13 @@ def indices(method: str, parameters: list[FreeParameter], sample: np.ndarray, y:
     elif method == "morris":
         from SALib.analyze import morris
 
-        result = morris.analyze(spec, np.asarray(sample, dtype=float), y, num_resamples=N_RESAMPLES,
+        result = morris.analyze(problem_dict, np.asarray(sample, dtype=float), y, num_resamples=N_RESAMPLES,
                                 conf_level=CONF_LEVEL, num_levels=levels, seed=ANALYSIS_SEED)  # fmt: skip
         values = {c: np.asarray(result[c], dtype=float) for c in columns}
     else:
         from SALib.analyze import sobol
 
-        result = sobol.analyze(spec, y, calc_second_order=False, num_resamples=N_RESAMPLES,
+        result = sobol.analyze(problem_dict, y, calc_second_order=False, num_resamples=N_RESAMPLES,
                                conf_level=CONF_LEVEL, seed=ANALYSIS_SEED)  # fmt: skip
         values = {c: np.asarray(result[c], dtype=float) for c in columns}
     table = pd.DataFrame(
@@ -272,7 +272,7 @@ class SensitivityAnalysis:
     effects: list[EffectResult]
     n_ok: int
     n_failed: int
-    spec: dict[str, Any]
+    settings: dict[str, Any]
 
     def table(self) -> pd.DataFrame:
         """One row per effect and parameter: the indices, the rank and the effect's verdict."""
@@ -292,7 +292,7 @@ class SensitivityAnalysis:
 
     def points_table(self) -> pd.DataFrame:
         """One row per effect and sample point: the parameter values, the effect, its error and sign."""
-        values = pd.DataFrame(self.spec["sample"], columns=[p.name for p in self.parameters])
+        values = pd.DataFrame(self.settings["sample"], columns=[p.name for p in self.parameters])
         frames = []
         for result in self.effects:
             frame = result.points.copy()
@@ -302,11 +302,11 @@ class SensitivityAnalysis:
 
     def to_json(self) -> dict[str, Any]:
         """Return a plain description for ``sensitivity.json``."""
-        spec = {k: v for k, v in self.spec.items() if k != "sample"}
+        settings = {k: v for k, v in self.settings.items() if k != "sample"}
         return _finite(
             {
-                **spec,
-                "n_points": len(self.spec["sample"]),
+                **settings,
+                "n_points": len(self.settings["sample"]),
                 "n_runs_ok": self.n_ok,
                 "n_runs_failed": self.n_failed,
                 "point_level": POINT_LEVEL,
@@ -356,35 +356,37 @@ def complete_rows(method: str, y: np.ndarray, n_parameters: int) -> np.ndarray:
     return np.repeat(whole, steps) if whole.sum() >= 2 else np.zeros_like(finite)
 
 
-def analyse_sensitivity(summaries: pd.DataFrame, spec: dict[str, Any]) -> SensitivityAnalysis:
+def analyse_sensitivity(summaries: pd.DataFrame, settings: dict[str, Any]) -> SensitivityAnalysis:
     """Analyse every effect from the run summaries and the stored sensitivity settings.
 
     Args:
         summaries: One row per run (see :mod:`sim.compare`).
-        spec: The ``sensitivity`` section of the manifest (method, parameters, effects,
+        settings: The ``sensitivity`` section of the manifest (method, parameters, effects,
             sample; see :func:`load_sensitivity`).
 
     """
-    parameters = [FreeParameter(**p) for p in spec["parameters"]]
-    sample = np.asarray(spec["sample"], dtype=float)
+    parameters = [FreeParameter(**p) for p in settings["parameters"]]
+    sample = np.asarray(settings["sample"], dtype=float)
     results = []
-    for entry in spec["effects"]:
+    for entry in settings["effects"]:
         effect = ParsedEffect(**entry)
         points = point_effects(summaries, effect, len(sample))
         summary = classify(points, effect.expected)
         y = points["effect"].to_numpy(float)
-        keep = complete_rows(spec["method"], y, len(parameters))
+        keep = complete_rows(settings["method"], y, len(parameters))
         summary["dropped_trajectories"] = 0
-        if spec["method"] == "morris" and not keep.all():
+        if settings["method"] == "morris" and not keep.all():
             summary["dropped_trajectories"] = int((~keep).sum()) // (len(parameters) + 1)
         table = (
-            indices(spec["method"], parameters, sample[keep], y[keep], spec.get("levels", 4))
+            indices(settings["method"], parameters, sample[keep], y[keep], settings.get("levels", 4))
             if keep.any()
             else pd.DataFrame()
         )
         results.append(EffectResult(effect, points, summary, table))
     ok = compare._ok_mask(summaries) if len(summaries) else pd.Series(dtype=bool)
-    return SensitivityAnalysis(spec["method"], parameters, results, int(ok.sum()), int((~ok).sum()), spec)
+    return SensitivityAnalysis(
+        settings["method"], parameters, results, int(ok.sum()), int((~ok).sum()), settings
+    )
 
 
 def analyse_results(results: Any) -> SensitivityAnalysis:
@@ -394,9 +396,9 @@ def analyse_results(results: Any) -> SensitivityAnalysis:
         InputError: the folder holds no sensitivity sample, or no finished run.
 
     """
-    spec = results.manifest.get("experiment", {}).get("sensitivity")
+    settings = results.manifest.get("experiment", {}).get("sensitivity")
     where = str(results.folder)
-    if not spec:
+    if not settings:
         raise InputError(
             where, "holds a batch, not a sensitivity sample; run `sco-sim sensitivity EXPERIMENT`"
         )
@@ -405,4 +407,4 @@ def analyse_results(results: Any) -> SensitivityAnalysis:
         raise InputError(
             where, "holds no finished run; run `sco-sim sensitivity EXPERIMENT --out ... --resume`"
         )
-    return analyse_sensitivity(summaries, spec)
+    return analyse_sensitivity(summaries, settings)

@@ -58,14 +58,14 @@ def _run_sample(args: argparse.Namespace) -> tuple[Path, int]:
     choice, where = executor(args)
     store = ResultStore(out, design, resume=args.resume)
     todo = len(store.missing(design.runs))
-    spec = design.spec
+    settings = design.sensitivity
     size = (
-        f"{spec['trajectories']} trajectories x {len(design.parameters) + 1}"
-        if spec["method"] == "morris"
-        else f"{spec['samples']} samples x {len(design.parameters) + 2}"
+        f"{settings['trajectories']} trajectories x {len(design.parameters) + 1}"
+        if settings["method"] == "morris"
+        else f"{settings['samples']} samples x {len(design.parameters) + 2}"
     )
     print(
-        f"{design.experiment.name}: {spec['method']} sample of {len(design.parameters)} parameters "
+        f"{design.experiment.name}: {settings['method']} sample of {len(design.parameters)} parameters "
         f"({size} = {len(design.points)} points) x {len(design.arms)} arms x "
         f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
         f"{todo} to run on {where} -> {out}/"
@@ -88,7 +88,7 @@ def _refuse_batch_folder(out: Path) -> None:
 
 def sensitivity_lines(analysis: Any) -> list[str]:
     """Return, for each effect, its sign over the sample, the verdict and the table of indices."""
-    points = len(analysis.spec["sample"])
+    points = len(analysis.settings["sample"])
     lines = [
         "",
         f"{analysis.method} sensitivity: {points} points, {analysis.n_ok} runs finished, "

@@ -92,9 +92,9 @@ def check_command(args: argparse.Namespace) -> int:
     print(f"  membership   {m.mode}; moratorium {m.moratorium}; packages {m.packages or 'none'}")
     if sc.data is not None:
         used = [
-            f"{key} {spec.source}" + ("" if key == "capability" else f" {spec.year}")
-            for key, spec in sc.data
-            if spec is not None
+            f"{key} {entry.source}" + ("" if key == "capability" else f" {entry.year}")
+            for key, entry in sc.data
+            if entry is not None
         ]
         print(f"  data         {'; '.join(used)} (values written in the scenario win)")
     _print_states(sc)

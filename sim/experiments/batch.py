@@ -34,16 +34,16 @@ from sim.experiments.store import ID_COLUMNS, ResultStore
 from sim.model import SCOModel
 
 
-def simulate(spec: RunSpec) -> dict[str, dict[str, np.ndarray]]:
+def simulate(run_spec: RunSpec) -> dict[str, dict[str, np.ndarray]]:
     """Run one specification and return its three tables as numpy columns."""
-    model = SCOModel(spec.scenario, rng=spec.seed)
+    model = SCOModel(run_spec.scenario, rng=run_spec.seed)
     model.run()
     columns = model.recorder.columns()
     model.release()
     return columns
 
 
-def execute_chunk(specs: list[RunSpec], experiment: Experiment) -> dict[str, Any]:
+def execute_chunk(run_specs: list[RunSpec], experiment: Experiment) -> dict[str, Any]:
     """Run a chunk of specifications (in a worker); never raises for a failing run.
 
     Returns:
@@ -56,18 +56,18 @@ def execute_chunk(specs: list[RunSpec], experiment: Experiment) -> dict[str, Any
     owners: list[dict[str, Any]] = []
     summaries: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
-    for spec in specs:
+    for run_spec in run_specs:
         ids = {
-            "run_index": spec.run_index,
-            "run_id": spec.run_id,
-            "arm": spec.arm,
-            "point": spec.point,
-            "replication": spec.replication,
-            "seed": spec.seed,
+            "run_index": run_spec.run_index,
+            "run_id": run_spec.run_id,
+            "arm": run_spec.arm,
+            "point": run_spec.point,
+            "replication": run_spec.replication,
+            "seed": run_spec.seed,
         }
         started = time.perf_counter()
         try:
-            result = simulate(spec)
+            result = simulate(run_spec)
             metrics = compute_metrics(experiment, result)
         except Exception as exc:  # a failing run is recorded, the batch goes on
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -88,11 +88,11 @@ def parse_effects(experiment: Experiment, where: str = "") -> list[ParsedEffect]
     effects: list[ParsedEffect] = []
     for name, value in settings.effects.items():
         key = f"sensitivity.effects.{name}"
-        spec = value
-        match = EFFECT.match(spec.difference)
+        effect_entry = value
+        match = EFFECT.match(effect_entry.difference)
         if not match:
             raise ExperimentError(
-                where, f"expected 'metric[arm_a] - metric[arm_b]', got {spec.difference!r}", key=key
+                where, f"expected 'metric[arm_a] - metric[arm_b]', got {effect_entry.difference!r}", key=key
             )
         metric_a, arm_a, metric_b, arm_b = match.groups()
         if metric_a != metric_b:
@@ -111,7 +111,9 @@ def parse_effects(experiment: Experiment, where: str = "") -> list[ParsedEffect]
         if arm_a == arm_b:
             raise ExperimentError(where, "an effect compares two different arms", key=key)
         difference = f"{metric_a}[{arm_a}] - {metric_a}[{arm_b}]"
-        effects.append(ParsedEffect(name, difference, metric_a, arm_a, arm_b, spec.expected, spec.label))
+        effects.append(
+            ParsedEffect(name, difference, metric_a, arm_a, arm_b, effect_entry.expected, effect_entry.label)
+        )
     if not effects:
         raise ExperimentError(where, "expected at least one effect", key="sensitivity.effects")
     return effects

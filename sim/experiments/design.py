@@ -266,14 +266,14 @@ def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, floa
     if sweep is None or not sweep.parameters:
         return [{}]
     names = list(sweep.parameters)
-    for name, spec in sweep.parameters.items():
-        if sweep.method == "grid" and not spec.values:
+    for name, parameter in sweep.parameters.items():
+        if sweep.method == "grid" and not parameter.values:
             raise ExperimentError(where, "a grid sweep needs values = [...]", key=f"sweep.parameters.{name}")
-        if sweep.method != "grid" and not spec.range:
+        if sweep.method != "grid" and not parameter.range:
             raise ExperimentError(
                 where, "a sampled sweep needs range = [low, high]", key=f"sweep.parameters.{name}"
             )
-        if spec.range and spec.range[0] >= spec.range[1]:
+        if parameter.range and parameter.range[0] >= parameter.range[1]:
             raise ExperimentError(
                 where, "range must be [low, high] with low < high", key=f"sweep.parameters.{name}"
             )
@@ -283,7 +283,9 @@ def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, floa
                 "expected a dotted scenario key such as 'parameters.balancing_rate'",
                 key=f"sweep.parameters.{name}",
             )
-    integers = {name: spec.integer or is_integer_key(name) for name, spec in sweep.parameters.items()}
+    integers = {
+        name: parameter.integer or is_integer_key(name) for name, parameter in sweep.parameters.items()
+    }
     if sweep.method == "grid":  # listed values are taken as written (a whole number as an int)
         grid = itertools.product(*(sweep.parameters[n].values or [] for n in names))
         return [{n: _listed(v, integers[n]) for n, v in zip(names, c, strict=True)} for c in grid]
@@ -359,11 +361,11 @@ class SensitivityDesign(Design):
     parameters: list[FreeParameter] = field(default_factory=list)
     effects: list[ParsedEffect] = field(default_factory=list)
     sample: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
-    spec: dict[str, Any] = field(default_factory=dict)
+    sensitivity: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         """Return the plain description, with the sensitivity settings and the unrounded sample."""
-        return {**super().describe(), "sensitivity": self.spec}
+        return {**super().describe(), "sensitivity": self.sensitivity}
 
 
 def load_sensitivity(path: str | Path) -> SensitivityDesign:
@@ -390,7 +392,7 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
     experiment = experiment.model_copy(update={"replications": replications})
     base = _expand(experiment, design.path, design.file_hash + "-sensitivity", design.claims,
                    sample_points(sample, parameters))  # fmt: skip
-    spec = {
+    sensitivity = {
         "method": settings.method,
         "seed": seed,
         "replications": replications,
@@ -417,4 +419,6 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
         ],  # fmt: skip
         "sample": sample.tolist(),
     }
-    return SensitivityDesign(**vars(base), parameters=parameters, effects=effects, sample=sample, spec=spec)
+    return SensitivityDesign(
+        **vars(base), parameters=parameters, effects=effects, sample=sample, sensitivity=sensitivity
+    )

@@ -117,14 +117,14 @@ def salib_problem(dimensions: list[Dimension]) -> dict[str, Any]:
 def _draw_salib(
     method: str, dimensions: list[Dimension], seed: int, samples: int, trajectories: int, levels: int
 ) -> np.ndarray:
-    spec = salib_problem(dimensions)
+    problem = salib_problem(dimensions)
     if method == "morris":
         from SALib.sample import morris
 
-        return np.asarray(morris.sample(spec, trajectories, num_levels=levels, seed=seed), dtype=float)
+        return np.asarray(morris.sample(problem, trajectories, num_levels=levels, seed=seed), dtype=float)
     from SALib.sample import sobol
 
-    return np.asarray(sobol.sample(spec, samples, calc_second_order=False, seed=seed), dtype=float)
+    return np.asarray(sobol.sample(problem, samples, calc_second_order=False, seed=seed), dtype=float)
 
 
 def to_points(

@@ -174,13 +174,13 @@ class ResultStore:
         if not (self.folder / "experiment.toml").exists():
             write_bytes(self.folder / "experiment.toml", self.design.path.read_bytes())
         written: set[tuple[str, int]] = set()
-        for spec in self.design.runs:
-            if (spec.arm, spec.point) in written:
+        for run_spec in self.design.runs:
+            if (run_spec.arm, run_spec.point) in written:
                 continue
-            written.add((spec.arm, spec.point))
-            target = self.folder / "scenarios" / f"{spec.arm}-{spec.point}.json"
+            written.add((run_spec.arm, run_spec.point))
+            target = self.folder / "scenarios" / f"{run_spec.arm}-{run_spec.point}.json"
             if not target.exists():
-                write_text(target, json.dumps(spec.scenario.to_dict(), indent=1, sort_keys=False))
+                write_text(target, json.dumps(run_spec.scenario.to_dict(), indent=1, sort_keys=False))
         self._write_manifest()
 
     def _os_error(self, exc: OSError) -> StoreError:

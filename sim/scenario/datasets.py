@@ -118,8 +118,8 @@ def table(source: str, data_dir: str | Path | None = None) -> Table:
         DataError: the file is missing, unreadable or malformed (one line naming the file).
 
     """
-    spec = SOURCES[source]
-    path = (Path(data_dir) if data_dir is not None else shipped_dir()) / spec.file
+    table_source = SOURCES[source]
+    path = (Path(data_dir) if data_dir is not None else shipped_dir()) / table_source.file
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -129,7 +129,7 @@ def table(source: str, data_dir: str | Path | None = None) -> Table:
     except OSError as exc:
         raise DataError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     # The file's size and time are part of the key, so a rewritten file is read again.
-    return _read_table(str(path), spec.column, stat.st_mtime_ns, stat.st_size)
+    return _read_table(str(path), table_source.column, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=64)

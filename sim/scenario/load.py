@@ -201,11 +201,11 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
         )
     # Record the year each source was read for, so the resolved scenario says it.
     merged["data"] = {
-        key: spec.model_dump()
+        key: entry.model_dump()
         if key == "capability"
-        else {**spec.model_dump(), "year": frame.start_year if spec.year is None else spec.year}
-        for key, spec in sources
-        if spec is not None
+        else {**entry.model_dump(), "year": frame.start_year if entry.year is None else entry.year}
+        for key, entry in sources
+        if entry is not None
     }
     if not isinstance(merged.get("states"), dict):
         return  # validation reports it
@@ -215,8 +215,8 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
     # Capability shares divide by the total of the states that take capability from data.
     group = [c for c in codes if isinstance(states[c], dict) and "capability" not in states[c]]
     for key in ("capability", "alignment", "polyarchy", "security_ties"):
-        spec = getattr(sources, key)
-        if spec is None:
+        entry = getattr(sources, key)
+        if entry is None:
             continue
         where = origin(origins, ("data", key), top)
         year = merged["data"][key].get("year")
@@ -232,7 +232,7 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
                 continue
             state = states[code] = dict(states[code])
             try:
-                filled = _data_values(key, spec.source, year, code, state, group, frame)
+                filled = _data_values(key, entry.source, year, code, state, group, frame)
             except DataError as exc:
                 # A capability share can lack another state's value: writing that state's capability
                 # takes it out of the total. A missing pole's ideal point is fixed in this state's table.
