@@ -118,7 +118,7 @@ def year_of(text: str, path: Path, line: int) -> int:
     return int(year)
 
 
-def long_table(path: Path, state: str, year: str, column: str, keep=lambda row: True) -> dict:
+def long_table(path: Path, state: str, year: str, column: str, keep=lambda _row: True) -> dict:
     """Rows of a long-format extract as {(iso3, year): value}, skipping rows without a value."""
     out: dict[tuple[str, int], float] = {}
     for line, row in read_rows(path, (state, year, column)):

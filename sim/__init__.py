@@ -45,15 +45,15 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "__version__",
+    "RULES",
     "DataError",
     "InputError",
-    "RULES",
     "RunResult",
     "SCOModel",
     "Scenario",
     "ScenarioError",
     "TableError",
+    "__version__",
     "bargain",
     "get_rule",
     "load_results",

@@ -102,7 +102,10 @@ class MovedFinder(importlib.abc.MetaPathFinder):
     """Finds the old module paths listed in :data:`MOVED`."""
 
     def find_spec(
-        self, fullname: str, path: Any = None, target: Any = None
+        self,
+        fullname: str,
+        path: Any = None,  # noqa: ARG002 - the finder protocol's signature
+        target: Any = None,  # noqa: ARG002
     ) -> importlib.machinery.ModuleSpec | None:
         """Return a spec for an old path, or ``None`` to let the other finders look."""
         if fullname in MOVED:

@@ -60,7 +60,7 @@ def test_bad_scenario_gives_one_line(case, command, capsys, write, tiny_text, tm
     edit, fragments = CASES[case]
     path = write(edit(tiny_text), name=f"{case}.toml")
     argv = [command, str(path)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
-    status, out, err = cli(capsys, *argv)
+    status, _out, err = cli(capsys, *argv)
     assert status == 2
     check_one_line(err, f"{case}.toml", *fragments)
     assert not (tmp_path / "out").exists()

@@ -140,7 +140,7 @@ def test_missing_files_raise_calibration_error(tmp_path):
         load_calibration(no_scenario_key)
     assert info.value.key == "scenario"
     missing_scenario = calibration_file(tmp_path, BUDGET + RANGES, scenario=tmp_path / "gone.toml")
-    with pytest.raises(CalibrationError, match="gone.toml"):
+    with pytest.raises(CalibrationError, match=r"gone\.toml"):
         load_calibration(missing_scenario)
 
 

@@ -43,7 +43,7 @@ def test_run_twice_in_separate_processes_gives_identical_files(tmp_path):
     assert names == sorted(p.name for p in b.iterdir())
     expected = {f"{t}.{ext}" for t in ("model", "states", "decisions") for ext in ("csv", "parquet")}
     assert expected | {"summary.json", "outcomes.png"} == set(names)
-    match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    _match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
     assert mismatch == [] and errors == []
 
 

@@ -43,7 +43,7 @@ def cases() -> list[tuple[str, str, dict, int]]:
     return out
 
 
-def table_hash(frame) -> str:  # noqa: ANN001 - a pandas DataFrame
+def table_hash(frame) -> str:
     """SHA-256 of a table as CSV text, floats with 12 significant digits."""
     text = frame.to_csv(index=False, float_format="%.12g", lineterminator="\n")
     return hashlib.sha256(text.encode()).hexdigest()[:20]

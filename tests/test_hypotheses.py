@@ -40,7 +40,7 @@ def test_hypothesis_file_loads_and_its_claims_parse(hypothesis):
 def test_hypothesis_files_have_distinct_base_seeds():
     seeds = [load_experiment(ROOT / "experiments" / f).experiment.base_seed for f in HYPOTHESES.values()]
     enlargement = load_experiment(ROOT / "experiments" / "enlargement.toml").experiment.base_seed
-    assert len(set(seeds + [enlargement])) == len(seeds) + 1
+    assert len(set([*seeds, enlargement])) == len(seeds) + 1
 
 
 def test_arm_overrides_reach_the_scenario():

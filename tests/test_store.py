@@ -83,7 +83,7 @@ def test_load_results_gives_every_table_sorted_by_run_index(clean):
 
 def test_parts_stored_in_any_order_load_identically(clean, tmp_path):
     """Chunks finishing out of order (a process pool) give the same tables once loaded."""
-    folder, _, expected = clean
+    _folder, _, expected = clean
     design = load_experiment(MINI)
     store = ResultStore(tmp_path / "r", design)
     for chunk in reversed([design.runs[i : i + 3] for i in range(0, 8, 3)]):
@@ -99,7 +99,7 @@ def test_load_results_on_a_folder_that_is_not_results(tmp_path):
         load_results(tmp_path)
     assert "\n" not in info.value.one_line() and str(tmp_path) in info.value.one_line()
     (tmp_path / "manifest.json").write_text("{ not json")
-    with pytest.raises(StoreError, match="unreadable manifest.json"):
+    with pytest.raises(StoreError, match=r"unreadable manifest\.json"):
         load_results(tmp_path)
 
 
@@ -142,7 +142,7 @@ def test_rows_of_a_half_written_part_are_ignored(clean, tmp_path):
 
 
 def test_a_failure_later_run_successfully_is_not_reported_as_failed(clean, tmp_path):
-    source, design, expected = clean
+    source, design, _expected = clean
     folder = tmp_path / "r"
     shutil.copytree(source, folder)
     spec = design.runs[3]

@@ -28,8 +28,8 @@ def record_like_decisions() -> pd.DataFrame:
         decision(year, "external", "diluted", title="joint declaration") for year in range(1996, 2018)
     ]
     return pd.DataFrame(
-        declarations
-        + [
+        [
+            *declarations,
             decision(1996, "border_security", "adopted"),
             decision(1999, "three_evils", "diluted"),
             decision(2001, "three_evils", "adopted"),

@@ -270,7 +270,7 @@ def calibrate(
         search = _stage(calibration, journal, "search", list(enumerate(points)), first, executor, count)
         write_text(out / "search.csv", search.to_csv(index=False))
         ranked = search.sort_values(["distance", "point"], kind="stable")
-        accepted = ranked.head(max(1, int(round(file.accept * len(search)))))
+        accepted = ranked.head(max(1, round(file.accept * len(search))))
         top = [(int(k), points[int(k)]) for k in ranked.head(min(file.refine_top, len(ranked)))["point"]]
         # Fresh seeds: the children after the search seeds in the same stream, never reused.
         fresh = derive_seeds(file.base_seed, file.seeds + file.refine_seeds)[file.seeds :]

@@ -142,7 +142,7 @@ def classify(points: pd.DataFrame, expected: str | None = None) -> dict[str, Any
     with_margin = int(np.isfinite(points["margin"].to_numpy(float)).sum())
     nan = float("nan")
     return {
-        "n_points": int(len(points)),
+        "n_points": len(points),
         "n_missing": int(len(points) - n),
         "mean": float(present.mean()) if n else nan,
         "min": float(present.min()) if n else nan,

@@ -16,8 +16,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display is assumed
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 # --- colours ------------------------------------------------------------------------------------
 

@@ -211,7 +211,7 @@ def bargain_bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def rules_command(args: argparse.Namespace) -> int:
+def rules_command(_args: argparse.Namespace) -> int:
     """List every registered decision rule with its source."""
     from sim.rules import describe_rules
 
@@ -258,6 +258,6 @@ RULES = Command(
     "rules",
     "list the decision rules and their sources",
     "List every registered decision rule with its source.",
-    lambda cmd: None,
+    lambda _cmd: None,
     rules_command,
 )

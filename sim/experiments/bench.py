@@ -124,7 +124,7 @@ class _LastYear:
         self.items: Any = None
         self.decision: Any = None
 
-    def collect(self, year: int, items: Any, decision: Any, *rest: Any) -> None:
+    def collect(self, year: int, items: Any, decision: Any, *rest: Any) -> None:  # noqa: ARG002 - the recorder's signature
         self.items, self.decision = items, decision
 
 

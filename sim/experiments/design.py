@@ -400,7 +400,7 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
             {"trajectories": settings.trajectories, "levels": settings.levels}
             if settings.method == "morris"
             else {"samples": settings.samples}
-        ),  # fmt: skip
+        ),
         "parameters": [
             {"name": p.name, "key": p.key, "low": p.low, "high": p.high, "integer": p.integer}
             for p in parameters
@@ -416,7 +416,7 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
                 "label": e.label,
             }
             for e in effects
-        ],  # fmt: skip
+        ],
         "sample": sample.tolist(),
     }
     return SensitivityDesign(

@@ -51,7 +51,7 @@ class SequentialExecutor(cf.Executor):
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+        except BaseException as exc:
             future.set_exception(exc)
         return future
 
@@ -201,7 +201,7 @@ def run_tasks(
 def interrupts_stop_workers() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C inside the block, so workers are stopped and results kept."""
 
-    def handler(signum: int, frame: Any) -> None:
+    def handler(_signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 
     try:

@@ -58,7 +58,7 @@ def is_integer_key(dotted: str) -> bool:
 
 def whole(value: float) -> int:
     """Round a whole-number parameter (the one rule): the nearest integer, ties to even."""
-    return int(round(float(value)))
+    return round(float(value))
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     _fill_from_data(merged, origins, top)
     scenario = _validate(merged, origins, top)
     check_references(scenario, origins, top)
-    scenario = _split_events(scenario, own_events, origins, top)
+    scenario = _split_events(scenario, own_events, origins)
     return scenario.model_copy(update={"source": top, "lineage": lineage})
 
 
@@ -265,7 +265,7 @@ def _data_values(
 
 
 def _split_events(
-    scenario: Scenario, own_events: dict[int, str], origins: dict[tuple[str, ...], str], top: str
+    scenario: Scenario, own_events: dict[int, str], origins: dict[tuple[str, ...], str]
 ) -> Scenario:
     """Check event years; inherited events before the start become initial conditions."""
     inside: list[Event] = []
