@@ -64,7 +64,9 @@ class RunResult(TablesView):
         the model, which no longer reaches up for them. This method goes in sco-sim 0.3.
         """
         warnings.warn(
-            "RunResult.write is deprecated; use sim.write_run(result, out_dir)", DeprecationWarning, stacklevel=2
+            "RunResult.write is deprecated; use sim.write_run(result, out_dir)",
+            DeprecationWarning,
+            stacklevel=2,
         )
         from sim.output import write_run  # deprecated path: the one upward import, kept for one release
 
