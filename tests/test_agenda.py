@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim.model import SCOModel, agenda
+from sim.rules import DEFERRED
 from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS
@@ -99,3 +100,47 @@ def test_explicit_positions_on_a_tabled_item_override_the_formula():
     assert items.positions[georgia, chn] == 5.0
     assert items.saliences[georgia, chn] == 0.9
     assert np.isclose(items.proposal[georgia], 80.0)
+
+
+def test_items_are_copied_when_tabled_again_or_carried():
+    item = agenda.Item(2, None, "t", None, None, {}, {}, "agenda")
+    again = item.tabled_as("retabled")
+    carried = item.carried("deferred", 1)
+    assert (again.origin, again.area, again.deferrals) == ("retabled", 2, 0)
+    assert (carried.carried_as, carried.deferrals, carried.origin) == ("deferred", 1, "agenda")
+    again.initiator = 0
+    assert item.initiator is None and item.origin == "agenda" and item.carried_as is None
+    with pytest.raises(AttributeError):
+        item.colour = "red"  # slots: a misspelt field fails loudly
+
+
+def _first_year(rng=0):
+    model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=rng)
+    events = [e for e in model.spec.events if e.year == 1996]
+    model.apply_events(1996, events)
+    items = agenda.form_agenda(model, 1996, events)
+    decision = model.decide(items)
+    decision.outcome[:] = DEFERRED
+    decision.adopted[:] = np.nan
+    return model, items, decision
+
+
+def test_a_deferred_item_returns_next_year_as_deferred():
+    model, items, decision = _first_year()
+    assert len(items) == 1 and items.specs[0].initiator is not None  # the initiator is fixed once tabled
+    model.apply_consequences(items, decision)
+    assert [(i.deferrals, i.carried_as) for i in model.carried] == [(1, "deferred")]
+    assert model.carried[0] is not items.specs[0] and items.specs[0].deferrals == 0
+    assert model.blocked_pool == []
+    later = agenda.form_agenda(model, 1997, [])
+    assert later.origins[0] == "deferred" and later.titles[0] == items.titles[0]
+    assert later.initiator[0] == items.initiator[0] and later.proposal[0] == items.proposal[0]
+    assert model.carried == []
+
+
+def test_an_item_deferred_too_often_goes_to_the_blocked_pool():
+    model, items, decision = _first_year()
+    items.specs[0].deferrals = model.params.max_deferrals
+    model.apply_consequences(items, decision)
+    assert model.carried == []
+    assert [i.area for i in model.blocked_pool] == [int(items.area[0])]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -228,3 +230,33 @@ def test_a_released_model_is_garbage_collected(tiny_path):
     gc.collect()
     assert ref() is None
     assert len(tables["model"]) == 6  # the tables survive the model
+
+
+def test_the_model_has_everything_its_parts_read(tiny_path):
+    # mypy cannot check this (mesa is untyped, so SCOModel derives from Any): check it here.
+    import inspect
+
+    from sim.model.state import ModelState
+
+    model = SCOModel(load_scenario(tiny_path), rng=0)
+    declared = set(ModelState.__annotations__)
+    methods = {name for name, _ in inspect.getmembers(ModelState) if not name.startswith("_")}
+    assert {"members", "agents", "tolerance", "update_members", "balancing_indices"} <= methods
+    missing = sorted(name for name in declared | methods if not hasattr(model, name))
+    assert missing == []
+    for name in ("depth", "trust", "alignment", "status", "capability", "stakes_by_area", "pole_index"):
+        assert isinstance(getattr(model, name), np.ndarray), name
+    for name in ("codes", "poles", "areas", "area_titles", "carried", "blocked_pool"):
+        assert isinstance(getattr(model, name), list), name
+    assert isinstance(model.focal, int) and isinstance(model.item_counter, int)
+
+
+def test_the_models_parts_import_no_model_class():
+    # The parts take the ModelState protocol; none of them names SCOModel (import-linter checks imports).
+    import sim.model as package
+
+    folder = Path(package.__file__).parent
+    for part in ("agenda", "agents", "balancing", "items", "membership", "recorder", "state"):
+        text = (folder / f"{part}.py").read_text()
+        assert "from sim.model.model import" not in text, part
+        assert "import sim.model.model" not in text, part

@@ -17,47 +17,24 @@ threat), and falls when its rival tables the item.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from sim.model.items import Agenda, Item
+from sim.model.state import ModelState
+
 if TYPE_CHECKING:
-    from sim.model.model import SCOModel
     from sim.scenario import Event
 
+__all__ = ["Agenda", "Item", "form_agenda", "pole_attitude", "readiness", "stakes"]
 
-@dataclass
-class Agenda:
-    """Items on the agenda in one year, as arrays over items (rows) and states (columns)."""
 
-    area: np.ndarray
-    initiator: np.ndarray
-    beneficiary: np.ndarray
-    status_quo: np.ndarray
-    proposal: np.ndarray
-    positions: np.ndarray
-    saliences: np.ndarray
-    titles: list[str] = field(default_factory=list)
-    origins: list[str] = field(default_factory=list)
-    ids: list[int] = field(default_factory=list)
-    specs: list[dict[str, Any]] = field(default_factory=list)
+class InterestsAndAreas(Protocol):
+    """What :func:`stakes` reads: the model, or the arrays built from its scenario."""
 
-    def __len__(self) -> int:
-        return len(self.area)
-
-    @classmethod
-    def empty(cls, n_states: int) -> Agenda:
-        """Return an agenda with no items."""
-        return cls(
-            area=np.zeros(0, dtype=int),
-            initiator=np.zeros(0, dtype=int),
-            beneficiary=np.zeros(0, dtype=int),
-            status_quo=np.zeros(0),
-            proposal=np.zeros(0),
-            positions=np.zeros((0, n_states)),
-            saliences=np.zeros((0, n_states)),
-        )
+    scaled_weights: np.ndarray
+    relevance: np.ndarray
 
 
 def _clip(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -65,7 +42,7 @@ def _clip(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.minimum(np.maximum(values, low), high)
 
 
-def readiness(model: SCOModel) -> np.ndarray:
+def readiness(model: ModelState) -> np.ndarray:
     """Return each area's readiness for new items this year."""
     parent_depth = model.parent_weights @ model.depth  # mean depth of the parents
     progress = _clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
@@ -78,7 +55,7 @@ def readiness(model: SCOModel) -> np.ndarray:
     return ready
 
 
-def stakes(model: SCOModel) -> np.ndarray:
+def stakes(model: InterestsAndAreas) -> np.ndarray:
     """Return each state's stake in each area (states x areas), in [0, 1].
 
     The stake is the state's interest weights (regime weight scaled by autocracy,
@@ -87,7 +64,7 @@ def stakes(model: SCOModel) -> np.ndarray:
     return model.scaled_weights @ model.relevance.T
 
 
-def pole_attitude(model: SCOModel) -> np.ndarray:
+def pole_attitude(model: ModelState) -> np.ndarray:
     """Return each state's attitude to gains of each pole (states x poles), about [-1, 1].
 
     Alignment counts from a neutral 0.5; threat counts in proportion to the state's
@@ -101,52 +78,66 @@ def pole_attitude(model: SCOModel) -> np.ndarray:
     return attitude
 
 
-def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
+def form_agenda(model: ModelState, year: int, events: list[Event]) -> Agenda:
     """Step 3: assemble this year's items and compute positions and saliences."""
-    p = model.params
-    rng = model.rng
     members = model.members
     if not np.count_nonzero(members):
         return Agenda.empty(len(model.codes))
-    specs: list[dict[str, Any]] = []
-    taken: set[int] = set()
+    specs: list[Item] = []
+    taken: set[int] = set()  # the areas of ``specs``: one item per area and year
+    _table_known_items(model, events, specs, taken)
+    _draw_new_items(model, specs, taken)
+    if not specs:
+        return Agenda.empty(len(model.codes))
+    return _positions(model, specs, members)
 
-    def add(spec: dict[str, Any]) -> bool:
-        if spec["area"] in taken:
-            return False
-        taken.add(spec["area"])
-        specs.append(spec)
-        return True
 
-    overflow: list[dict[str, Any]] = []
+def _add(specs: list[Item], taken: set[int], item: Item) -> bool:
+    """Put ``item`` on the agenda unless its area already has one; return whether it was added."""
+    if item.area in taken:
+        return False
+    taken.add(item.area)
+    specs.append(item)
+    return True
+
+
+def _table_known_items(model: ModelState, events: list[Event], specs: list[Item], taken: set[int]) -> None:
+    """Add the items events table, then those deferred last year, then blocked ones tabled again."""
+    overflow: list[Item] = []
     for event in events:
-        for item in event.table:
-            spec = {
-                "area": model.area_index[item.area],
-                "initiator": model.index[item.initiator],
-                "title": item.title,
-                "ambition": item.ambition,
-                "beneficiary": model.poles.index(item.beneficiary) if item.beneficiary else None,
-                "positions": {model.index[k]: v for k, v in item.positions.items()},
-                "saliences": {model.index[k]: v for k, v in item.saliences.items()},
-                "origin": "event",
-            }
-            if not add(spec):
+        for tabled in event.table:
+            item = Item(
+                model.area_index[tabled.area],
+                model.index[tabled.initiator],
+                tabled.title,
+                tabled.ambition,
+                model.poles.index(tabled.beneficiary) if tabled.beneficiary else None,
+                {model.index[k]: v for k, v in tabled.positions.items()},
+                {model.index[k]: v for k, v in tabled.saliences.items()},
+                "event",
+            )
+            if not _add(specs, taken, item):
                 # A second item in one area waits for next year, still an event item.
-                overflow.append({**spec, "carried_as": "event"})
+                overflow.append(item.carried("event"))
     carried, model.carried = model.carried, []
-    for spec in carried:
-        if not add({**spec, "origin": spec.get("carried_as", "deferred")}):
-            model.carried.append(spec)
+    for item in carried:
+        if not _add(specs, taken, item.tabled_as(item.carried_as or "deferred")):
+            model.carried.append(item)
     model.carried.extend(overflow)
     if model.blocked_pool:
-        draws = rng.random(len(model.blocked_pool))
+        draws = model.rng.random(len(model.blocked_pool))
+        retable = model.params.retable_probability
         kept = []
-        for spec, draw in zip(model.blocked_pool, draws, strict=True):
-            if draw < p.retable_probability and add({**spec, "origin": "retabled"}):
+        for item, draw in zip(model.blocked_pool, draws, strict=True):
+            if draw < retable and _add(specs, taken, item.tabled_as("retabled")):
                 continue
-            kept.append(spec)
+            kept.append(item)
         model.blocked_pool = kept
+
+
+def _draw_new_items(model: ModelState, specs: list[Item], taken: set[int]) -> None:
+    """Fill the free places with new items from the ready areas, drawn in proportion to readiness."""
+    p = model.params
     free = p.agenda_size - len(specs)
     ready = readiness(model)
     for area in taken:
@@ -160,45 +151,52 @@ def form_agenda(model: SCOModel, year: int, events: list[Event]) -> Agenda:
         # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
         # largest u ** (1 / w); equivalent to drawing areas one by one in proportion to readiness.
         # (compared as log(u) / w, which keeps tiny weights from rounding to 0).
-        keys = np.log(rng.random(len(eligible))) / ready.take(eligible)
+        keys = np.log(model.rng.random(len(eligible))) / ready.take(eligible)
         drawn = eligible.take((-keys).argsort(kind="stable")[:k])
         for area in sorted(drawn.tolist()):
-            add(
-                {
-                    "area": area,
-                    "initiator": None,
-                    "title": model.area_titles[area],
-                    "ambition": None,
-                    "beneficiary": None,
-                    "positions": {},
-                    "saliences": {},
-                    "origin": "agenda",
-                }
-            )
-    if not specs:
-        return Agenda.empty(len(model.codes))
-    return _positions(model, specs, members)
+            _add(specs, taken, Item(area, None, model.area_titles[area], None, None, {}, {}, "agenda"))
 
 
-def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray) -> Agenda:
+def _positions(model: ModelState, specs: list[Item], members: np.ndarray) -> Agenda:
     # Per-item values are kept in lists and per item x state values in arrays: an agenda
     # holds a handful of items, for which list work costs less than array calls.
-    p = model.params
-    rng = model.rng
-    n_items, n_states = len(specs), len(model.codes)
-    areas = [s["area"] for s in specs]
+    areas = [s.area for s in specs]
     beneficiaries = [
-        s["beneficiary"] if s["beneficiary"] is not None else model.favour_list[a]
+        s.beneficiary if s.beneficiary is not None else model.favour_list[a]
         for s, a in zip(specs, areas, strict=True)
     ]
     area = np.array(areas, dtype=int)
+    positions, saliences = _draw_positions(model, area, beneficiaries)
+    status_quo = model.depth.take(area)
+    initiators = _draw_initiators(model, specs, positions, saliences, status_quo)
+    # A member is warier of what its rival tables (no initiator: no rival).
+    rivalry = model.rivalry.T.take(initiators, axis=0)
+    for k, initiator in enumerate(initiators):
+        if initiator < 0:
+            rivalry[k] = 0.0
+    if rivalry.any():  # (without a rival at the table the positions stand as they are)
+        positions = _clip(positions - 100.0 * model.params.rivalry_weight * rivalry, 0.0, 100.0)
+    for k, spec in enumerate(specs):
+        if spec.positions or spec.saliences:
+            for i, value in spec.positions.items():
+                positions[k, i] = value
+            for i, value in spec.saliences.items():
+                saliences[k, i] = value
+    return _tabled(model, specs, members, areas, beneficiaries, initiators, status_quo, positions, saliences)
+
+
+def _draw_positions(
+    model: ModelState, area: np.ndarray, beneficiaries: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw every state's position and salience on each item (items x states)."""
+    p = model.params
     stake = model.stakes_by_area.take(area, axis=0)  # items x states
     # Attitude to the pole an item favours (none: 0).
     attitude = pole_attitude(model).T.take(beneficiaries, axis=0)
     for k, pole in enumerate(beneficiaries):
         if pole < 0:
             attitude[k] = 0.0
-    noise = rng.standard_normal((2, n_items, n_states))  # the same draws as normal(0, 1)
+    noise = model.rng.standard_normal((2, len(area), len(model.codes)))  # the same draws as normal(0, 1)
     desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
     positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)
     readiness_terms = 0.5 * (model.base_salience + model.shock).take(area)
@@ -207,62 +205,71 @@ def _positions(model: SCOModel, specs: list[dict[str, Any]], members: np.ndarray
         0.05,
         1.0,
     )
-    status_quo = model.depth.take(area)
+    return positions, saliences
 
-    # Initiators for new items: a member that wants more, drawn in proportion to how much.
-    draws = rng.random(n_items)
+
+def _draw_initiators(
+    model: ModelState, specs: list[Item], positions: np.ndarray, saliences: np.ndarray, status_quo: np.ndarray
+) -> list[int]:
+    """Return each item's initiator: a member that wants more, drawn in proportion to how much (-1: none)."""
+    n_states = len(model.codes)
+    draws = model.rng.random(len(specs))
     eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * model.member_weight
     cumulative = eagerness.cumsum(axis=1)
     thresholds = (draws * cumulative[:, -1]).tolist()
     initiators: list[int] = []
     for k, (spec, row) in enumerate(zip(specs, cumulative.tolist(), strict=True)):
-        if spec["initiator"] is not None:
-            initiators.append(spec["initiator"])
+        if spec.initiator is not None:
+            initiators.append(spec.initiator)
         elif row[-1] > 0:
             # The first state whose cumulative eagerness exceeds the draw (rows never decrease).
             initiators.append(min(bisect.bisect_right(row, thresholds[k]), n_states - 1))
         else:
             initiators.append(-1)
-    # A member is warier of what its rival tables (no initiator: no rival).
-    rivalry = model.rivalry.T.take(initiators, axis=0)
-    for k, initiator in enumerate(initiators):
-        if initiator < 0:
-            rivalry[k] = 0.0
-    if rivalry.any():  # (without a rival at the table the positions stand as they are)
-        positions = _clip(positions - 100.0 * p.rivalry_weight * rivalry, 0.0, 100.0)
-    for k, spec in enumerate(specs):
-        if spec["positions"] or spec["saliences"]:
-            for i, value in spec["positions"].items():
-                positions[k, i] = value
-            for i, value in spec["saliences"].items():
-                saliences[k, i] = value
-    # An item is tabled only if its initiator is a member and it asks for a real step.
+    return initiators
+
+
+def _tabled(
+    model: ModelState,
+    specs: list[Item],
+    members: np.ndarray,
+    areas: list[int],
+    beneficiaries: list[int],
+    initiators: list[int],
+    status_quo: np.ndarray,
+    positions: np.ndarray,
+    saliences: np.ndarray,
+) -> Agenda:
+    """Keep the items whose initiator is a member and that ask for a real step: the year's agenda."""
     before = status_quo.tolist()
+    min_increment = model.rules.min_increment
     rows: list[int] = []
     proposals: list[float] = []
     ids: list[int] = []
     for k, spec in enumerate(specs):
         i = initiators[k]
-        if spec["ambition"] is not None:
-            proposal = float(spec["ambition"])
+        if spec.ambition is not None:
+            proposal = float(spec.ambition)
         else:
             proposal = float(positions[k, i]) if i >= 0 else 0.0
-        if i >= 0 and members[i] and proposal >= before[k] + model.rules.min_increment:
+        if i >= 0 and members[i] and proposal >= before[k] + min_increment:
             rows.append(k)
             proposals.append(proposal)
             model.item_counter += 1
             ids.append(model.item_counter)
-            spec.update(initiator=i, ambition=proposal)
+            spec.initiator = i
+            spec.ambition = proposal
+    every = len(rows) == len(specs)
     return Agenda(
         area=np.array([areas[k] for k in rows], dtype=int),
         initiator=np.array([initiators[k] for k in rows], dtype=int),
         beneficiary=np.array([beneficiaries[k] for k in rows], dtype=int),
         status_quo=np.array([before[k] for k in rows], dtype=float),
         proposal=np.array(proposals, dtype=float),
-        positions=positions if len(rows) == n_items else positions.take(rows, axis=0),
-        saliences=saliences if len(rows) == n_items else saliences.take(rows, axis=0),
-        titles=[specs[k]["title"] for k in rows],
-        origins=[specs[k]["origin"] for k in rows],
+        positions=positions if every else positions.take(rows, axis=0),
+        saliences=saliences if every else saliences.take(rows, axis=0),
+        titles=[specs[k].title for k in rows],
+        origins=[specs[k].origin for k in rows],
         ids=ids,
         specs=[specs[k] for k in rows],
     )

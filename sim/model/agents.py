@@ -9,14 +9,10 @@ decisions that are its own (whether to apply for membership).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 
+from sim.model.state import ModelState
 from sim.scenario import INTERESTS, STATUSES
-
-if TYPE_CHECKING:
-    from sim.model.model import SCOModel
 
 
 class StateAgent(mesa.Agent):
@@ -30,9 +26,9 @@ class StateAgent(mesa.Agent):
 
     """
 
-    model: SCOModel
+    model: ModelState
 
-    def __init__(self, model: SCOModel, iso3: str, index: int, name: str) -> None:
+    def __init__(self, model: ModelState, iso3: str, index: int, name: str) -> None:
         super().__init__(model)
         self.iso3 = iso3
         self.index = index

@@ -11,15 +11,12 @@ habit of Central Asian diplomacy (thesis ch. IV.1, pp. 59-69, Fig. 4 p. 53).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model.model import SCOModel
+from sim.model.state import ModelState
 
 
-def pole_weights(model: SCOModel) -> np.ndarray:
+def pole_weights(model: ModelState) -> np.ndarray:
     """Return each pole's weight in the organisation (0 for a pole that is not a member).
 
     The weight is the capability share of the members weighted by their alignment
@@ -35,14 +32,14 @@ def pole_weights(model: SCOModel) -> np.ndarray:
     return weights
 
 
-def pole_shares(model: SCOModel) -> np.ndarray:
+def pole_shares(model: ModelState) -> np.ndarray:
     """Return the poles' weights as shares summing to 1 (zeros if no pole is present)."""
     weight = pole_weights(model)
     total = weight.sum()
     return weight / total if total > 0 else weight
 
 
-def update_alignment(model: SCOModel) -> None:
+def update_alignment(model: ModelState) -> None:
     """Step 6: move every non-pole state's alignment with the poles."""
     p = model.params
     shares = pole_shares(model)
@@ -58,7 +55,7 @@ def update_alignment(model: SCOModel) -> None:
     model.alignment = (model.alignment + drift).clip(0.0, 1.0)
 
 
-def balancing_index(model: SCOModel, weights: np.ndarray | None = None) -> np.ndarray:
+def balancing_index(model: ModelState, weights: np.ndarray | None = None) -> np.ndarray:
     """Return each state's balancing index in [0, 1].
 
     The geometric mean of two parts: how evenly the state is aligned with the

@@ -15,16 +15,13 @@ written and no enlargement item is decided.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.model.agenda import Agenda, pole_attitude
+from sim.model.agenda import pole_attitude
+from sim.model.items import Agenda
+from sim.model.state import ModelState
 from sim.rules import ADOPTED, OPT_OUT, BargainInput, Decision
 from sim.scenario import STATUSES
-
-if TYPE_CHECKING:
-    from sim.model.model import SCOModel
 
 LADDER = ("applicant", "candidate", "memorandum", "member")
 STEP_TITLES = {
@@ -34,7 +31,7 @@ STEP_TITLES = {
 }
 
 
-def set_status(model: SCOModel, i: int, status: int, year: int) -> None:
+def set_status(model: ModelState, i: int, status: int, year: int) -> None:
     """Give state ``i`` a new status; a new member starts with newcomer trust."""
     if model.status[i] == status:
         return
@@ -48,14 +45,14 @@ def set_status(model: SCOModel, i: int, status: int, year: int) -> None:
         model.trust[i, i] = 1.0
 
 
-def _lag(model: SCOModel, status: str) -> int:
+def _lag(model: ModelState, status: str) -> int:
     m = model.spec.membership
     return {"applicant": m.lag_application, "candidate": m.lag_procedure, "memorandum": m.lag_memorandum}[
         status
     ]
 
 
-def ready_groups(model: SCOModel, year: int) -> list[list[int]]:
+def ready_groups(model: ModelState, year: int) -> list[list[int]]:
     """Return the states (grouped by package) whose next accession step is due."""
     due: list[int] = []
     for i in range(len(model.codes)):
@@ -74,7 +71,7 @@ def ready_groups(model: SCOModel, year: int) -> list[list[int]]:
     return groups
 
 
-def valuation(model: SCOModel, group: list[int]) -> np.ndarray:
+def valuation(model: ModelState, group: list[int]) -> np.ndarray:
     """Each state's value of admitting ``group`` (positive = in favour).
 
     A member values an applicant's capability through its security and economic
@@ -99,7 +96,7 @@ def valuation(model: SCOModel, group: list[int]) -> np.ndarray:
     return value
 
 
-def step(model: SCOModel, year: int) -> tuple[Agenda, Decision | None]:
+def step(model: ModelState, year: int) -> tuple[Agenda, Decision | None]:
     """Step 7: applications, then one enlargement item per due group (endogenous mode)."""
     n = len(model.codes)
     if model.spec.membership.mode != "endogenous" or model.moratorium:
@@ -134,7 +131,7 @@ def step(model: SCOModel, year: int) -> tuple[Agenda, Decision | None]:
         titles=titles,
         origins=["membership"] * n_items,
         ids=list(range(model.item_counter + 1, model.item_counter + 1 + n_items)),
-        specs=[{"group": g} for g in groups],
+        groups=groups,
     )
     model.item_counter += n_items
     inputs = BargainInput(

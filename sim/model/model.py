@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.model import agenda, balancing, membership
 from sim.model.agents import StateAgent
+from sim.model.items import Agenda, Item
 from sim.model.recorder import Recorder
 from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, get_rule
 from sim.scenario import STATUSES, Event, Scenario, interest_weights
@@ -210,6 +211,41 @@ class SCOModel(mesa.Model):
 
     """
 
+    # Taken as they are from the scenario's ScenarioArrays (SHARED_STATE_ARRAYS and
+    # SHARED_AREA_ARRAYS, set in _build_states and _build_areas): declared here for the
+    # type checker and for the ModelState protocol (sim.model.state) the parts read.
+    codes: list[str]
+    index: dict[str, int]
+    poles: list[str]
+    pole_index: np.ndarray
+    focal: int
+    is_pole: np.ndarray
+    pole_of: np.ndarray
+    pole_of_list: list[int]
+    ties: np.ndarray
+    seeks_membership: np.ndarray
+    capability_series: np.ndarray
+    timelines: list[dict[int, str]]
+    events_by_year: dict[int, list[Event]]
+    status_changes: dict[int, list[tuple[int, int]]]
+    areas: list[str]
+    area_index: dict[str, int]
+    relevance: np.ndarray
+    base_salience: np.ndarray
+    on_agenda: np.ndarray
+    parents: np.ndarray
+    favours: np.ndarray
+    favour_list: list[int]
+    has_parents: np.ndarray
+    areas_without_parents: list[int]
+    areas_off_agenda: list[int]
+    parent_weights: np.ndarray
+    stakes: np.ndarray
+    stakes_by_area: np.ndarray
+    utility_share: np.ndarray
+    area_titles: list[str]
+    rng: np.random.Generator  # set by mesa.Model from the seed
+
     def __init__(
         self, scenario: Scenario, rng: int | np.random.Generator | None = None, until: int | None = None
     ):
@@ -281,15 +317,15 @@ class SCOModel(mesa.Model):
         self.depth = fixed.depth.copy()
         self.shock = np.zeros(len(self.areas))
         self.moratorium = fixed.moratorium
-        self.no_items = agenda.Agenda.empty(len(self.codes))  # the (read-only) agenda of a year without items
+        self.no_items = Agenda.empty(len(self.codes))  # the (read-only) agenda of a year without items
         # (1 - trust_gain) ** k and (1 - trust_loss) ** k for the counts k a year can give
         # (at most one item per area; objections per state at most the items), looked up
         # rather than raised to a power for every pair of states each year.
         counts = np.arange(len(self.areas) + 1, dtype=float)
         self.trust_kept = (1.0 - self.params.trust_gain) ** counts
         self.trust_lost = (1.0 - self.params.trust_loss) ** counts
-        self.carried: list[dict[str, Any]] = []
-        self.blocked_pool: list[dict[str, Any]] = []
+        self.carried: list[Item] = []  # deferred (or overflowing event) items, tabled next year
+        self.blocked_pool: list[Item] = []  # blocked items their initiators may table again
         self.item_counter = 0
 
     # The yearly cycle ----------------------------------------------------------
@@ -357,7 +393,7 @@ class SCOModel(mesa.Model):
         factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
         return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
 
-    def decide(self, items: agenda.Agenda) -> Decision:
+    def decide(self, items: Agenda) -> Decision:
         """Step 4: bargain and decide every item under the scenario's rule."""
         inputs = BargainInput(
             positions=items.positions,
@@ -370,7 +406,7 @@ class SCOModel(mesa.Model):
         )
         return self.rule(inputs, self.rule_settings)
 
-    def apply_consequences(self, items: agenda.Agenda, decision: Decision) -> None:
+    def apply_consequences(self, items: Agenda, decision: Decision) -> None:
         """Step 5: depth grows where texts pass; trust and pole influence respond."""
         p = self.params
         self.influence_gain *= 1.0 - p.influence_decay
@@ -409,12 +445,10 @@ class SCOModel(mesa.Model):
         self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself
         # Deferred items return next year; blocked ones may be tabled again later.
         for spec, outcome in zip(items.specs, decision.outcome.tolist(), strict=True):
-            if outcome == DEFERRED and spec.get("deferrals", 0) < self.params.max_deferrals:
-                self.carried.append(
-                    {**spec, "deferrals": spec.get("deferrals", 0) + 1, "carried_as": "deferred"}
-                )
+            if outcome == DEFERRED and spec.deferrals < self.params.max_deferrals:
+                self.carried.append(spec.carried("deferred", spec.deferrals + 1))
             elif outcome in (BLOCKED, DEFERRED):
-                self.blocked_pool = [s for s in self.blocked_pool if s["area"] != spec["area"]]
+                self.blocked_pool = [s for s in self.blocked_pool if s.area != spec.area]
                 self.blocked_pool.append(spec)
 
     def release(self) -> None:

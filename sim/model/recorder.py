@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.model import balancing
-from sim.rules import ADOPTED, BLOCKED, DEFERRED, DILUTED, OPT_OUT, OUTCOMES
+from sim.model.items import Agenda
+from sim.model.state import ModelState
+from sim.rules import ADOPTED, BLOCKED, DEFERRED, DILUTED, OPT_OUT, OUTCOMES, Decision
 from sim.scenario import INTERESTS, STATUSES
 
 MEMBER = STATUSES.index("member")
@@ -30,15 +32,11 @@ MEMBER = STATUSES.index("member")
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.model.agenda import Agenda
-    from sim.model.model import SCOModel
-    from sim.rules import Decision
-
 
 class Recorder:
     """Collects the model's yearly figures and turns them into three tables."""
 
-    def __init__(self, model: SCOModel) -> None:
+    def __init__(self, model: ModelState) -> None:
         self.model = model
         n_years = model.end_year - model.start_year + 1
         n_states, n_poles = len(model.codes), len(model.poles)
@@ -95,10 +93,30 @@ class Recorder:
         m = self.model
         n = self.n_years
         years = np.arange(m.start_year, m.start_year + n)
-        n_states = len(m.codes)
         summits = _YearItems([items for items, _ in self.summits], [d for _, d in self.summits])
         weights = self._pole_weights(n)
         balancing_index = balancing.balancing_index_of(self.alignment[:n], weights)  # years x states
+        voters = self.voters[:n]
+        n_voters = np.count_nonzero(voters, axis=1)
+        cohesion, utility = self._cohesion_and_utility(summits, voters, n_voters)
+        model = self._model_table(years, summits, n_voters)
+        model["cohesion"] = cohesion
+        model["mean_trust"] = self._mean_trust(voters, n_voters)
+        model["moratorium"] = np.array(self.moratorium, dtype=bool)
+        model["balancing_index"] = balancing_index[:, m.focal]
+        for p, pole in enumerate(m.poles):
+            model[f"influence_{pole}"] = weights[:, p]
+        for k, area in enumerate(m.areas):
+            model[f"depth_{area}"] = self.depth[:n, k]
+        enlargements = self._enlargements()
+        states = self._states_table(years, summits, enlargements, balancing_index, utility)
+        return {"model": model, "states": states, "decisions": self._decisions(years, summits, enlargements)}
+
+    def _model_table(
+        self, years: np.ndarray, summits: _YearItems, n_voters: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Return the model table's columns up to ``objections`` (the counts and rates of the summits)."""
+        n = len(years)
         n_items = summits.n_items
         adopted = np.isfinite(summits.adopted)
         counts = summits.per_year_counts(summits.outcome, len(OUTCOMES))
@@ -115,15 +133,7 @@ class Recorder:
             float(increments[start : start + count].sum() / 100.0) if count else 0.0
             for start, count in zip(summits.starts.tolist(), n_items.tolist(), strict=True)
         ]
-        voters = self.voters[:n]
-        n_voters = np.count_nonzero(voters, axis=1)
-        cohesion, utility = self._cohesion_and_utility(summits, voters, n_voters)
-        # Mean trust among the members who sat at the summit (each one's trust in itself left out).
-        weight = voters.astype(float)
-        trust_sum = (self.trust[:n] * weight[:, :, None] * weight[:, None, :]).sum(axis=(1, 2))
-        pairs = n_voters * (n_voters - 1)
-        mean_trust = np.divide(trust_sum - n_voters, pairs, out=np.full(n, np.nan), where=pairs > 0)
-        model: dict[str, np.ndarray] = {
+        return {
             "year": years,
             "members": np.count_nonzero(self.status[:n] == MEMBER, axis=1),
             "items": n_items,
@@ -139,23 +149,38 @@ class Recorder:
             "functional_output": np.array(output, dtype=float),
             "mean_rounds": _share(summits.per_year_sum(summits.rounds), n_items),
             "objections": summits.per_year_sum(summits.objectors.sum(axis=1)),
-            "cohesion": cohesion,
-            "mean_trust": mean_trust,
-            "moratorium": np.array(self.moratorium, dtype=bool),
-            "balancing_index": balancing_index[:, m.focal],
         }
-        for p, pole in enumerate(m.poles):
-            model[f"influence_{pole}"] = weights[:, p]
-        for k, area in enumerate(m.areas):
-            model[f"depth_{area}"] = self.depth[:n, k]
 
+    def _mean_trust(self, voters: np.ndarray, n_voters: np.ndarray) -> np.ndarray:
+        """Mean trust among the members who sat at the summit (each one's trust in itself left out)."""
+        n = len(voters)
+        weight = voters.astype(float)
+        trust_sum = (self.trust[:n] * weight[:, :, None] * weight[:, None, :]).sum(axis=(1, 2))
+        pairs = n_voters * (n_voters - 1)
+        return np.divide(trust_sum - n_voters, pairs, out=np.full(n, np.nan), where=pairs > 0)
+
+    def _enlargements(self) -> _YearItems | None:
+        """Return the enlargement items of every year, or None if there were none."""
+        if not any(pair is not None and len(pair[0]) for pair in self.enlargements):
+            return None
+        return _YearItems(
+            [pair[0] if pair is not None else None for pair in self.enlargements],
+            [pair[1] if pair is not None else None for pair in self.enlargements],
+        )
+
+    def _states_table(
+        self,
+        years: np.ndarray,
+        summits: _YearItems,
+        enlargements: _YearItems | None,
+        balancing_index: np.ndarray,
+        utility: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Return the states table's columns: one row per state and year."""
+        m = self.model
+        n, n_states = len(years), len(m.codes)
         objections = summits.per_year_sum(summits.objectors)
-        enlargements = None
-        if any(pair is not None and len(pair[0]) for pair in self.enlargements):
-            enlargements = _YearItems(
-                [pair[0] if pair is not None else None for pair in self.enlargements],
-                [pair[1] if pair is not None else None for pair in self.enlargements],
-            )
+        if enlargements is not None:
             objections = objections + enlargements.per_year_sum(enlargements.objectors)
         alignment = self.alignment[:n].reshape(n * n_states, -1)
         threat = self.threat[:n].reshape(n * n_states, -1)
@@ -174,7 +199,7 @@ class Recorder:
             states[f"threat_{pole}"] = threat[:, p]
         for k, interest in enumerate(INTERESTS):
             states[f"utility_{interest}"] = utility[:, k]
-        return {"model": model, "states": states, "decisions": self._decisions(years, summits, enlargements)}
+        return states
 
     def _pole_weights(self, n: int) -> np.ndarray:
         """Return each pole's weight at the end of each year (see :func:`sim.balancing.pole_weights`)."""
@@ -305,12 +330,15 @@ class _YearItems:
     def __init__(self, agendas: list[Agenda | None], decisions: list[Decision | None]) -> None:
         self.n_items = np.array([0 if a is None else len(a) for a in agendas], dtype=np.int64)
         self.starts = np.cumsum(self.n_items) - self.n_items
-        self.agendas = [a for a in agendas if a is not None and len(a)]
-        self.decisions = [d for a, d in zip(agendas, decisions, strict=True) if a is not None and len(a)]
-        if not self.agendas:  # no item at all: empty columns of the right shapes
-            self.agendas = [a for a in agendas if a is not None][:1]
-            self.decisions = [d for d in decisions if d is not None][:1]
-        agendas, decisions = self.agendas, self.decisions
+        pairs = [(a, d) for a, d in zip(agendas, decisions, strict=True) if a is not None and d is not None]
+        kept = [(a, d) for a, d in pairs if len(a)]
+        if not kept:  # no item at all: empty columns of the right shapes
+            kept = pairs[:1]
+        self.agendas: list[Agenda] = [a for a, _ in kept]
+        self.decisions: list[Decision] = [d for _, d in kept]
+        self._join(self.agendas, self.decisions)
+
+    def _join(self, agendas: list[Agenda], decisions: list[Decision]) -> None:
         self.area = np.concatenate([a.area for a in agendas])
         self.initiator = np.concatenate([a.initiator for a in agendas])
         self.beneficiary = np.concatenate([a.beneficiary for a in agendas])

@@ -7,6 +7,7 @@ initiator dilutes the text towards the status quo in rounds (:func:`settle`).
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import numpy as np
 
@@ -91,13 +92,16 @@ def _settle(
         for k, found in enumerate(any_ok):
             if not found:
                 opt_outs[k] = False
-        opting_out = opt_outs.any(axis=1).tolist()
+        opting_out = cast("list[bool]", opt_outs.any(axis=1).tolist())  # (1-D: a list)
     # A refusal in which every objection is mild is postponed, not vetoed.
     objected = mild = [False] * n_items
     if not all(any_ok):
         final_loss = loss.reshape(-1, n_actors).take(picked, axis=0)
-        objected = objectors.any(axis=1).tolist()
-        mild = (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist()
+        objected = cast("list[bool]", objectors.any(axis=1).tolist())
+        mild = cast(
+            "list[bool]",
+            (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist(),
+        )
 
     proposals = inputs.proposal.tolist()
     texts = candidates.reshape(-1).take(picked).tolist()
