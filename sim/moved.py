@@ -89,7 +89,8 @@ class _Loader(importlib.abc.Loader):
 
 def _caller_level() -> int:
     """Stack level of the first frame outside the import machinery and this module."""
-    frame, level = sys._getframe(1), 1
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and (
         frame.f_code.co_filename.startswith("<frozen importlib")
         or frame.f_globals.get("__name__") == __name__

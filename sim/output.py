@@ -6,7 +6,10 @@ This is what ``sco-sim run`` writes; from Python, ``sim.write_run(result, folder
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
+
+import pandas as pd
 
 from sim.charts import run as run_chart
 from sim.charts import style
@@ -25,9 +28,9 @@ def write_run(result: RunResult, out_dir: str | Path, chart: bool = True) -> lis
     for name in TABLES:
         frame = result.tables[name]
         csv_path = out / f"{name}.csv"
-        atomic_write(csv_path, lambda tmp, f=frame: f.to_csv(tmp, index=False, lineterminator="\n"))
+        atomic_write(csv_path, partial(_write_csv, frame))
         parquet_path = out / f"{name}.parquet"
-        atomic_write(parquet_path, lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+        atomic_write(parquet_path, partial(_write_parquet, frame))
         written += [csv_path, parquet_path]
     summary_path = out / "summary.json"
     summary = jsonable(result.summary())
@@ -53,3 +56,11 @@ def _chart_title(result: RunResult) -> str:
         f"{result.scenario.name}, seed {result.seed}: outcomes per summit and "
         f"{result.scenario.focal_state}'s balancing index"
     )
+
+
+def _write_csv(frame: pd.DataFrame, path: str) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def _write_parquet(frame: pd.DataFrame, path: str) -> None:
+    frame.to_parquet(path, index=False)

@@ -63,7 +63,7 @@ def test_one_item_per_area_and_only_ready_areas():
     model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=3)
     for _ in range(10):
         year = model.year
-        events = [e for e in model.spec.events if e.year == year]
+        events = [e for e in model.sco_scenario.events if e.year == year]
         model.apply_events(year, events)
         items = agenda.form_agenda(model, year, events)
         assert len(set(items.area.tolist())) == len(items)
@@ -80,7 +80,7 @@ def test_first_year_items_are_border_security_only():
     # In 1996 nothing else has a foundation yet: spillover gates every other area
     # except joint external positions, whose base salience is below the threshold.
     model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=0)
-    events = [e for e in model.spec.events if e.year == 1996]
+    events = [e for e in model.sco_scenario.events if e.year == 1996]
     model.apply_events(1996, events)
     items = agenda.form_agenda(model, 1996, events)
     assert [model.areas[a] for a in items.area] == ["border_security"]
@@ -92,7 +92,7 @@ def test_explicit_positions_on_a_tabled_item_override_the_formula():
     model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=0)
     while model.year < 2008:
         model.step()
-    events = [e for e in model.spec.events if e.year == 2008]
+    events = [e for e in model.sco_scenario.events if e.year == 2008]
     model.apply_events(2008, events)
     items = agenda.form_agenda(model, 2008, events)
     georgia = items.titles.index("Endorse recognition of Abkhazia and South Ossetia")
@@ -116,7 +116,7 @@ def test_items_are_copied_when_tabled_again_or_carried():
 
 def _first_year(rng=0):
     model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=rng)
-    events = [e for e in model.spec.events if e.year == 1996]
+    events = [e for e in model.sco_scenario.events if e.year == 1996]
     model.apply_events(1996, events)
     items = agenda.form_agenda(model, 1996, events)
     decision = model.decide(items)
@@ -127,10 +127,12 @@ def _first_year(rng=0):
 
 def test_a_deferred_item_returns_next_year_as_deferred():
     model, items, decision = _first_year()
-    assert len(items) == 1 and items.specs[0].initiator is not None  # the initiator is fixed once tabled
+    assert (
+        len(items) == 1 and items.policy_items[0].initiator is not None
+    )  # the initiator is fixed once tabled
     model.apply_consequences(items, decision)
     assert [(i.deferrals, i.carried_as) for i in model.carried] == [(1, "deferred")]
-    assert model.carried[0] is not items.specs[0] and items.specs[0].deferrals == 0
+    assert model.carried[0] is not items.policy_items[0] and items.policy_items[0].deferrals == 0
     assert model.blocked_pool == []
     later = agenda.form_agenda(model, 1997, [])
     assert later.origins[0] == "deferred" and later.titles[0] == items.titles[0]
@@ -140,7 +142,7 @@ def test_a_deferred_item_returns_next_year_as_deferred():
 
 def test_an_item_deferred_too_often_goes_to_the_blocked_pool():
     model, items, decision = _first_year()
-    items.specs[0].deferrals = model.params.max_deferrals
+    items.policy_items[0].deferrals = model.params.max_deferrals
     model.apply_consequences(items, decision)
     assert model.carried == []
     assert [i.area for i in model.blocked_pool] == [int(items.area[0])]

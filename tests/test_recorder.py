@@ -111,7 +111,7 @@ def test_rates_and_ambition_follow_from_the_log(busy):
 
 
 def test_objections_and_opt_outs_per_state_are_counted_from_the_log(busy):
-    model, tables = busy
+    _model, tables = busy
     log, states = tables["decisions"], tables["states"]
     policy = log[log["origin"] != "membership"]
     # objections count the accession steps too; opt-outs only the summit's items

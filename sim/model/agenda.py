@@ -78,30 +78,30 @@ def pole_attitude(model: ModelState) -> np.ndarray:
     return attitude
 
 
-def form_agenda(model: ModelState, year: int, events: list[Event]) -> Agenda:
+def form_agenda(model: ModelState, year: int, events: list[Event]) -> Agenda:  # noqa: ARG001 - year: for callers and tests
     """Step 3: assemble this year's items and compute positions and saliences."""
     members = model.members
     if not np.count_nonzero(members):
         return Agenda.empty(len(model.codes))
-    specs: list[Item] = []
-    taken: set[int] = set()  # the areas of ``specs``: one item per area and year
-    _table_known_items(model, events, specs, taken)
-    _draw_new_items(model, specs, taken)
-    if not specs:
+    drafts: list[Item] = []
+    taken: set[int] = set()  # the areas of ``drafts``: one item per area and year
+    _table_known_items(model, events, drafts, taken)
+    _draw_new_items(model, drafts, taken)
+    if not drafts:
         return Agenda.empty(len(model.codes))
-    return _positions(model, specs, members)
+    return _positions(model, drafts, members)
 
 
-def _add(specs: list[Item], taken: set[int], item: Item) -> bool:
+def _add(drafts: list[Item], taken: set[int], item: Item) -> bool:
     """Put ``item`` on the agenda unless its area already has one; return whether it was added."""
     if item.area in taken:
         return False
     taken.add(item.area)
-    specs.append(item)
+    drafts.append(item)
     return True
 
 
-def _table_known_items(model: ModelState, events: list[Event], specs: list[Item], taken: set[int]) -> None:
+def _table_known_items(model: ModelState, events: list[Event], drafts: list[Item], taken: set[int]) -> None:
     """Add the items events table, then those deferred last year, then blocked ones tabled again."""
     overflow: list[Item] = []
     for event in events:
@@ -116,12 +116,12 @@ def _table_known_items(model: ModelState, events: list[Event], specs: list[Item]
                 {model.index[k]: v for k, v in tabled.saliences.items()},
                 "event",
             )
-            if not _add(specs, taken, item):
+            if not _add(drafts, taken, item):
                 # A second item in one area waits for next year, still an event item.
                 overflow.append(item.carried("event"))
     carried, model.carried = model.carried, []
     for item in carried:
-        if not _add(specs, taken, item.tabled_as(item.carried_as or "deferred")):
+        if not _add(drafts, taken, item.tabled_as(item.carried_as or "deferred")):
             model.carried.append(item)
     model.carried.extend(overflow)
     if model.blocked_pool:
@@ -129,16 +129,16 @@ def _table_known_items(model: ModelState, events: list[Event], specs: list[Item]
         retable = model.params.retable_probability
         kept = []
         for item, draw in zip(model.blocked_pool, draws, strict=True):
-            if draw < retable and _add(specs, taken, item.tabled_as("retabled")):
+            if draw < retable and _add(drafts, taken, item.tabled_as("retabled")):
                 continue
             kept.append(item)
         model.blocked_pool = kept
 
 
-def _draw_new_items(model: ModelState, specs: list[Item], taken: set[int]) -> None:
+def _draw_new_items(model: ModelState, drafts: list[Item], taken: set[int]) -> None:
     """Fill the free places with new items from the ready areas, drawn in proportion to readiness."""
     p = model.params
-    free = p.agenda_size - len(specs)
+    free = p.agenda_size - len(drafts)
     ready = readiness(model)
     for area in taken:
         ready[area] = 0.0
@@ -154,21 +154,21 @@ def _draw_new_items(model: ModelState, specs: list[Item], taken: set[int]) -> No
         keys = np.log(model.rng.random(len(eligible))) / ready.take(eligible)
         drawn = eligible.take((-keys).argsort(kind="stable")[:k])
         for area in sorted(drawn.tolist()):
-            _add(specs, taken, Item(area, None, model.area_titles[area], None, None, {}, {}, "agenda"))
+            _add(drafts, taken, Item(area, None, model.area_titles[area], None, None, {}, {}, "agenda"))
 
 
-def _positions(model: ModelState, specs: list[Item], members: np.ndarray) -> Agenda:
+def _positions(model: ModelState, drafts: list[Item], members: np.ndarray) -> Agenda:
     # Per-item values are kept in lists and per item x state values in arrays: an agenda
     # holds a handful of items, for which list work costs less than array calls.
-    areas = [s.area for s in specs]
+    areas = [s.area for s in drafts]
     beneficiaries = [
         s.beneficiary if s.beneficiary is not None else model.favour_list[a]
-        for s, a in zip(specs, areas, strict=True)
+        for s, a in zip(drafts, areas, strict=True)
     ]
     area = np.array(areas, dtype=int)
     positions, saliences = _draw_positions(model, area, beneficiaries)
     status_quo = model.depth.take(area)
-    initiators = _draw_initiators(model, specs, positions, saliences, status_quo)
+    initiators = _draw_initiators(model, drafts, positions, saliences, status_quo)
     # A member is warier of what its rival tables (no initiator: no rival).
     rivalry = model.rivalry.T.take(initiators, axis=0)
     for k, initiator in enumerate(initiators):
@@ -176,13 +176,13 @@ def _positions(model: ModelState, specs: list[Item], members: np.ndarray) -> Age
             rivalry[k] = 0.0
     if rivalry.any():  # (without a rival at the table the positions stand as they are)
         positions = _clip(positions - 100.0 * model.params.rivalry_weight * rivalry, 0.0, 100.0)
-    for k, spec in enumerate(specs):
-        if spec.positions or spec.saliences:
-            for i, value in spec.positions.items():
+    for k, draft in enumerate(drafts):
+        if draft.positions or draft.saliences:
+            for i, value in draft.positions.items():
                 positions[k, i] = value
-            for i, value in spec.saliences.items():
+            for i, value in draft.saliences.items():
                 saliences[k, i] = value
-    return _tabled(model, specs, members, areas, beneficiaries, initiators, status_quo, positions, saliences)
+    return _tabled(model, drafts, members, areas, beneficiaries, initiators, status_quo, positions, saliences)
 
 
 def _draw_positions(
@@ -209,18 +209,22 @@ def _draw_positions(
 
 
 def _draw_initiators(
-    model: ModelState, specs: list[Item], positions: np.ndarray, saliences: np.ndarray, status_quo: np.ndarray
+    model: ModelState,
+    drafts: list[Item],
+    positions: np.ndarray,
+    saliences: np.ndarray,
+    status_quo: np.ndarray,
 ) -> list[int]:
     """Return each item's initiator: a member that wants more, drawn in proportion to how much (-1: none)."""
     n_states = len(model.codes)
-    draws = model.rng.random(len(specs))
+    draws = model.rng.random(len(drafts))
     eagerness = saliences * np.maximum(positions - status_quo[:, None], 0.0) * model.member_weight
     cumulative = eagerness.cumsum(axis=1)
     thresholds = (draws * cumulative[:, -1]).tolist()
     initiators: list[int] = []
-    for k, (spec, row) in enumerate(zip(specs, cumulative.tolist(), strict=True)):
-        if spec.initiator is not None:
-            initiators.append(spec.initiator)
+    for k, (draft, row) in enumerate(zip(drafts, cumulative.tolist(), strict=True)):
+        if draft.initiator is not None:
+            initiators.append(draft.initiator)
         elif row[-1] > 0:
             # The first state whose cumulative eagerness exceeds the draw (rows never decrease).
             initiators.append(min(bisect.bisect_right(row, thresholds[k]), n_states - 1))
@@ -231,7 +235,7 @@ def _draw_initiators(
 
 def _tabled(
     model: ModelState,
-    specs: list[Item],
+    drafts: list[Item],
     members: np.ndarray,
     areas: list[int],
     beneficiaries: list[int],
@@ -246,10 +250,10 @@ def _tabled(
     rows: list[int] = []
     proposals: list[float] = []
     ids: list[int] = []
-    for k, spec in enumerate(specs):
+    for k, draft in enumerate(drafts):
         i = initiators[k]
-        if spec.ambition is not None:
-            proposal = float(spec.ambition)
+        if draft.ambition is not None:
+            proposal = float(draft.ambition)
         else:
             proposal = float(positions[k, i]) if i >= 0 else 0.0
         if i >= 0 and members[i] and proposal >= before[k] + min_increment:
@@ -257,9 +261,9 @@ def _tabled(
             proposals.append(proposal)
             model.item_counter += 1
             ids.append(model.item_counter)
-            spec.initiator = i
-            spec.ambition = proposal
-    every = len(rows) == len(specs)
+            draft.initiator = i
+            draft.ambition = proposal
+    every = len(rows) == len(drafts)
     return Agenda(
         area=np.array([areas[k] for k in rows], dtype=int),
         initiator=np.array([initiators[k] for k in rows], dtype=int),
@@ -268,8 +272,8 @@ def _tabled(
         proposal=np.array(proposals, dtype=float),
         positions=positions if every else positions.take(rows, axis=0),
         saliences=saliences if every else saliences.take(rows, axis=0),
-        titles=[specs[k].title for k in rows],
-        origins=[specs[k].origin for k in rows],
+        titles=[drafts[k].title for k in rows],
+        origins=[drafts[k].origin for k in rows],
         ids=ids,
-        specs=[specs[k] for k in rows],
+        policy_items=[drafts[k] for k in rows],
     )

@@ -83,5 +83,5 @@ class StateAgent(mesa.Agent):
         """
         if self.status not in ("observer", "partner") or not self.model.seeks_membership[self.index]:
             return False
-        chance = self.model.spec.membership.apply_probability
+        chance = self.model.sco_scenario.membership.apply_probability
         return bool(self.model.rng.random() < chance)

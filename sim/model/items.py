@@ -79,7 +79,7 @@ class Item:
 class Agenda:
     """Items on the agenda in one year, as arrays over items (rows) and states (columns).
 
-    ``specs`` holds the policy items (:class:`Item`) behind the rows; ``groups`` the
+    ``policy_items`` holds the policy items (:class:`Item`) behind the rows; ``groups`` the
     states each enlargement row would move up the accession ladder.
     """
 
@@ -93,7 +93,7 @@ class Agenda:
     titles: list[str] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
     ids: list[int] = field(default_factory=list)
-    specs: list[Item] = field(default_factory=list)
+    policy_items: list[Item] = field(default_factory=list)
     groups: list[list[int]] = field(default_factory=list)
 
     def __len__(self) -> int:

@@ -46,7 +46,7 @@ def set_status(model: ModelState, i: int, status: int, year: int) -> None:
 
 
 def _lag(model: ModelState, status: str) -> int:
-    m = model.spec.membership
+    m = model.sco_scenario.membership
     return {"applicant": m.lag_application, "candidate": m.lag_procedure, "memorandum": m.lag_memorandum}[
         status
     ]
@@ -61,7 +61,7 @@ def ready_groups(model: ModelState, year: int) -> list[list[int]]:
             due.append(i)
     groups: list[list[int]] = []
     seen: set[int] = set()
-    for package in model.spec.membership.packages:
+    for package in model.sco_scenario.membership.packages:
         idx = [model.index[c] for c in package]
         stages = {int(model.status[i]) for i in idx}
         if all(i in due for i in idx) and len(stages) == 1:
@@ -99,7 +99,7 @@ def valuation(model: ModelState, group: list[int]) -> np.ndarray:
 def step(model: ModelState, year: int) -> tuple[Agenda, Decision | None]:
     """Step 7: applications, then one enlargement item per due group (endogenous mode)."""
     n = len(model.codes)
-    if model.spec.membership.mode != "endogenous" or model.moratorium:
+    if model.sco_scenario.membership.mode != "endogenous" or model.moratorium:
         return model.no_items, None
     for agent in sorted(model.agents, key=lambda a: a.index):
         if agent.wants_to_apply():

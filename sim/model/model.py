@@ -255,7 +255,7 @@ class SCOModel(mesa.Model):
             raise ValueError(f"seed must be a non-negative integer, got {rng!r}")
         super().__init__(rng=rng)
         # Not `self.scenario`: Mesa 3.5 reserves that name for its own Scenario objects.
-        self.spec = scenario
+        self.sco_scenario = scenario
         self.seed = rng if isinstance(rng, int) else None
         self.start_year = scenario.start_year
         self.end_year = scenario.end_year if until is None else int(until)
@@ -368,7 +368,7 @@ class SCOModel(mesa.Model):
     def apply_events(self, year: int, events: list[Event]) -> None:
         """Step 1: status changes, shocks to salience, threat, rivalry and the moratorium."""
         self.shock *= 1.0 - self.params.shock_decay
-        endogenous = self.spec.membership.mode == "endogenous"
+        endogenous = self.sco_scenario.membership.mode == "endogenous"
         for i, new in self.status_changes.get(year, ()):
             if endogenous and self.status[i] >= APPLICANT:
                 # Endogenous mode: once a state applies (or is a member) its further
@@ -444,12 +444,12 @@ class SCOModel(mesa.Model):
             self.trust = self.trust * self.trust_lost.take(objections)[None, :]
         self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself
         # Deferred items return next year; blocked ones may be tabled again later.
-        for spec, outcome in zip(items.specs, decision.outcome.tolist(), strict=True):
-            if outcome == DEFERRED and spec.deferrals < self.params.max_deferrals:
-                self.carried.append(spec.carried("deferred", spec.deferrals + 1))
+        for item, outcome in zip(items.policy_items, decision.outcome.tolist(), strict=True):
+            if outcome == DEFERRED and item.deferrals < self.params.max_deferrals:
+                self.carried.append(item.carried("deferred", item.deferrals + 1))
             elif outcome in (BLOCKED, DEFERRED):
-                self.blocked_pool = [s for s in self.blocked_pool if s.area != spec.area]
-                self.blocked_pool.append(spec)
+                self.blocked_pool = [s for s in self.blocked_pool if s.area != item.area]
+                self.blocked_pool.append(item)
 
     def release(self) -> None:
         """Let the model be garbage-collected once its tables are taken.

@@ -59,7 +59,7 @@ class Recorder:
 
     def collect(
         self,
-        year: int,
+        year: int,  # noqa: ARG002 - the model passes it; the years come from the model's own record
         items: Agenda,
         decision: Decision,
         enlargement: Agenda,
@@ -99,7 +99,7 @@ class Recorder:
         voters = self.voters[:n]
         n_voters = np.count_nonzero(voters, axis=1)
         cohesion, utility = self._cohesion_and_utility(summits, voters, n_voters)
-        model = self._model_table(years, summits, n_voters)
+        model = self._model_table(years, summits)
         model["cohesion"] = cohesion
         model["mean_trust"] = self._mean_trust(voters, n_voters)
         model["moratorium"] = np.array(self.moratorium, dtype=bool)
@@ -112,9 +112,7 @@ class Recorder:
         states = self._states_table(years, summits, enlargements, balancing_index, utility)
         return {"model": model, "states": states, "decisions": self._decisions(years, summits, enlargements)}
 
-    def _model_table(
-        self, years: np.ndarray, summits: _YearItems, n_voters: np.ndarray
-    ) -> dict[str, np.ndarray]:
+    def _model_table(self, years: np.ndarray, summits: _YearItems) -> dict[str, np.ndarray]:
         """Return the model table's columns up to ``objections`` (the counts and rates of the summits)."""
         n = len(years)
         n_items = summits.n_items

@@ -29,17 +29,17 @@ class TablesView:
     tables: dict
 
     @property
-    def model(self):  # noqa: ANN201 - pandas is not imported here, to keep this module light
+    def model(self):
         """Yearly model figures: one row per year (and run)."""
         return self.tables["model"]
 
     @property
-    def states(self):  # noqa: ANN201
+    def states(self):
         """Yearly state figures: one row per state and year (and run)."""
         return self.tables["states"]
 
     @property
-    def decisions(self):  # noqa: ANN201
+    def decisions(self):
         """Decision log: one row per item decided (and run)."""
         return self.tables["decisions"]
 

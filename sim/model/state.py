@@ -37,7 +37,7 @@ class ModelState(Protocol):
     """The attributes and methods of the model that its parts use."""
 
     # The scenario and its settings.
-    spec: Scenario
+    sco_scenario: Scenario
     params: Parameters
     rules: Rules
     rule: Rule

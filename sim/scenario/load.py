@@ -168,7 +168,9 @@ def _validate(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [{**e, "loc": (*prefix, *e["loc"])} for e in exc.errors(include_url=False)]
+        errors: list[dict[str, Any]] = [
+            {**e, "loc": (*prefix, *e["loc"])} for e in exc.errors(include_url=False)
+        ]
         # Report the most specific error first: unknown keys and bad values before
         # the knock-on "missing" errors that the same typo can cause.
         errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))

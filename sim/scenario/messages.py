@@ -6,7 +6,7 @@ Origins of keys (which file of an ``extends`` chain), dotted keys, pydantic erro
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -82,7 +82,7 @@ def first_error(exc: ValidationError) -> tuple[str, str | None]:
     return message, dotted(first["loc"]) or None
 
 
-def describe_error(error: dict[str, Any]) -> str:
+def describe_error(error: Mapping[str, Any]) -> str:
     """Say one pydantic error in plain words: what was found and what is expected."""
     kind = error["type"]
     ctx = error.get("ctx", {}) or {}
