@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from sim.analysis.validation import CRITERIA, PASS_SHARE, PATTERNS, judge_tasks
 from sim.errors import CalibrationError, InputError
@@ -38,8 +38,8 @@ from sim.experiments.design import derive_seeds
 from sim.experiments.executors import ExecutorChoice
 from sim.experiments.progress import Progress, counting
 from sim.experiments.sampling import Dimension, draw, free_field, to_points, whole
-from sim.files import append_line, read_json_lines, read_text, read_toml_file, write_text
-from sim.scenario import first_error, load_scenario
+from sim.files import append_line, read_json_lines, read_text, write_text
+from sim.scenario import load_scenario, read_validated
 from sim.version import __version__
 
 
@@ -85,12 +85,7 @@ def load_calibration(path: str | Path) -> Calibration:
     """Load and check a calibration file; errors are one line naming file and key."""
     path = Path(path)
     where = str(path)
-    data, _ = read_toml_file(path, kind="calibration", error=CalibrationError)
-    try:
-        file = CalibrationFile.model_validate(data)
-    except ValidationError as exc:
-        message, key = first_error(exc)
-        raise CalibrationError(where, message, key=key) from None
+    file, _ = read_validated(path, CalibrationFile, "calibration", CalibrationError)
     if not file.ranges:
         raise CalibrationError(where, "expected at least one parameter range", key="ranges")
     sections, integers = {}, set()

@@ -1,30 +1,16 @@
 """Global sensitivity analysis: how far do the effects behind H1 and H3 depend on the free parameters.
 
-The design (free parameters, effects, sample) is :mod:`sim.experiments.sensitivity`.
+The design (free parameters, effects, the sample as runs) is :mod:`sim.experiments.sensitivity`.
+This module reads only the stored tables and the manifest, like :mod:`sim.analysis.compare`:
 
-The pipeline is SALib's: problem -> sample -> evaluate -> analyse. An experiment
-file with a ``[sensitivity]`` table names the free parameters with their plausible
-ranges and the effects to analyse, each a paired difference between two arms of a
-metric (``consensus_rate[sco8] - consensus_rate[sco6]``).
-
-- **Sample.** SALib draws the points, deterministically from the seed: Morris
-  trajectories (``SALib.sample.morris.sample``; Morris 1991, Campolongo et al. 2007)
-  or a Saltelli/Sobol' design (``SALib.sample.sobol.sample``, first and total order;
-  Saltelli et al. 2010).
-- **Evaluate.** Each point is an override set on every arm, and each point x arm x
-  replication is one run of the ordinary batch machinery (``sim.runner``,
-  ``sim.results``), so workers, Dask, the progress bar, interruption and ``--resume``
-  work as for ``sco-sim batch``. Seeds are common random numbers: replication ``r``
-  has the same seed in every arm and at every point.
 - **Effect per point.** The mean over replications of the paired difference
-  ``metric[arm_a] - metric[arm_b]`` (pairs as in :mod:`sim.compare`), with its
+  ``metric[arm_a] - metric[arm_b]`` (pairs as in :mod:`sim.analysis.compare`), with its
   standard error.
 - **Analyse.** ``SALib.analyze.morris.analyze`` (mu, mu_star with its bootstrap
-  interval, sigma) or ``SALib.analyze.sobol.analyze`` (S1 and ST with intervals).
+  interval, sigma; Morris 1991, Campolongo et al. 2007) or ``SALib.analyze.sobol.analyze``
+  (S1 and ST with intervals; Saltelli et al. 2010).
 - **Fragility.** A finding whose sign flips inside the plausible ranges is fragile;
   see :func:`classify` for the exact rule.
-
-The analysis reads only stored tables and the manifest, like :mod:`sim.compare`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from sim.errors import ExperimentError, InputError
 from sim.experiments.claims import (
@@ -40,9 +39,8 @@ from sim.experiments.sensitivity import (
     free_parameters,
     sample_points,
 )
-from sim.files import read_toml_file
 from sim.model.recorder import table_columns
-from sim.scenario import Scenario, first_error, load_scenario
+from sim.scenario import Scenario, load_scenario, read_validated
 from sim.version import __version__
 
 
@@ -147,13 +145,7 @@ def load_experiment(path: str | Path) -> Design:
 
     """
     path = Path(path)
-    where = str(path)
-    data, raw = read_toml_file(path, kind="experiment", error=ExperimentError)
-    try:
-        experiment = Experiment.model_validate(data)
-    except ValidationError as exc:
-        message, key = first_error(exc)
-        raise ExperimentError(where, message, key=key) from None
+    experiment, raw = read_validated(path, Experiment, "experiment", ExperimentError)
     file_hash = hashlib.sha256(raw).hexdigest()
     return resolve(experiment, path, file_hash)
 

@@ -11,7 +11,7 @@ This layer imports :mod:`sim.rules` (to know the rule names) and :mod:`sim.error
 
 from sim.files import read_toml_file
 from sim.scenario.load import load_scenario
-from sim.scenario.messages import describe_error, first_error
+from sim.scenario.messages import describe_error, first_error, read_validated
 from sim.scenario.schema import (
     ATOMIC_KEYS,
     INTERESTS,
@@ -42,4 +42,5 @@ __all__ = [
     "interest_weights",
     "load_scenario",
     "read_toml_file",
+    "read_validated",
 ]

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import types
 from collections.abc import Iterable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sim.errors import InputError
+from sim.files import read_toml_file
 from sim.scenario.schema import RESERVED_KEYS, Scenario
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def mark(value: Any, origins: dict[tuple[str, ...], str], where: str, loc: tuple[str, ...]) -> None:
@@ -116,3 +121,16 @@ def describe_error(error: Mapping[str, Any]) -> str:
     if kind == "bool_type" or kind == "bool_parsing":
         return f"expected true or false, got {shown}"
     return f"{error['msg']} (got {shown})"
+
+
+def read_validated(path: Path, model: type[M], kind: str, error: type[InputError]) -> tuple[M, bytes]:
+    """Read a TOML file (an experiment, a calibration) into ``model``; return it and the raw bytes.
+
+    Raises ``error`` in one line naming the file and the first wrong key.
+    """
+    data, raw = read_toml_file(path, kind=kind, error=error)
+    try:
+        return model.model_validate(data), raw
+    except ValidationError as exc:
+        message, key = first_error(exc)
+        raise error(str(path), message, key=key) from None

@@ -1,17 +1,7 @@
-"""Scenario files: TOML on disk -> validated, frozen :class:`Scenario` objects.
+"""The scenario format: pydantic models of states, areas, rules, membership, parameters and events.
 
-A scenario file is data, never code: it is parsed with :mod:`tomllib` and
-checked field by field with pydantic. Nothing in it is evaluated.
-
-A scenario may ``extends = "other.toml"`` (a path relative to the file). The
-parent is resolved first, then the child's tables are merged into it key by key;
-a few values are replaced whole rather than merged (see ``ATOMIC_KEYS``), and the
-child's ``events`` are appended to the parent's. ``drop_events`` removes
-inherited events by ``id``.
-
-A ``[data]`` table names the shipped data tables (:mod:`sim.datasets`) that fill
-the state attributes the resolved scenario leaves out: capability, alignment,
-polyarchy and security ties. Values written in the scenario always win.
+Every model is frozen and forbids unknown keys; :mod:`sim.scenario.load` reads a file
+into them and :mod:`sim.scenario.checks` checks what a schema cannot express.
 """
 
 from __future__ import annotations
