@@ -3,7 +3,7 @@
 - The import-linter contracts in pyproject.toml (layers, the model's parts, the rules,
   no circles) hold: ``lint-imports`` exits 0.
 - No module imports another module's private name (``from sim.x import _y``).
-- No module is over 500 lines.
+- No module is over 500 lines, no function over 60 (unless marked as a measured hot path).
 - ``import sim`` loads neither Mesa nor pandas nor matplotlib.
 - Old module paths still work, with a DeprecationWarning naming the new one.
 """
@@ -69,6 +69,27 @@ def test_no_module_is_over_500_lines() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_is_over_60_lines_unless_marked_as_a_measured_hot_path() -> None:
+    long = []
+    for path in MODULES:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                size = node.end_lineno - start + 1
+                marked = any(
+                    "hot path: measured" in line for line in lines[max(start - 3, 0) : node.lineno + 2]
+                )
+                if size > MAX_FUNCTION_LINES and not marked:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({size} lines)")
+    assert not long, "functions over 60 lines (split, or mark '# hot path: measured ...'):\n" + "\n".join(
+        long
+    )
 
 
 def test_import_sim_is_cheap() -> None:

@@ -59,12 +59,46 @@ def _settle(
     """Pick, for each item, the first round whose text passes; classify the result.
 
     ``standing_aside`` is None when the rule has no opt-outs. The rounds of each item
-    are scanned in a plain loop: an agenda holds a handful of items and rounds, for
+    are scanned in plain loops: an agenda holds a handful of items and rounds, for
     which a loop costs less than a dozen more array operations.
     """
     n_items, n_actors = inputs.shape
+    chosen, any_ok, n_valid = _chosen_rounds(inputs, settings, candidates, passes)
+    # Rows of the (items * rounds, actors) arrays at each item's chosen round.
     n_rounds = candidates.shape[1]
-    before = inputs.status_quo.tolist()
+    picked = [k * n_rounds + c for k, c in enumerate(chosen)]
+    objectors = objecting.reshape(-1, n_actors).take(picked, axis=0)
+    if 0 in n_valid:  # nothing worth tabling, nobody to object
+        for k, count in enumerate(n_valid):
+            if count == 0:
+                objectors[k] = False
+    opt_outs, opting_out = _opt_outs(standing_aside, picked, any_ok, n_items, n_actors)
+    # A refusal in which every objection is mild is postponed, not vetoed.
+    objected = mild = [False] * n_items
+    if not all(any_ok):
+        final_loss = loss.reshape(-1, n_actors).take(picked, axis=0)
+        objected = cast("list[bool]", objectors.any(axis=1).tolist())
+        mild = cast(
+            "list[bool]",
+            (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist(),
+        )
+    texts = candidates.reshape(-1).take(picked).tolist()
+    outcome, adopted, prediction = _classify(inputs, settings, texts, any_ok, opting_out, mild, objected)
+    rounds = [chosen[k] + 1 if n_valid[k] > 0 else 0 for k in range(n_items)]
+    return Decision(
+        outcome=np.array(outcome, dtype=np.int8),
+        adopted=np.array(adopted, dtype=float),
+        prediction=np.array(prediction, dtype=float),
+        objectors=objectors,
+        opt_outs=opt_outs,
+        rounds=np.array(rounds, dtype=np.int16),
+    )
+
+
+def _chosen_rounds(
+    inputs: BargainInput, settings: RuleSettings, candidates: np.ndarray, passes: np.ndarray
+) -> tuple[list[int], list[bool], list[int]]:
+    """Return each item's chosen round, whether any text passed, and how many were worth tabling."""
     # A text is worth tabling if it moves the status quo by min_increment (NaN, a round
     # not allowed, compares false).
     valid = np.abs(candidates - inputs.status_quo[:, None]) >= settings.min_increment
@@ -77,34 +111,35 @@ def _settle(
         row.index(True) if found else max(count - 1, 0)
         for row, found, count in zip(ok, any_ok, n_valid, strict=True)
     ]
-    # Rows of the (items * rounds, actors) arrays at each item's chosen round.
-    picked = [k * n_rounds + c for k, c in enumerate(chosen)]
-    objectors = objecting.reshape(-1, n_actors).take(picked, axis=0)
-    if 0 in n_valid:  # nothing worth tabling, nobody to object
-        for k, count in enumerate(n_valid):
-            if count == 0:
-                objectors[k] = False
-    if standing_aside is None:
-        opt_outs = np.zeros((n_items, n_actors), dtype=bool)
-        opting_out = [False] * n_items
-    else:
-        opt_outs = standing_aside.reshape(-1, n_actors).take(picked, axis=0)
-        for k, found in enumerate(any_ok):
-            if not found:
-                opt_outs[k] = False
-        opting_out = cast("list[bool]", opt_outs.any(axis=1).tolist())  # (1-D: a list)
-    # A refusal in which every objection is mild is postponed, not vetoed.
-    objected = mild = [False] * n_items
-    if not all(any_ok):
-        final_loss = loss.reshape(-1, n_actors).take(picked, axis=0)
-        objected = cast("list[bool]", objectors.any(axis=1).tolist())
-        mild = cast(
-            "list[bool]",
-            (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist(),
-        )
+    return chosen, any_ok, n_valid
 
+
+def _opt_outs(
+    standing_aside: np.ndarray | None, picked: list[int], any_ok: list[bool], n_items: int, n_actors: int
+) -> tuple[np.ndarray, list[bool]]:
+    """Return who stands aside from each item's chosen text, and whether anyone does."""
+    if standing_aside is None:
+        return np.zeros((n_items, n_actors), dtype=bool), [False] * n_items
+    opt_outs = standing_aside.reshape(-1, n_actors).take(picked, axis=0)
+    for k, found in enumerate(any_ok):
+        if not found:
+            opt_outs[k] = False
+    return opt_outs, cast("list[bool]", opt_outs.any(axis=1).tolist())  # (1-D: a list)
+
+
+def _classify(
+    inputs: BargainInput,
+    settings: RuleSettings,
+    texts: list[float],
+    any_ok: list[bool],
+    opting_out: list[bool],
+    mild: list[bool],
+    objected: list[bool],
+) -> tuple[list[int], list[float], list[float]]:
+    """Return each item's outcome, adopted text (NaN if none) and predicted position."""
+    before = inputs.status_quo.tolist()
     proposals = inputs.proposal.tolist()
-    texts = candidates.reshape(-1).take(picked).tolist()
+    n_items = len(texts)
     adopted = [np.nan] * n_items
     prediction = list(before)  # the status quo stands unless a text passes
     outcome = [BLOCKED] * n_items
@@ -122,15 +157,7 @@ def _settle(
                 outcome[k] = ADOPTED
         elif mild[k] and objected[k]:
             outcome[k] = DEFERRED
-    rounds = [chosen[k] + 1 if n_valid[k] > 0 else 0 for k in range(n_items)]
-    return Decision(
-        outcome=np.array(outcome, dtype=np.int8),
-        adopted=np.array(adopted, dtype=float),
-        prediction=np.array(prediction, dtype=float),
-        objectors=objectors,
-        opt_outs=opt_outs,
-        rounds=np.array(rounds, dtype=np.int16),
-    )
+    return outcome, adopted, prediction
 
 
 def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out: bool) -> Decision:

@@ -330,17 +330,42 @@ def simulate(
     low = np.where(on, x, np.inf).min(axis=1, initial=np.inf)
     scale = np.where(np.isfinite(high - low) & (high > low), high - low, 1.0)
 
-    width = max(len(taking_part), 1)
-    block_size = max(1, _BLOCK_ELEMENTS // width**3)
+    snapshots, risks, used = _play(x, _Weights(scale, weight, salience, on), rounds, variant, record)
+    kept = len(snapshots)
+    path = np.full((kept, n_issues, n_actors), np.nan)
+    path[:, :, taking_part] = np.where(on[None], snapshots, np.nan)
+    risk_path = np.ones((len(risks), n_issues, n_actors))
+    risk_path[:, :, taking_part] = risks
+    median = np.stack([weighted_median(s, weight, on) for s in snapshots])
+    mean = np.stack([_weighted_mean(s, weight, on) for s in snapshots]) if record else median * np.nan
+    return Trajectory(positions=path, median=median, mean=mean, rounds=used, risk=risk_path)
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """What the rounds need of each issue: the distance scale, and each actor's weight, salience, presence."""
+
+    scale: np.ndarray
+    weight: np.ndarray
+    salience: np.ndarray
+    on: np.ndarray
+
+
+def _play(
+    x: np.ndarray, w: _Weights, rounds: int, variant: Variant, record: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Play up to ``rounds`` rounds on blocks of issues; return positions, risks and rounds used."""
+    n_issues, width = x.shape
+    block_size = max(1, _BLOCK_ELEMENTS // max(width, 1) ** 3)
     kept = rounds + 1 if record else 1
     snapshots = np.repeat(x[None], kept, axis=0)
-    risks = np.ones((rounds if record else min(rounds, 1), n_issues, len(taking_part)))
+    risks = np.ones((rounds if record else min(rounds, 1), n_issues, width))
     used = np.zeros(n_issues, dtype=np.int16)
     for start in range(0, n_issues, block_size):
         rows = slice(start, start + block_size)
-        block = _Block(scale[rows], weight[rows], salience[rows], on[rows], variant)
+        block = _Block(w.scale[rows], w.weight[rows], w.salience[rows], w.on[rows], variant)
         xb = x[rows]
-        moving = on[rows].sum(axis=1) >= 2
+        moving = w.on[rows].sum(axis=1) >= 2
         for step in range(1, rounds + 1):
             if not moving.any():
                 break
@@ -354,13 +379,7 @@ def simulate(
             # Later rounds hold the last positions until they are played (or for good, once settled).
             snapshots[step if record else 0 :, rows] = xb
             risks[step - 1 if record else 0 :, rows] = risk
-    path = np.full((kept, n_issues, n_actors), np.nan)
-    path[:, :, taking_part] = np.where(on[None], snapshots, np.nan)
-    risk_path = np.ones((len(risks), n_issues, n_actors))
-    risk_path[:, :, taking_part] = risks
-    median = np.stack([weighted_median(s, weight, on) for s in snapshots])
-    mean = np.stack([_weighted_mean(s, weight, on) for s in snapshots]) if record else median * np.nan
-    return Trajectory(positions=path, median=median, mean=mean, rounds=used, risk=risk_path)
+    return snapshots, risks, used
 
 
 def _decide(inputs: BargainInput, settings: RuleSettings, variant: Variant) -> Decision:
