@@ -10,8 +10,6 @@ Mesa still has it, ``mesa.batch_run`` on the same model and seeds for comparison
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
 import resource
 import statistics
 import sys
@@ -24,6 +22,7 @@ from typing import Any
 
 from sim.experiments.batch import execute_chunk, simulate
 from sim.experiments.design import Experiment, RunSpec, derive_seeds, run_id, scenario_digest
+from sim.experiments.executors import ExecutorChoice, completed, open_pool
 from sim.experiments.schema import Metric
 from sim.model import SCOModel
 from sim.scenario import Scenario, load_scenario
@@ -101,19 +100,19 @@ def median_run_ms(scenario: Scenario, seeds: list[int]) -> tuple[float, float]:
 
 
 def throughput(scenario: Scenario, seeds: list[int], workers: int, chunk: int = 25) -> float:
-    """Return runs per second through the process-pool executor (pool already warm)."""
+    """Return runs per second through the batches' executor loop on a local process pool (warm)."""
     experiment = _experiment()
-    specs = _specs(scenario, seeds)
-    context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    run_specs = _specs(scenario, seeds)
+    pool = open_pool(ExecutorChoice("process", workers=workers))
+    try:
         # Warm-up: start every worker and import the package before timing.
-        list(pool.map(execute_chunk, [specs[:1]] * workers, [experiment] * workers))
+        list(pool.executor.map(execute_chunk, [run_specs[:1]] * workers, [experiment] * workers))
         started = time.perf_counter()
-        futures = [
-            pool.submit(execute_chunk, specs[i : i + chunk], experiment) for i in range(0, len(specs), chunk)
-        ]
-        done = sum(len(f.result()["summaries"]) for f in futures)
+        tasks = [(run_specs[i : i + chunk], experiment) for i in range(0, len(run_specs), chunk)]
+        done = sum(len(result["summaries"]) for _, result in completed(pool, execute_chunk, tasks))
         elapsed = time.perf_counter() - started
+    finally:
+        pool.close()
     return done / elapsed
 
 
