@@ -31,9 +31,12 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
 
+# Style, layer contracts and types (the suite runs the same checks).
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests
-	$(BIN)/ruff format --check sim tests
+	$(BIN)/ruff check sim tests scripts
+	$(BIN)/ruff format --check sim tests scripts
+	$(BIN)/lint-imports
+	$(BIN)/mypy sim/rules sim/model
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
