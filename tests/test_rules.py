@@ -304,3 +304,47 @@ def test_qualified_majority_passes_whatever_consensus_passes(inputs):
     passed = np.isfinite(consensus.adopted)
     assert np.isfinite(qmv.adopted[passed]).all()
     assert (qmv.rounds[passed] <= consensus.rounds[passed]).all()
+
+
+def test_a_rule_of_ones_own_is_registered_and_found_by_name():
+    from sim.rules import Decision, register, rule
+    from sim.rules.registry import RULES as registry
+
+    @rule("test_everyone_agrees", source="a test")
+    def everyone_agrees(inputs, settings):
+        n = len(inputs.proposal)
+        return Decision(
+            outcome=np.zeros(n, dtype=np.int8),
+            adopted=inputs.proposal.copy(),
+            prediction=inputs.proposal.copy(),
+            objectors=np.zeros(inputs.shape, dtype=bool),
+            opt_outs=np.zeros(inputs.shape, dtype=bool),
+            rounds=np.ones(n, dtype=np.int16),
+        )
+
+    try:
+        register(everyone_agrees)
+        assert get_rule("test_everyone_agrees").source == "a test"
+        decision = get_rule("test_everyone_agrees")(item([[0.0, 100.0]]))
+        assert decision.adopted.tolist() == [80.0]
+        with pytest.raises(ValueError, match="registered twice"):
+            register(everyone_agrees)
+    finally:
+        registry.pop("test_everyone_agrees", None)
+
+
+def test_the_old_register_decorator_still_works_with_a_deprecation_warning():
+    from sim.rules import register
+    from sim.rules.registry import RULES as registry
+
+    try:
+        with pytest.warns(DeprecationWarning, match="@sim.rules.rule"):
+
+            @register("test_old_style", source="0.1")
+            def old_style(inputs, settings):
+                return get_rule("consensus")(inputs, settings)
+
+        assert get_rule("test_old_style").source == "0.1"
+        assert callable(old_style)
+    finally:
+        registry.pop("test_old_style", None)

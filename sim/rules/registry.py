@@ -7,8 +7,11 @@ Decision`` (see :mod:`sim.rules.base`), then list it in ``_SHIPPED`` below, or c
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 from sim.rules import consensus, expected_utility
-from sim.rules.base import Rule
+from sim.rules.base import Rule, RuleFunction
 
 _SHIPPED: tuple[Rule, ...] = (
     consensus.consensus,
@@ -22,8 +25,27 @@ _SHIPPED: tuple[Rule, ...] = (
 RULES: dict[str, Rule] = {}
 
 
-def register(new: Rule) -> Rule:
-    """Make ``new`` known to :func:`get_rule` and to scenario files by its name."""
+def register(new: Rule | str, source: str | None = None) -> Any:
+    """Make ``new`` known to :func:`get_rule` and to scenario files by its name.
+
+    The 0.1 form, ``@register("name", source="...")`` over a plain function, still works
+    for one release, with a DeprecationWarning: write ``@rule(...)`` and call
+    ``register(my_rule)`` instead.
+    """
+    if isinstance(new, str):
+        warnings.warn(
+            "@register(name, source) is deprecated; declare the rule with @sim.rules.rule(name, source) "
+            "and call sim.rules.register(rule)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        name = new
+
+        def wrap(function: RuleFunction) -> RuleFunction:
+            register(Rule(name=name, source=source or "", function=function))
+            return function
+
+        return wrap
     if new.name in RULES:
         raise ValueError(f"rule '{new.name}' registered twice")
     RULES[new.name] = new
