@@ -32,3 +32,21 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+STORED_TABLES = ("model", "states", "decisions", "summaries")
+
+
+def stored_tables(folder):
+    """A results folder's tables without the wall-clock column (the only one that varies between runs)."""
+    from sim.experiments.store import load_results
+
+    res = load_results(folder)
+    return {t: res.tables[t].drop(columns=["seconds"], errors="ignore") for t in STORED_TABLES}
+
+
+def assert_same_tables(a, b):
+    import pandas as pd
+
+    for table in STORED_TABLES:
+        pd.testing.assert_frame_equal(a[table], b[table], obj=table)

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sim.experiments import batch as runner
@@ -20,10 +19,10 @@ from sim.experiments.design import load_experiment
 from sim.experiments.executors import Pool, completed
 from sim.experiments.store import ResultStore, StoreError, load_results
 
-from .conftest import DATA
+from .conftest import DATA, STORED_TABLES, assert_same_tables, stored_tables
 
 MINI = DATA / "mini_experiment.toml"
-TABLES = ("model", "states", "decisions", "summaries")
+TABLES = STORED_TABLES
 
 
 def run_into(folder, choice, **kwargs):
@@ -31,22 +30,12 @@ def run_into(folder, choice, **kwargs):
     return run_batch(design, ResultStore(folder, design, **kwargs), choice, progress=False)
 
 
-def stored(folder):
-    res = load_results(folder)
-    return {t: res.tables[t].drop(columns=["seconds"], errors="ignore") for t in TABLES}
-
-
-def assert_same(a, b):
-    for table in TABLES:
-        pd.testing.assert_frame_equal(a[table], b[table], obj=table)
-
-
 @pytest.fixture(scope="module")
 def sequential(tmp_path_factory):
     folder = tmp_path_factory.mktemp("seq") / "results"
     report = run_into(folder, ExecutorChoice("sequential"))
     assert report.done == 8 and report.failed == 0
-    return stored(folder)
+    return stored_tables(folder)
 
 
 def test_store_layout_and_manifest(tmp_path):
@@ -67,14 +56,14 @@ def test_store_layout_and_manifest(tmp_path):
 @pytest.mark.slow
 def test_process_pool_gives_identical_tables(sequential, tmp_path):
     run_into(tmp_path / "p", ExecutorChoice("process", workers=2), flush_every=1)
-    assert_same(sequential, stored(tmp_path / "p"))
+    assert_same_tables(sequential, stored_tables(tmp_path / "p"))
 
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_identical_tables(sequential, tmp_path):
     pytest.importorskip("distributed")
     run_into(tmp_path / "d", ExecutorChoice("dask", dask_local=2))
-    assert_same(sequential, stored(tmp_path / "d"))
+    assert_same_tables(sequential, stored_tables(tmp_path / "d"))
 
 
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
@@ -156,7 +145,7 @@ def test_interrupted_batch_resumed_equals_uninterrupted(sequential, tmp_path):
     subprocess.run(
         [*cmd[:5], "--out", str(whole), "--sequential", "--no-progress"], check=True, capture_output=True
     )
-    assert_same(stored(whole), stored(out))
+    assert_same_tables(stored_tables(whole), stored_tables(out))
 
 
 def test_store_refuses_another_experiment_and_a_changed_file(tmp_path):

@@ -20,10 +20,10 @@ from sim.experiments.design import load_experiment
 from sim.experiments.store import ID_COLUMNS, ResultStore, load_results
 from sim.scenario import Scenario
 
-from .conftest import DATA
+from .conftest import DATA, STORED_TABLES, assert_same_tables, stored_tables
 
 MINI = DATA / "mini_experiment.toml"
-TABLES = ("model", "states", "decisions", "summaries")
+TABLES = STORED_TABLES
 
 
 def batch(folder, chunk_size=None):
@@ -31,17 +31,6 @@ def batch(folder, chunk_size=None):
     report = run_batch(design, ResultStore(folder, design), ExecutorChoice("sequential"),
                        chunk_size=chunk_size, progress=False)  # fmt: skip
     return design, report
-
-
-def comparable(folder):
-    """The loaded tables without the wall-clock column (the only one that varies between runs)."""
-    res = load_results(folder)
-    return {t: res.tables[t].drop(columns=["seconds"], errors="ignore") for t in TABLES}
-
-
-def assert_same(a, b):
-    for table in TABLES:
-        pd.testing.assert_frame_equal(a[table], b[table], obj=table)
 
 
 def part_numbers(folder, table):
@@ -54,7 +43,7 @@ def clean(tmp_path_factory):
     folder = tmp_path_factory.mktemp("store") / "clean"
     design, report = batch(folder, chunk_size=2)
     assert report.done == 8 and report.failed == 0
-    return folder, design, comparable(folder)
+    return folder, design, stored_tables(folder)
 
 
 # Loading -----------------------------------------------------------------------------------
@@ -91,7 +80,7 @@ def test_parts_stored_in_any_order_load_identically(clean, tmp_path):
     store.close("complete")
     first = pd.read_parquet(tmp_path / "r" / "summaries" / "part-000001.parquet")
     assert list(first["run_index"]) == [6, 7]  # really stored out of order
-    assert_same(expected, comparable(tmp_path / "r"))
+    assert_same_tables(expected, stored_tables(tmp_path / "r"))
 
 
 def test_load_results_on_a_folder_that_is_not_results(tmp_path):
@@ -124,9 +113,9 @@ def test_a_run_stored_twice_keeps_its_last_copy(clean, tmp_path):
     tamper(folder / "summaries" / "part-000001.parquet", "blocked")
     tamper(folder / "model" / "part-000001.parquet", "consensus_rate")
     tamper(folder / "states" / "part-000001.parquet", "alignment_RUS")
-    loaded = comparable(folder)
+    loaded = stored_tables(folder)
     assert loaded["summaries"]["run_id"].is_unique
-    assert_same(expected, loaded)
+    assert_same_tables(expected, loaded)
 
 
 def test_rows_of_a_half_written_part_are_ignored(clean, tmp_path):
@@ -138,7 +127,7 @@ def test_rows_of_a_half_written_part_are_ignored(clean, tmp_path):
     for table in ("model", "states", "decisions"):
         shutil.copy(folder / table / "part-000002.parquet", folder / table / orphan)
         tamper(folder / table / orphan, "year")
-    assert_same(expected, comparable(folder))
+    assert_same_tables(expected, stored_tables(folder))
 
 
 def test_a_failure_later_run_successfully_is_not_reported_as_failed(clean, tmp_path):
@@ -215,7 +204,7 @@ def test_resume_runs_only_the_missing_runs(clean, tmp_path):
     for number in new_parts:
         rerun_ids |= set(pd.read_parquet(folder / "summaries" / f"part-{number:06d}.parquet")["run_id"])
     assert rerun_ids == lost  # only the missing runs were run again
-    assert_same(expected, comparable(folder))
+    assert_same_tables(expected, stored_tables(folder))
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["n_done"] == 8
     assert len(manifest["resumed"]) == 1 and "sco_sim" in manifest["resumed"][0]["versions"]
@@ -230,4 +219,4 @@ def test_resume_of_a_complete_batch_runs_nothing(clean, tmp_path):
                        progress=False)  # fmt: skip
     assert (report.skipped, report.done) == (8, 0)
     assert {t: part_numbers(folder, t) for t in TABLES} == parts
-    assert_same(expected, comparable(folder))
+    assert_same_tables(expected, stored_tables(folder))
