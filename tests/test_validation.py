@@ -120,6 +120,27 @@ def test_p3_needs_members_to_admit_india_and_pakistan_in_2017_only():
     assert validation.judge(scenario, history, None)["P3"] is None  # not judged without the variant
 
 
+def with_state(states: pd.DataFrame, code: str, member_from: int | None) -> pd.DataFrame:
+    """``states`` plus one more state, a member from ``member_from`` (never if None)."""
+    rows = [
+        {"year": year, "state": code, "alignment_RUS": 0.5, "alignment_CHN": 0.5,
+         "status": "member" if member_from is not None and year >= member_from else "outsider"}
+        for year in range(1996, 2018)
+    ]  # fmt: skip
+    return pd.concat([states, pd.DataFrame(rows)], ignore_index=True)
+
+
+def test_p3_counts_a_founding_member_of_2001_as_the_record_not_as_an_accession():
+    scenario = load_scenario(HISTORY)
+    recorded = with_state(states_table(*STEADY, ind_member_from=2017), "UZB", 2001)
+    history = {"decisions": record_like_decisions(), "states": recorded}
+    endogenous = with_state(states_table(*STEADY, ind_member_from=2017), "UZB", 2001)
+    assert validation.judge(scenario, history, {"states": endogenous})["P3"] is True
+    # A state that the record never admitted, admitted by the members, fails P3.
+    also_iran = with_state(endogenous, "IRN", 2012)
+    assert validation.judge(scenario, history, {"states": also_iran})["P3"] is False
+
+
 def test_p5_fails_when_kazakhstan_drifts_to_one_pole():
     scenario = load_scenario(HISTORY)
     drifting = [0.4 - 0.01 * k for k in range(22)]  # China alignment falls to 0.19

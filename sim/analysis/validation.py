@@ -119,7 +119,7 @@ def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | N
     for code in NEWCOMERS:
         facts[f"{code}_observer"] = _first_status(states, code, "observer")
         facts[f"{code}_member"] = member_year(states, code)
-    p3 = None if endogenous is None else _members_decide(endogenous["states"], facts)
+    p3 = None if endogenous is None else _members_decide(endogenous["states"], states, facts)
     for pattern, verdict in zip(PATTERNS, (p1, p2, p3, p4, p5, p6), strict=True):
         facts[pattern] = None if verdict is None else bool(verdict)
     return facts
@@ -163,14 +163,17 @@ def _kazakhstan(states: pd.DataFrame, facts: dict[str, Any]) -> bool:
     )
 
 
-def _members_decide(e_states: pd.DataFrame, facts: dict[str, Any]) -> bool:
-    """P3: with members deciding, India and Pakistan join in 2017 and nobody else joins."""
+def _members_decide(e_states: pd.DataFrame, recorded: pd.DataFrame, facts: dict[str, Any]) -> bool:
+    """P3: with members deciding, India and Pakistan join in 2017 and nobody else joins.
+
+    "Nobody else" is judged against the recorded path (``recorded``: the states table of
+    the scheduled run), not against the members of 1996: Uzbekistan, a founding member in
+    2001, is not an accession the members decided.
+    """
     joined = {code: member_year(e_states, code) for code in NEWCOMERS}
-    start_members = set(
-        e_states[(e_states["year"] == e_states["year"].min()) & (e_states["status"] == "member")]["state"]
-    )
+    members_before = set(recorded[(recorded["year"] < 2017) & (recorded["status"] == "member")]["state"])
     end = e_states[(e_states["year"] == e_states["year"].max()) & (e_states["status"] == "member")]
-    others = set(end["state"]) - start_members - set(NEWCOMERS)
+    others = set(end["state"]) - members_before - set(NEWCOMERS)
     facts.update({f"{code}_member_endogenous": year for code, year in joined.items()})
     return all(year == 2017 for year in joined.values()) and not others
 
