@@ -348,3 +348,34 @@ def test_the_old_register_decorator_still_works_with_a_deprecation_warning():
         assert callable(old_style)
     finally:
         registry.pop("test_old_style", None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    positions=st.lists(st.floats(0, 100), min_size=2, max_size=6),
+    tolerance=st.floats(0.0, 0.5),
+    proposal=st.floats(0, 100),
+)
+def test_veto_players_adopts_exactly_when_every_loss_is_within_tolerance(positions, tolerance, proposal):
+    inputs = item([positions], sq=0.0, proposal=proposal, tolerance=tolerance)
+    decision = get_rule("veto_players")(inputs, RuleSettings())
+    within = bool(
+        (losses(inputs.positions, inputs.saliences, inputs.status_quo, inputs.proposal) <= tolerance).all()
+    )
+    worth_tabling = abs(proposal - 0.0) >= RuleSettings().min_increment
+    adopted = decision.outcome[0] == ADOPTED
+    assert adopted == (within and worth_tabling)
+    assert decision.outcome[0] in (ADOPTED, BLOCKED)  # never diluted, opted out of or deferred
+    if adopted:
+        assert decision.adopted[0] == proposal  # as tabled
+    assert decision.rounds[0] <= 1
+
+
+def test_veto_players_blocks_where_consensus_dilutes():
+    # One member wants less (30): consensus redrafts 80 down to 60, within its tolerance;
+    # veto players see only the proposal, which it vetoes.
+    inputs = item([[30.0, 100.0, 100.0]], sq=0.0, proposal=80.0, tolerance=0.05)
+    redrafted = get_rule("consensus")(inputs, RuleSettings())
+    assert redrafted.outcome[0] == ADOPTED and redrafted.adopted[0] == pytest.approx(60.0)
+    vetoed = get_rule("veto_players")(inputs, RuleSettings())
+    assert vetoed.outcome[0] == BLOCKED and vetoed.objectors[0].tolist() == [True, False, False]

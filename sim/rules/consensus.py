@@ -7,6 +7,7 @@ initiator dilutes the text towards the status quo in rounds (:func:`settle`).
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import cast
 
 import numpy as np
@@ -212,6 +213,21 @@ def consensus(inputs: BargainInput, settings: RuleSettings) -> Decision:
     With ``settings.opt_out_allowed`` it behaves as ``consensus_opt_out``.
     """
     return _consensus_core(inputs, settings, allow_opt_out=settings.opt_out_allowed)
+
+
+@rule(
+    "veto_players",
+    source="Tsebelis (2002), Veto Players: How Political Institutions Work, ch. 1 (every member a veto "
+    "player); the baseline without redrafting against which consensus with dilution is compared",
+)
+def veto_players(inputs: BargainInput, settings: RuleSettings) -> Decision:
+    """Each member accepts or vetoes the proposal once: no redrafting, no opt-outs, no deferral.
+
+    The proposal is adopted as tabled when no member's loss exceeds its tolerance
+    (and it moves the status quo by ``min_increment``); otherwise it is blocked.
+    """
+    once = replace(settings, max_rounds=0, opt_out_allowed=False, deferral_margin=1.0)
+    return _consensus_core(inputs, once, allow_opt_out=False)
 
 
 @rule(
