@@ -8,6 +8,7 @@ half-written file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import tomllib
@@ -102,15 +103,6 @@ def read_json(path: Path, error: type[InputError], expected: str) -> Any:
         raise error(str(path), f"is not valid JSON ({exc}); expected {expected}") from None
 
 
-def read_toml(path: Path, error: type[InputError], expected: str) -> dict[str, Any]:
-    """Read a TOML file's tables, or raise ``error`` in one line saying what was ``expected``."""
-    text = read_text(Path(path), error, expected)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(str(path), f"TOML syntax error: {exc}") from None
-
-
 def write_json(path: Path, value: Any, indent: int | None = 2) -> None:
     """Write ``value`` as JSON (with a final newline) to ``path`` atomically."""
     write_text(Path(path), json.dumps(value, indent=indent, default=str) + "\n")
@@ -139,8 +131,6 @@ def read_json_lines(path: Path, error: type[InputError], expected: str) -> list[
 
 def jsonable(value: Any) -> Any:
     """Return ``value`` with numpy scalars as Python numbers and non-finite floats as ``None``."""
-    import math
-
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

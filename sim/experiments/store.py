@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import StoreError
-from sim.files import atomic_write, read_json, read_toml, write_bytes, write_json, write_text
+from sim.files import atomic_write, read_json, read_toml_file, write_bytes, write_json, write_text
 from sim.model.run import TablesView
 from sim.version import __version__
 
@@ -332,7 +332,9 @@ def load_results(folder: str | Path) -> Results:
     if not (folder / MANIFEST).is_file():
         raise StoreError(where, "is not a results folder (no manifest.json); run `sco-sim batch` first")
     manifest = _read_manifest(folder)
-    copy = read_toml(folder / "experiment.toml", StoreError, "the copy of the experiment file it ran")
+    copy, _ = read_toml_file(
+        folder / "experiment.toml", kind="experiment (the copy kept in a results folder)", error=StoreError
+    )
     try:
         experiment = Experiment.model_validate(copy)
     except ValueError as exc:
