@@ -11,6 +11,9 @@ Every loader takes the ISO3 code and the year it needs, and an optional
 rebuilt tables). A table that is missing or malformed, or that lacks the state
 or the year, raises :class:`sim.errors.DataError` in one line naming the file,
 the state and the year. Nothing falls back to a default value.
+
+The arms, trade and territorial-claims tables have their own loaders, in
+:mod:`sim.scenario.ties`.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ def table(source: str, data_dir: str | Path | None = None) -> Table:
 
 @functools.lru_cache(maxsize=64)
 def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
-    rows = _csv_rows(path)
+    rows = csv_rows(path)
     expected = f"iso3,year,{column}"
     if not rows:
         raise DataError(path, f"is empty; expected a header {expected} and rows")
@@ -153,7 +156,7 @@ def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
             raise DataError(
                 path, f"{len(row)} cells, expected {len(header)} ({expected})", key=f"line {line}"
             )
-        iso3, year, value = _data_row(path, column, line, [row[i].strip() for i in at])
+        iso3, year, value = data_row(path, column, line, [row[i].strip() for i in at])
         if (iso3, year) in values:
             raise DataError(path, f"a second row for {iso3} in {year}", key=f"line {line}")
         values[(iso3, year)] = value
@@ -165,7 +168,8 @@ def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
     return Table(path, column, values, {iso3: tuple(sorted(ys)) for iso3, ys in years.items()})
 
 
-def _csv_rows(path: str) -> list[list[str]]:
+def csv_rows(path: str) -> list[list[str]]:
+    """Read a data table's rows, or raise a one-line :class:`DataError` naming the file."""
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             return list(csv.reader(handle))
@@ -179,7 +183,7 @@ def _csv_rows(path: str) -> list[list[str]]:
         raise DataError(path, f"is not valid CSV ({exc})") from None
 
 
-def _data_row(path: str, column: str, line: int, cells: list[str]) -> tuple[str, int, float]:
+def data_row(path: str, column: str, line: int, cells: list[str]) -> tuple[str, int, float]:
     """Check one row's ISO3 code, year and value; return them."""
     iso3, year_text, text = cells
     if len(iso3) != 3 or not iso3.isalpha() or not iso3.isupper():
