@@ -14,18 +14,19 @@ import pandas as pd
 from sim.charts import run as run_chart
 from sim.charts import style
 from sim.files import atomic_write, jsonable
-from sim.model.run import TABLES, RunResult
+from sim.model.run import TABLES, TEXTS, RunResult
 
 
 def write_run(result: RunResult, out_dir: str | Path, chart: bool = True) -> list[Path]:
-    """Write ``model``, ``states`` and ``decisions`` as CSV and Parquet, plus chart and summary.
+    """Write ``model``, ``states``, ``decisions`` (and ``texts`` if the run has it) as CSV and Parquet.
 
+    Also writes a JSON summary and, unless ``chart=False``, the outcome chart.
     Files are written atomically, so an interrupted write never leaves a truncated table.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name in TABLES:
+    for name in [*TABLES, *([TEXTS] if TEXTS in result.tables else [])]:
         frame = result.tables[name]
         csv_path = out / f"{name}.csv"
         atomic_write(csv_path, partial(_write_csv, frame))

@@ -17,26 +17,57 @@ def model(tiny_path):
     return SCOModel(load_scenario(tiny_path), rng=0)
 
 
+def _wanted(model, area):
+    return min(1.0, model.params.demand_weight * agenda.demand(model)[area])
+
+
 def test_area_with_parents_waits_for_their_depth(model):
     security, trade = model.area_index["security"], model.area_index["trade"]
     model.depth[:] = 0.0
     ready = agenda.readiness(model)
-    assert ready[security] == pytest.approx(0.8)  # base salience, no parents
+    assert _wanted(model, security) > 0
+    assert ready[security] == pytest.approx(0.8 * _wanted(model, security))  # base salience, no parents
     assert ready[trade] == 0.0  # its parent has no depth yet
     model.depth[security] = model.params.spillover_depth / 2
     half = agenda.readiness(model)[trade]
-    expected = 0.5 * 0.5**model.params.spillover_shape  # base 0.5, gate (1/2)^shape
+    expected = 0.5 * 0.5**model.params.spillover_shape * _wanted(model, trade)  # base 0.5, gate (1/2)^shape
     assert half == pytest.approx(expected)
     model.depth[security] = 100.0
-    assert agenda.readiness(model)[trade] == pytest.approx(0.5)
+    assert agenda.readiness(model)[trade] == pytest.approx(0.5 * _wanted(model, trade))
 
 
-def test_readiness_falls_as_an_area_saturates_and_rises_with_shocks(model):
+def test_readiness_follows_demand_and_rises_with_shocks(model):
     security = model.area_index["security"]
-    model.depth[security] = 50.0
-    assert agenda.readiness(model)[security] == pytest.approx(0.4)
+    ideal = agenda.ideal_depth(model)[model.members, security].max()
+    model.depth[security] = ideal - 10.0
+    assert agenda.demand(model)[security] == pytest.approx(0.10)
+    low = agenda.readiness(model)[security]
+    assert low == pytest.approx(0.8 * min(1.0, model.params.demand_weight * 0.10))
+    model.depth[security] = ideal + 5.0  # deeper than anybody wants: no demand
+    assert agenda.demand(model)[security] == 0.0
+    assert agenda.readiness(model)[security] == 0.0
     model.shock[security] = 0.3
-    assert agenda.readiness(model)[security] == pytest.approx(0.7)
+    assert agenda.readiness(model)[security] == pytest.approx(0.3)
+
+
+def test_spillover_switch_opens_every_area_and_drops_the_ambition_boost(tiny_path):
+    sc = load_scenario(tiny_path, overrides={"mechanisms": {"spillover": False}})
+    model = SCOModel(sc, rng=0)
+    trade = model.area_index["trade"]
+    model.depth[:] = 0.0
+    model.benefit[:] = 1.0
+    assert agenda.spillover_boost(model).tolist() == [0.0] * len(model.areas)
+    assert agenda.readiness(model)[trade] == pytest.approx(0.5 * _wanted(model, trade))
+
+
+def test_realised_benefits_raise_ambitions_in_the_areas_they_spill_into(model):
+    trade = model.area_index["trade"]
+    before = agenda.ideal_depth(model)[:, trade].copy()
+    model.benefit[model.area_index["security"]] = 0.2
+    after = agenda.ideal_depth(model)[:, trade]
+    assert agenda.spillover_boost(model)[trade] == pytest.approx(0.2)  # trade's only parent is security
+    grew = after > before
+    assert grew.any() and (after >= before).all()
 
 
 def test_stakes_scale_regime_weight_by_autocracy(model):
@@ -88,18 +119,27 @@ def test_first_year_items_are_border_security_only():
     assert items.proposal.tolist() == [60.0]
 
 
-def test_explicit_positions_on_a_tabled_item_override_the_formula():
-    model = SCOModel(load_scenario(SCENARIOS / "history_1996.toml"), rng=0)
-    while model.year < 2008:
-        model.step()
-    events = [e for e in model.sco_scenario.events if e.year == 2008]
-    model.apply_events(2008, events)
-    items = agenda.form_agenda(model, 2008, events)
-    georgia = items.titles.index("Endorse recognition of Abkhazia and South Ossetia")
+def test_explicit_positions_on_a_tabled_item_override_the_formula(tiny_text, write):
+    text = tiny_text + (
+        '\n[[events]]\nyear = 2001\nlabel = "tabled"\ntable = [{ area = "security", initiator = "RUS", '
+        'title = "Written stances", ambition = 80.0, positions = { CHN = 5.0 }, saliences = { CHN = 0.9 } }]\n'
+    )
+    model = SCOModel(load_scenario(write(text)), rng=0)
+    model.step()
+    events = [e for e in model.sco_scenario.events if e.year == 2001]
+    model.apply_events(2001, events)
+    items = agenda.form_agenda(model, 2001, events)
+    tabled = items.titles.index("Written stances")
     chn = model.index["CHN"]
-    assert items.positions[georgia, chn] == 5.0
-    assert items.saliences[georgia, chn] == 0.9
-    assert np.isclose(items.proposal[georgia], 80.0)
+    assert items.positions[tabled, chn] == 5.0
+    assert items.saliences[tabled, chn] == 0.9
+    assert np.isclose(items.proposal[tabled], 80.0)
+
+
+def test_the_2008_item_writes_no_position_only_that_it_touches_territorial_integrity():
+    scenario = load_scenario(SCENARIOS / "history_1996.toml")
+    (item,) = [t for e in scenario.events if e.id == "georgia_2008" for t in e.table]
+    assert item.positions == {} and item.saliences == {} and item.sovereignty
 
 
 def test_items_are_copied_when_tabled_again_or_carried():

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.analysis import validation
 from sim.analysis.calibration import (
     CalibrationError,
     apply_to_scenario,
@@ -59,7 +60,10 @@ def test_calibrate_command_runs_end_to_end(tmp_path, capsys):
         assert (out / name).exists(), name
     search = pd.read_csv(out / "search.csv")
     assert list(search["point"]) == [0, 1, 2]
-    assert search["distance"].between(0, 1).all() and search["passing"].between(0, 5).all()
+    assert (
+        search["distance"].between(0, 1).all()
+        and search["passing"].between(0, len(validation.PATTERNS)).all()
+    )
     refine = pd.read_csv(out / "refine.csv")
     assert len(refine) == 2 and set(refine["point"]) <= set(search["point"])
     chosen = json.loads((out / "chosen.json").read_text())

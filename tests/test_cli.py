@@ -41,7 +41,7 @@ def test_run_twice_in_separate_processes_gives_identical_files(tmp_path):
         assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
-    expected = {f"{t}.{ext}" for t in ("model", "states", "decisions") for ext in ("csv", "parquet")}
+    expected = {f"{t}.{ext}" for t in ("model", "states", "decisions", "texts") for ext in ("csv", "parquet")}
     assert expected | {"summary.json", "outcomes.png"} == set(names)
     _match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
     assert mismatch == [] and errors == []

@@ -354,7 +354,7 @@ BAD_DATA = {
     "unknown_source": (lambda t: data_scenario(t).replace('polyarchy = "vdem"', 'polyarchy = "polity"'),
                        ["key 'data.polyarchy.source'", "expected one of 'vdem'", "'polity'"]),
     "unknown_key": (lambda t: data_scenario(t).replace('security_ties = "csto"', 'ties = "csto"'),
-                    ["key 'data.ties'", "unknown key", "allowed keys here: alignment, capability, polyarchy, security_ties"]),
+                    ["key 'data.ties'", "unknown key", "allowed keys here: alignment, capability, claims, pole_ties, polyarchy, security_ties"]),
     "year_not_a_number": (lambda t: data_scenario(t).replace("year = 1999", 'year = "1999a"'),
                           ["key 'data.alignment.year'", "expected a whole number"]),
     "csto_without_russia": (lambda t: data_scenario(t).replace('poles = ["RUS", "CHN"]', 'poles = ["CHN"]'),

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 import sim
-from sim.model import SCOModel
+from sim.model import SCOModel, membership
 from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS
@@ -87,10 +87,30 @@ def test_endogenous_applications_come_from_observers_that_want_membership():
         overrides={"membership": {"mode": "endogenous", "apply_probability": 1.0}},
     )
     result = sim.run(sc, seed=0, until=2018)
-    irn = statuses(result, "IRN")
+    model = SCOModel(sc, rng=0)
     mng = statuses(result, "MNG")
-    assert irn.loc[2017] in ("applicant", "candidate")  # Iran wants membership
     assert (mng == "observer").all()  # Mongolia never sought it
+    for code in ("IRN", "BLR"):  # observers that seek membership: they apply if they expect a welcome
+        welcome = membership.expected_welcome(model, model.index[code])
+        status = statuses(result, code).loc[2017]
+        assert (status in ("applicant", "candidate")) == (welcome > 0), (code, welcome, status)
+
+
+def test_an_observer_applies_only_when_the_members_would_welcome_it():
+    sc = load_scenario(
+        SCENARIOS / "sco6_2017.toml",
+        overrides={"membership": {"mode": "endogenous", "apply_probability": 1.0}},
+    )
+    model = SCOModel(sc, rng=0)
+    iran = model.index["IRN"]
+    model.rivalry[:, iran] = 0.0
+    model.alignment[iran] = model.alignment[model.index["KAZ"]]  # leans as the members do
+    agent = model.states_by_code["IRN"]
+    welcome = membership.expected_welcome(model, iran)
+    assert agent.wants_to_apply() == (welcome > 0)
+    model.params = model.params.model_copy(update={"voice_dilution": 100.0})  # every seat costs a lot
+    assert membership.expected_welcome(model, iran) < 0
+    assert agent.wants_to_apply() is False
 
 
 def test_new_members_start_with_newcomer_trust():
@@ -118,8 +138,12 @@ def test_endogenous_mode_never_moves_a_state_back_down(rule):
 
 def test_a_scheduled_lower_status_does_not_undo_an_application():
     # Belarus (a partner from 2009 that seeks membership) applies as soon as the 2007-2010
-    # moratorium is lifted; the record's 2015 'observer' entry must not send it back down.
-    overrides = {"membership": {"mode": "endogenous", "apply_probability": 1.0, "lag_application": 50}}
+    # moratorium is lifted (no cost of a seat: the members welcome it); the record's 2015
+    # 'observer' entry must not send it back down.
+    overrides = {
+        "membership": {"mode": "endogenous", "apply_probability": 1.0, "lag_application": 50},
+        "parameters": {"voice_dilution": 0.0},
+    }
     result = sim.run(load_scenario(SCENARIOS / "history_1996.toml", overrides=overrides), seed=0)
     blr = statuses(result, "BLR")
     assert blr.loc[2009] == "partner"

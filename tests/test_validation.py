@@ -18,8 +18,17 @@ HISTORY = ROOT / "scenarios" / "history_1996.toml"
 GEORGIA = "Endorse recognition of Abkhazia and South Ossetia"
 
 
-def decision(year: int, area: str, outcome: str, title: str = "item", objectors: str = "") -> dict:
-    return {"year": year, "area": area, "outcome": outcome, "title": title, "objectors": objectors}
+def decision(
+    year: int,
+    area: str,
+    outcome: str,
+    title: str = "item",
+    objectors: str = "",
+    dissenters: str | None = None,
+) -> dict:
+    dissent = objectors if dissenters is None else dissenters
+    return {"year": year, "area": area, "outcome": outcome, "title": title, "objectors": objectors,
+            "dissenters": dissent}  # fmt: skip
 
 
 def record_like_decisions() -> pd.DataFrame:
@@ -36,18 +45,26 @@ def record_like_decisions() -> pd.DataFrame:
             decision(2003, "trade", "adopted"),
             decision(2007, "humanitarian", "adopted"),
             decision(2008, "external", "deferred", title=GEORGIA, objectors="CHN"),
-            decision(2010, "finance", "diluted"),
-            decision(2012, "finance", "blocked", objectors="RUS"),
+            decision(2010, "finance", "diluted", dissenters="RUS;KAZ"),
+            decision(2012, "finance", "blocked", objectors="RUS", dissenters="KAZ;RUS"),
             decision(2013, "afghanistan", "blocked", objectors="UZB"),
         ]
     )
 
 
-def states_table(kaz_rus: list[float], kaz_chn: list[float], ind_member_from: int | None) -> pd.DataFrame:
+def lean_after_shocks(year: int) -> float:
+    """Kazakhstan's lean towards China net of the baseline: a step up in 2008 and in 2014 (P5(c))."""
+    return 0.02 * (year >= 2008) + 0.02 * (year >= 2014)
+
+
+def states_table(
+    kaz_rus: list[float], kaz_chn: list[float], ind_member_from: int | None, lean=lean_after_shocks
+) -> pd.DataFrame:
     rows = []
     for k, year in enumerate(range(1996, 2018)):
         rows.append({"year": year, "state": "KAZ", "status": "member", "alignment_RUS": kaz_rus[k],
-                     "alignment_CHN": kaz_chn[k]})  # fmt: skip
+                     "alignment_CHN": kaz_chn[k], "baseline_RUS": kaz_rus[k],
+                     "baseline_CHN": kaz_chn[k] - lean(year)})  # fmt: skip
         for code in ("IND", "PAK"):
             joined = ind_member_from is not None and year >= ind_member_from
             status = "member" if joined else ("observer" if year >= 2005 else "outsider")
@@ -64,7 +81,7 @@ def test_a_record_like_run_reproduces_every_pattern():
     states = states_table(*STEADY, ind_member_from=2017)
     facts = validation.judge(scenario, {"decisions": record_like_decisions(), "states": states},
                              {"states": states})  # fmt: skip
-    assert [facts[p] for p in validation.PATTERNS] == [True] * 6
+    assert [facts[p] for p in validation.PATTERNS] == [True] * 7
     assert facts["first_economy"] == 2003 and facts["first_humanitarian"] == 2007
     assert facts["security_adopted_share"] == pytest.approx(2 / 4)
     assert facts["finance_objectors"] == "RUS"
@@ -77,6 +94,8 @@ def test_a_record_like_run_reproduces_every_pattern():
         (decision(2000, "humanitarian", "adopted"), "P1"),  # humanitarian before the economy
         (decision(2016, "finance", "adopted"), "P2"),  # the bank established
         (decision(2011, "external", "adopted", title=GEORGIA), "P4"),  # Georgia endorsed when retabled
+        (decision(2013, "finance", "blocked", objectors="RUS;KAZ"), None),  # KAZ still only level with RUS
+        (decision(2014, "finance", "diluted", dissenters="KAZ;UZB"), "P7"),  # KAZ now dissents most
     ],
 )
 def test_each_decision_pattern_fails_on_its_own_counter_example(change, broken):
@@ -151,12 +170,46 @@ def test_p5_fails_when_kazakhstan_drifts_to_one_pole():
     assert facts["kaz_min_alignment"] == pytest.approx(0.19)
 
 
+def test_p5_needs_the_shocks_to_turn_kazakhstan_towards_china():
+    scenario = load_scenario(HISTORY)
+    for lean, expected in (
+        (lean_after_shocks, True),
+        (lambda year: 0.0, False),  # no balancing: alignment is what the data give
+        (lambda year: -lean_after_shocks(year), False),  # the wrong sign: towards Russia
+        (lambda year: 0.02 * (year >= 2008), False),  # 2014 changes nothing
+    ):
+        states = states_table(*STEADY, ind_member_from=2017, lean=lean)
+        facts = validation.judge(scenario, {"decisions": record_like_decisions(), "states": states}, None)
+        assert facts["P5"] is expected, lean
+
+
+def test_p7_needs_china_to_dissent_in_2008():
+    scenario = load_scenario(HISTORY)
+    decisions = record_like_decisions()
+    georgia = decisions["title"] == GEORGIA
+    decisions.loc[georgia, ["objectors", "dissenters"]] = ["UZB", "UZB"]
+    states = states_table(*STEADY, ind_member_from=2017)
+    facts = validation.judge(scenario, {"decisions": decisions, "states": states}, None)
+    assert facts["P7"] is False and facts["P4"] is True
+
+
+@pytest.mark.slow
+def test_p5_fails_in_the_model_with_balancing_switched_off():
+    seeds = [1, 2, 3]
+    on = validation.judge_seeds(str(HISTORY), {}, seeds)
+    off = validation.judge_seeds(str(HISTORY), {"mechanisms": {"balancing": False}}, seeds)
+    assert all(row["kaz_lean_turn_2008"] > 0 and row["kaz_lean_turn_2014"] > 0 for row in on)
+    assert all(row["P5"] is False for row in off)
+    assert all(row["kaz_lean_turn_2008"] == 0 and row["kaz_lean_turn_2014"] == 0 for row in off)
+
+
 def test_pattern_table_passes_at_half_the_seeds():
     runs = pd.DataFrame({"P1": [True, False], "P2": [True, True], "P3": [False, False],
-                         "P4": [None, True], "P5": [False, False], "P6": [True, True]})  # fmt: skip
+                         "P4": [None, True], "P5": [False, False], "P6": [True, True],
+                         "P7": [False, True]})  # fmt: skip
     table = validation.pattern_table(runs).set_index("pattern")
-    assert table["share"].tolist() == [0.5, 1.0, 0.0, 1.0, 0.0, 1.0]
-    assert table["passes"].tolist() == [True, True, False, True, False, True]
+    assert table["share"].tolist() == [0.5, 1.0, 0.0, 1.0, 0.0, 1.0, 0.5]
+    assert table["passes"].tolist() == [True, True, False, True, False, True, True]
     assert table.loc["P4", "seeds"] == 1  # a pattern not judged in a seed is not counted
 
 
@@ -167,11 +220,11 @@ def test_validate_command_prints_the_pattern_table(tmp_path, capsys):
     text = capsys.readouterr().out
     lines = text.splitlines()
     rows = [line for line in lines if line.split()[:1] and line.split()[0] in validation.PATTERNS]
-    assert len(rows) == 6
+    assert len(rows) == 7
     for row in rows:
         share, result = row.split()[1:3]
         assert 0.0 <= float(share) <= 1.0 and result in ("pass", "FAIL")
-    assert any("of 5 patterns (P1-P5) pass" in line and "P6" in line for line in lines)
+    assert any("of 5 patterns (P1-P5) pass" in line and "P6" in line and "P7" in line for line in lines)
     seeds = pd.read_csv(out / "validation_seeds.csv")
     assert len(seeds) == 2 and set(validation.PATTERNS) <= set(seeds.columns)
     assert (out / "validation_dates.png").stat().st_size > 0
@@ -270,7 +323,8 @@ def test_apply_writes_values_and_keeps_comments(tmp_path):
     loaded = load_scenario(scenario)
     assert loaded.rules.tolerance == 0.0875 and loaded.parameters.agenda_size == 3
     assert "# Calibrated (test).\n[parameters]" in text and "# Calibrated (test).\n[rules]" in text
-    assert 'decision_rule = "consensus"   # SCO Charter (2002) art. 16' in text
+    rule_line = next(line for line in HISTORY.read_text().splitlines() if line.startswith("decision_rule"))
+    assert "# SCO Charter (2002) art. 16" in rule_line and rule_line in text  # kept with its comment
     calibration.apply_to_scenario(cal, {"tolerance": 0.05, "agenda_size": 4}, "Calibrated (test).")
     assert scenario.read_text().count("# Calibrated (test).") == 2  # the note is not repeated
 

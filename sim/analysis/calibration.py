@@ -1,4 +1,4 @@
-"""Calibration of a scenario's free parameters against patterns P1-P5.
+"""Calibration of a scenario's free parameters against patterns P1-P7 (docs/validation.md).
 
 The search (documented in docs/calibration.md):
 

@@ -158,7 +158,7 @@ def rerun_arguments(cmd: argparse.ArgumentParser) -> None:
     """Arguments of ``sco-sim rerun``."""
     cmd.add_argument("run_id", metavar="RUN_ID", help="run id (see summaries in the results folder)")
     cmd.add_argument("--results", metavar="DIR", required=True, help="results folder holding the run")
-    cmd.add_argument("--out", metavar="DIR", default=None, help="where to write its tables")
+    cmd.add_argument("--out", metavar="DIR", default=None, help="where to write its tables (texts included)")
 
 
 def rerun_command(args: argparse.Namespace) -> int:

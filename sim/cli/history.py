@@ -95,8 +95,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
 VALIDATE = Command(
     "validate",
-    "check the historical scenario against the record 1996-2017 (patterns P1-P6)",
-    "Run a scenario over many fresh seeds and print, for each pattern P1-P6 of "
+    "check the historical scenario against the record 1996-2017 (patterns P1-P7)",
+    "Run a scenario over many fresh seeds and print, for each pattern P1-P7 of "
     "docs/validation.md, the criterion, the share of seeds that reproduce it and pass or fail; "
     "write the per-seed facts and a chart of simulated against real dates.",
     validate_arguments,
@@ -104,7 +104,7 @@ VALIDATE = Command(
 )
 CALIBRATE = Command(
     "calibrate",
-    "fit the free parameters to patterns P1-P6 on 1996-2017 (Latin hypercube + ABC)",
+    "fit the free parameters to patterns P1-P7 on 1996-2017 (Latin hypercube + ABC)",
     "Search the plausible ranges of a calibration file (Latin hypercube, rejection ABC, "
     "then the best points re-judged on fresh seeds) and print the chosen values. Every judged point "
     "is kept in --out as it finishes; --resume continues an interrupted search.",

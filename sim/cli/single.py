@@ -24,6 +24,8 @@ def run_arguments(cmd: argparse.ArgumentParser) -> None:
     )
     cmd.add_argument("--until", metavar="YEAR", type=int, default=None, help="stop after this year")
     cmd.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    cmd.add_argument("--no-texts", action="store_true",
+                     help="skip the texts table (every text tabled, member by member)")  # fmt: skip
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -41,7 +43,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
     out = Path(args.out) if args.out else Path("results") / scenario.name
     started = time.perf_counter()
-    result = run(scenario, seed=args.seed, until=args.until)
+    result = run(scenario, seed=args.seed, until=args.until, texts=not args.no_texts)
     elapsed = time.perf_counter() - started
     try:
         files = write_run(result, out, chart=not args.no_chart)
@@ -55,6 +57,13 @@ def run_command(args: argparse.Namespace) -> int:
         f"  outcomes          adopted {s['adopted']}, with opt-outs {s['adopted_opt_out']}, "
         f"diluted {s['diluted']}, blocked {s['blocked']}, deferred {s['deferred']}"
     )
+    for label, key in (
+        ("dissented", "dissenters"),
+        ("stood aside", "stood_aside"),
+        ("blocked", "blocked_by"),
+    ):
+        named = ", ".join(f"{code} {n}" for code, n in s[key].items()) or "nobody"
+        print(f"  {label:<17} {named}  (items)")
     print(f"  members at end    {len(s['members_at_end'])}: {', '.join(s['members_at_end'])}")
     print(
         f"  balancing index   {s['focal_state']} {s['balancing_index_start']:.3f} -> "
@@ -92,7 +101,7 @@ def check_command(args: argparse.Namespace) -> int:
     print(f"  membership   {m.mode}; moratorium {m.moratorium}; packages {m.packages or 'none'}")
     if sc.data is not None:
         used = [
-            f"{key} {entry.source}" + ("" if key == "capability" else f" {entry.year}")
+            f"{key} {entry.source}" + (f" {entry.year}" if getattr(entry, "year", None) is not None else "")
             for key, entry in sc.data
             if entry is not None
         ]
@@ -105,6 +114,20 @@ def check_command(args: argparse.Namespace) -> int:
     )
     for e in sc.events:
         print(f"    {e.year}  {e.label}")
+    kinds = {kind: [a for a, area in sc.areas.items() if area.kind == kind] for kind in ("project", "common")}
+    print(f"  areas kind   project (members may stand aside): {', '.join(kinds['project']) or 'none'}")
+    off = [name for name, on in sc.mechanisms.model_dump().items() if not on]
+    print("  mechanisms   all on" + (f" except {', '.join(off)}" if off else ""))
+    if sc.claims:
+        print(
+            "  claims       "
+            + "; ".join(f"{'-'.join(c.states)} from {c.start_year} ({c.source})" for c in sc.claims)
+        )
+    process = sc.event_process
+    if process is not None:
+        areas = ", ".join(process.salience) or "no area"
+        print(f"  random events from {process.from_year}: threat rate {process.threat.rate}, "
+              f"rivalry rate {process.rivalry.rate}, salience shocks in {areas}")  # fmt: skip
     print("  parameters   " + ", ".join(f"{k}={v}" for k, v in sc.parameters.model_dump().items()))
     return 0
 

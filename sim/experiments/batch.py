@@ -30,15 +30,15 @@ from sim.experiments.executors import (
     open_pool,
 )
 from sim.experiments.progress import progress_bar
-from sim.experiments.store import ID_COLUMNS, ResultStore
+from sim.experiments.store import ID_COLUMNS, ResultStore, run_tables
 from sim.model import SCOModel
 
 
-def simulate(run_spec: RunSpec) -> dict[str, dict[str, np.ndarray]]:
-    """Run one specification and return its three tables as numpy columns."""
+def simulate(run_spec: RunSpec, texts: bool = False) -> dict[str, dict[str, np.ndarray]]:
+    """Run one specification and return its three tables (four with ``texts``) as numpy columns."""
     model = SCOModel(run_spec.scenario, rng=run_spec.seed)
     model.run()
-    columns = model.recorder.columns()
+    columns = model.recorder.columns(texts=texts)
     model.release()
     return columns
 
@@ -47,12 +47,13 @@ def execute_chunk(run_specs: list[RunSpec], experiment: Experiment) -> dict[str,
     """Run a chunk of specifications (in a worker); never raises for a failing run.
 
     Returns:
-        ``model``, ``states``, ``decisions``: concatenated tables with id columns;
+        ``model``, ``states``, ``decisions`` (and ``texts`` if the experiment keeps them):
+        concatenated tables with id columns;
         ``summaries``: one dict per finished run (ids, metrics, seconds);
         ``failures``: one dict per failed run (ids and the error).
 
     """
-    tables: dict[str, list[dict[str, np.ndarray]]] = {"model": [], "states": [], "decisions": []}
+    tables: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in run_tables(experiment.texts)}
     owners: list[dict[str, Any]] = []
     summaries: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
@@ -67,7 +68,8 @@ def execute_chunk(run_specs: list[RunSpec], experiment: Experiment) -> dict[str,
         }
         started = time.perf_counter()
         try:
-            result = simulate(run_spec)
+            # texts passed only when kept, so simulate(run_spec) stays the call of a default batch
+            result = simulate(run_spec, texts=True) if experiment.texts else simulate(run_spec)
             metrics = compute_metrics(experiment, result)
         except Exception as exc:  # a failing run is recorded, the batch goes on
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()

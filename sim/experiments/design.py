@@ -95,6 +95,7 @@ class Design:
                 for c in self.claims
             ],
             "charts": list(e.charts),
+            "texts": e.texts,
             "n_runs": len(self.runs),
         }
 

@@ -1,4 +1,8 @@
-"""``sco-sim rerun``: reproduce one stored run from its run id and check it."""
+"""``sco-sim rerun``: reproduce one stored run from its run id and check it.
+
+The rerun always builds the ``texts`` table too (it runs the model, so it can, whether or
+not the batch kept texts); it is checked against the stored one only where the batch kept it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.experiments.design import run_id as content_id
-from sim.experiments.store import ID_COLUMNS, load_results
+from sim.experiments.store import ID_COLUMNS, TEXTS, load_results, run_tables
 from sim.model import SCOModel
 from sim.model.run import RunResult
 from sim.scenario import Scenario
@@ -31,7 +35,7 @@ class RerunReport:
 
     @property
     def identical(self) -> bool:
-        """Whether all three fresh tables equal the stored ones."""
+        """Whether every fresh table equals the stored one (three, or four where texts were kept)."""
         return not self.differing
 
     def lines(self) -> list[str]:
@@ -66,9 +70,9 @@ def rerun(run: str, folder: str | Path) -> RerunReport:
     seed = int(row["seed"])
     model = SCOModel(scenario, rng=seed)
     model.run()
-    tables = model.tables()
+    tables = model.tables(texts=True)
     differing = []
-    for name in ("model", "states", "decisions"):
+    for name in run_tables(TEXTS in results.tables):
         stored = results.tables[name]
         stored = stored[stored["run_id"] == run].drop(columns=ID_COLUMNS).reset_index(drop=True)
         fresh = tables[name].reset_index(drop=True)

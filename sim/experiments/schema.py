@@ -101,3 +101,5 @@ class Experiment(_Frozen):
     claims: list[Claim] = Field(default_factory=list)
     charts: list[str] = Field(default_factory=lambda: list(CHARTS))
     focal_state: str = "KAZ"
+    # also store every run's texts table (one row per item x text x member); large, so off by default
+    texts: bool = False

@@ -8,6 +8,7 @@ Layout of a results folder::
     model/part-000001.parquet     yearly model figures of many runs
     states/part-000001.parquet    yearly state figures
     decisions/part-000001.parquet decision logs
+    texts/part-000001.parquet     texts tabled, member by member (only with ``texts = true``)
     summaries/part-000001.parquet one row per finished run: ids, status, metrics
     failures/part-000001.parquet  one row per failed run: ids and the error
 
@@ -36,8 +37,14 @@ from sim.model.run import TablesView
 from sim.version import __version__
 
 TABLES = ("model", "states", "decisions", "summaries", "failures")
+TEXTS = "texts"  # stored only when the experiment asks for it (``texts = true``)
 ID_COLUMNS = ["run_index", "run_id", "arm", "point", "replication", "seed"]
 MANIFEST = "manifest.json"
+
+
+def run_tables(texts: bool = False) -> tuple[str, ...]:
+    """The tables stored for every finished run: ``model``, ``states``, ``decisions`` (and ``texts``)."""
+    return ("model", "states", "decisions", *((TEXTS,) if texts else ()))
 
 
 def _now() -> str:
@@ -94,6 +101,7 @@ class ResultStore:
     def __init__(self, folder: str | Path, design: Any, resume: bool = False, flush_every: int = 1) -> None:
         self.folder = Path(folder)
         self.design = design
+        self.texts = bool(getattr(design.experiment, "texts", False))
         self.flush_every = flush_every
         self.buffer: list[dict[str, Any]] = []
         self.n_failed_now = 0
@@ -143,6 +151,14 @@ class ResultStore:
                 "so --resume would mix two designs; resume with the same file and options, "
                 "or run the new design into another --out folder",
             )
+        if bool(manifest.get("experiment", {}).get("texts", False)) != self.texts:
+            # the hash covers the file; this also catches a design whose texts was changed in Python
+            raise StoreError(
+                where,
+                f"this batch was started with texts = {str(not self.texts).lower()}, so --resume with "
+                f"texts = {str(self.texts).lower()} would store the texts table for only some runs; "
+                "resume with the same setting, or run into another --out folder",
+            )
         manifest["resumed"] = [*manifest.get("resumed", []), {"at": _now(), "versions": versions()}]
         return manifest
 
@@ -163,12 +179,13 @@ class ResultStore:
             "finished": None,
             "status": "running",
             "n_runs": len(design.runs),
+            "tables": list(run_tables(self.texts)),
         }
 
     def _write_layout(self) -> None:
         """Create the table folders; write the experiment copy, every resolved scenario, the manifest."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        for table in TABLES:
+        for table in (*TABLES, *((TEXTS,) if self.texts else ())):
             (self.folder / table).mkdir(exist_ok=True)
         (self.folder / "scenarios").mkdir(exist_ok=True)
         if not (self.folder / "experiment.toml").exists():
@@ -227,8 +244,8 @@ class ResultStore:
         ))  # fmt: skip
         name = f"part-{number:06d}.parquet"
         try:
-            for table in ("model", "states", "decisions", "failures", "summaries"):
-                frames = [o[table] for o in self.buffer if len(o[table])]
+            for table in (*run_tables(self.texts), "failures", "summaries"):
+                frames = [o[table] for o in self.buffer if len(o.get(table, ()))]
                 if table in ("summaries", "failures"):
                     rows = [row for o in self.buffer for row in o[table]]
                     if not rows:
@@ -313,6 +330,16 @@ class Results(TablesView):
     tables: dict[str, pd.DataFrame] = field(repr=False)
 
     @property
+    def texts(self) -> pd.DataFrame:
+        """Every text tabled, member by member, of every finished run (only if the batch kept them)."""
+        if TEXTS not in self.tables:
+            raise KeyError(
+                f"{self.folder} holds no texts table: the batch ran without texts = true in its "
+                "experiment file (`sco-sim rerun RUN_ID --results ... --out DIR` writes one run's texts)"
+            )
+        return self.tables[TEXTS]
+
+    @property
     def summaries(self) -> pd.DataFrame:
         """One row per run (finished or failed): ids, status, error and metrics."""
         return self.tables["summaries"]
@@ -355,7 +382,8 @@ def load_results(folder: str | Path) -> Results:
         len(summaries) or len(failures)
     ) else pd.DataFrame(columns=[*ID_COLUMNS, "status"])  # fmt: skip
     tables: dict[str, pd.DataFrame] = {"summaries": _tidy(combined, None)}
-    for table in ("model", "states", "decisions"):
+    # texts: only in folders of batches that kept them (their texts/ folder); absent otherwise
+    for table in run_tables((folder / TEXTS).is_dir()):
         frame = load_table(folder, table)
         if len(frame):
             last_part = summaries.set_index("run_id")["_part"] if len(summaries) else pd.Series(dtype=int)

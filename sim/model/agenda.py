@@ -2,11 +2,14 @@
 
 Readiness of an issue area is its base salience, gated by spillover from the
 depth already reached in its parent areas (neo-functionalism: Haas 1958;
-thesis ch. II.1, Fig. 1, p. 18), damped as the area saturates, plus the shocks
-of recent events. Items come from four sources, in this order of precedence,
-at most one per area and year: items an event tables; items deferred last year;
-blocked items that their initiator tables again; new items drawn from the ready
-areas in proportion to readiness.
+thesis ch. II.1, Fig. 1, p. 18), times the members' demand for more (how far
+the most eager member's ideal depth exceeds the depth reached), plus the shocks
+of recent events; realised benefits of an area raise the ambitions in the
+areas it spills into. No slot goes to an area nobody wants to deepen. Items
+come from four sources, in this order of precedence, at most one per area and
+year: items an event tables; items deferred last year; blocked items that their
+initiator tables again; new items drawn from the ready areas in proportion to
+readiness.
 
 A member's ideal ambition on an item grows with its stake in the area (its
 interest weights times the area's relevance, with regime stakes scaled by
@@ -21,13 +24,14 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from sim.model import participation
 from sim.model.items import Agenda, Item
 from sim.model.state import ModelState
 
 if TYPE_CHECKING:
     from sim.scenario import Event
 
-__all__ = ["Agenda", "Item", "form_agenda", "pole_attitude", "readiness", "stakes"]
+__all__ = ["Agenda", "Item", "demand", "form_agenda", "ideal_depth", "pole_attitude", "readiness", "stakes"]
 
 
 class InterestsAndAreas(Protocol):
@@ -42,17 +46,73 @@ def _clip(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.minimum(np.maximum(values, low), high)
 
 
-def readiness(model: ModelState) -> np.ndarray:
-    """Return each area's readiness for new items this year."""
-    parent_depth = model.parent_weights @ model.depth  # mean depth of the parents
-    progress = _clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
-    gate = progress**model.params.spillover_shape
-    for area in model.areas_without_parents:
-        gate[area] = 1.0
-    ready = np.maximum(model.base_salience * gate * (1.0 - model.depth / 100.0) + model.shock, 0.0)
+def readiness(model: ModelState, wanted: np.ndarray | None = None) -> np.ndarray:
+    """Return each area's readiness for new items this year.
+
+    Readiness is the area's base salience, gated by spillover from its parents'
+    depth, times the demand for more (how far the most eager member's ideal depth
+    exceeds the depth reached, :func:`demand`), plus the shocks of recent events.
+    ``wanted`` is this year's :func:`demand` if the caller has it already.
+    """
+    if model.sco_scenario.mechanisms.spillover:
+        parent_depth = model.parent_weights @ model.depth  # mean depth of the parents
+        progress = _clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
+        gate = progress**model.params.spillover_shape
+        for area in model.areas_without_parents:
+            gate[area] = 1.0
+    else:
+        gate = np.ones(len(model.areas))
+    if wanted is None:
+        wanted = demand(model)
+    pull = np.minimum(model.params.demand_weight * wanted, 1.0)
+    ready = np.maximum(model.base_salience * gate * pull + model.shock, 0.0)
     for area in model.areas_off_agenda:
         ready[area] = 0.0
     return ready
+
+
+def ideal_depth(
+    model: ModelState, attitude: np.ndarray | None = None, boost: np.ndarray | None = None
+) -> np.ndarray:
+    """Return each state's ideal depth of each area without noise (states x areas, 0-100).
+
+    The same formula as the positions drawn on an item (:func:`_draw_positions`), for
+    an item favouring the area's default pole, before noise and rivalry. ``attitude`` and
+    ``boost`` are this year's :func:`pole_attitude` and :func:`spillover_boost` if the
+    caller has them already.
+    """
+    p = model.params
+    if attitude is None:
+        attitude = pole_attitude(model)
+    toward = attitude.take(model.favours_or_first, axis=1)  # states x areas
+    toward *= model.has_favour
+    desire = p.position_base + p.position_scale * model.stakes + p.pole_weight * toward
+    if p.spillover_ambition > 0:
+        desire += p.spillover_ambition * (spillover_boost(model) if boost is None else boost)
+    return 100.0 * _clip(desire, 0.0, 1.0)
+
+
+def demand(
+    model: ModelState, attitude: np.ndarray | None = None, boost: np.ndarray | None = None
+) -> np.ndarray:
+    """Return how far the most eager member wants each area to go beyond its depth (0-1)."""
+    members = model.members
+    if not members.any():
+        return np.zeros(len(model.areas))
+    gap = ideal_depth(model, attitude, boost)[members].max(axis=0) - model.depth
+    return np.maximum(gap, 0.0) / 100.0
+
+
+def spillover_boost(model: ModelState) -> np.ndarray:
+    """Return the rise in ambition each area gets from the realised benefits of its parents.
+
+    Haas's 'experience of benefits' (thesis ch. II.1): depth gained in an area in recent
+    years (``model.benefit``, decaying) raises the members' ambitions in the areas it
+    spills into. Zero with the spillover mechanism off.
+    """
+    if not model.sco_scenario.mechanisms.spillover:
+        return np.zeros(len(model.areas))
+    return model.parent_weights @ model.benefit
 
 
 def stakes(model: InterestsAndAreas) -> np.ndarray:
@@ -85,11 +145,14 @@ def form_agenda(model: ModelState, year: int, events: list[Event]) -> Agenda:  #
         return Agenda.empty(len(model.codes))
     drafts: list[Item] = []
     taken: set[int] = set()  # the areas of ``drafts``: one item per area and year
+    # Alignment, threat and benefits do not change while the agenda forms: computed once.
+    attitude = pole_attitude(model)
+    boost = spillover_boost(model)
     _table_known_items(model, events, drafts, taken)
-    _draw_new_items(model, drafts, taken)
+    _draw_new_items(model, drafts, taken, attitude, boost)
     if not drafts:
         return Agenda.empty(len(model.codes))
-    return _positions(model, drafts, members)
+    return _positions(model, drafts, members, attitude, boost)
 
 
 def _add(drafts: list[Item], taken: set[int], item: Item) -> bool:
@@ -106,15 +169,19 @@ def _table_known_items(model: ModelState, events: list[Event], drafts: list[Item
     overflow: list[Item] = []
     for event in events:
         for tabled in event.table:
+            state = model.index[tabled.beneficiary] if tabled.beneficiary else None
+            pole = None if state is None else model.pole_of_list[state]  # -1: a state that is no pole
             item = Item(
                 model.area_index[tabled.area],
                 model.index[tabled.initiator],
                 tabled.title,
                 tabled.ambition,
-                model.poles.index(tabled.beneficiary) if tabled.beneficiary else None,
+                pole,
                 {model.index[k]: v for k, v in tabled.positions.items()},
                 {model.index[k]: v for k, v in tabled.saliences.items()},
                 "event",
+                beneficiary_state=state,
+                sovereignty=tabled.sovereignty,
             )
             if not _add(drafts, taken, item):
                 # A second item in one area waits for next year, still an event item.
@@ -135,13 +202,18 @@ def _table_known_items(model: ModelState, events: list[Event], drafts: list[Item
         model.blocked_pool = kept
 
 
-def _draw_new_items(model: ModelState, drafts: list[Item], taken: set[int]) -> None:
+def _draw_new_items(
+    model: ModelState, drafts: list[Item], taken: set[int], attitude: np.ndarray, boost: np.ndarray
+) -> None:
     """Fill the free places with new items from the ready areas, drawn in proportion to readiness."""
     p = model.params
     free = p.agenda_size - len(drafts)
-    ready = readiness(model)
+    wanted = demand(model, attitude, boost)
+    ready = readiness(model, wanted)
     for area in taken:
         ready[area] = 0.0
+    # A slot is not spent on a saturated area: somebody must want a real step more.
+    ready[wanted < model.rules.min_increment / 100.0] = 0.0
     ready_enough = ready >= p.min_readiness
     if p.min_readiness <= 0:  # (a positive threshold already excludes areas with no readiness)
         ready_enough &= ready > 0
@@ -157,7 +229,9 @@ def _draw_new_items(model: ModelState, drafts: list[Item], taken: set[int]) -> N
             _add(drafts, taken, Item(area, None, model.area_titles[area], None, None, {}, {}, "agenda"))
 
 
-def _positions(model: ModelState, drafts: list[Item], members: np.ndarray) -> Agenda:
+def _positions(
+    model: ModelState, drafts: list[Item], members: np.ndarray, attitude: np.ndarray, boost: np.ndarray
+) -> Agenda:
     # Per-item values are kept in lists and per item x state values in arrays: an agenda
     # holds a handful of items, for which list work costs less than array calls.
     areas = [s.area for s in drafts]
@@ -166,7 +240,7 @@ def _positions(model: ModelState, drafts: list[Item], members: np.ndarray) -> Ag
         for s, a in zip(drafts, areas, strict=True)
     ]
     area = np.array(areas, dtype=int)
-    positions, saliences = _draw_positions(model, area, beneficiaries)
+    positions, saliences = _draw_positions(model, area, beneficiaries, attitude, boost)
     status_quo = model.depth.take(area)
     initiators = _draw_initiators(model, drafts, positions, saliences, status_quo)
     # A member is warier of what its rival tables (no initiator: no rival).
@@ -186,18 +260,20 @@ def _positions(model: ModelState, drafts: list[Item], members: np.ndarray) -> Ag
 
 
 def _draw_positions(
-    model: ModelState, area: np.ndarray, beneficiaries: list[int]
+    model: ModelState, area: np.ndarray, beneficiaries: list[int], attitudes: np.ndarray, boost: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw every state's position and salience on each item (items x states)."""
     p = model.params
     stake = model.stakes_by_area.take(area, axis=0)  # items x states
     # Attitude to the pole an item favours (none: 0).
-    attitude = pole_attitude(model).T.take(beneficiaries, axis=0)
+    attitude = attitudes.T.take(beneficiaries, axis=0)
     for k, pole in enumerate(beneficiaries):
         if pole < 0:
             attitude[k] = 0.0
     noise = model.rng.standard_normal((2, len(area), len(model.codes)))  # the same draws as normal(0, 1)
     desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
+    if p.spillover_ambition > 0:
+        desire = desire + p.spillover_ambition * boost.take(area)[:, None]
     positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)
     readiness_terms = 0.5 * (model.base_salience + model.shock).take(area)
     saliences = _clip(
@@ -264,6 +340,19 @@ def _tabled(
             draft.initiator = i
             draft.ambition = proposal
     every = len(rows) == len(drafts)
+    kept = [drafts[k] for k in rows]
+    kept_areas = [areas[k] for k in rows]
+    kept_saliences = saliences if every else saliences.take(rows, axis=0)
+    kept_initiators = [initiators[k] for k in rows]
+    kept_poles = [beneficiaries[k] for k in rows]
+    states = [
+        d.beneficiary_state if d.beneficiary_state is not None else (model.pole_list[b] if b >= 0 else -1)
+        for d, b in zip(kept, kept_poles, strict=True)
+    ]
+    project = model.project.take(np.array(kept_areas, dtype=int)) if kept else np.zeros(0, dtype=bool)
+    costs = participation.costs(
+        model, kept_initiators, states, kept_poles, [d.sovereignty for d in kept], project, kept_saliences
+    )
     return Agenda(
         area=np.array([areas[k] for k in rows], dtype=int),
         initiator=np.array([initiators[k] for k in rows], dtype=int),
@@ -271,9 +360,12 @@ def _tabled(
         status_quo=np.array([before[k] for k in rows], dtype=float),
         proposal=np.array(proposals, dtype=float),
         positions=positions if every else positions.take(rows, axis=0),
-        saliences=saliences if every else saliences.take(rows, axis=0),
-        titles=[drafts[k].title for k in rows],
-        origins=[drafts[k].origin for k in rows],
+        saliences=kept_saliences,
+        titles=[d.title for d in kept],
+        origins=[d.origin for d in kept],
         ids=ids,
-        policy_items=[drafts[k] for k in rows],
+        policy_items=kept,
+        costs=costs,
+        project=project,
+        beneficiary_state=np.array(states, dtype=int),
     )

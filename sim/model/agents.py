@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mesa
 
+from sim.model import membership
 from sim.model.state import ModelState
 from sim.scenario import INTERESTS, STATUSES
 
@@ -78,10 +79,14 @@ class StateAgent(mesa.Agent):
         """Decide whether to apply for membership this year (endogenous mode).
 
         Only observers and dialogue partners whose scenario entry says they seek
-        membership apply, each year with ``membership.apply_probability``; the
-        draw comes from the model's seeded generator.
+        membership apply, each year with ``membership.apply_probability`` (the draw
+        comes from the model's seeded generator), and only when they expect a gain:
+        when the members would, on average, value their admission positively
+        (:func:`sim.model.membership.expected_welcome`).
         """
         if self.status not in ("observer", "partner") or not self.model.seeks_membership[self.index]:
             return False
         chance = self.model.sco_scenario.membership.apply_probability
-        return bool(self.model.rng.random() < chance)
+        if not self.model.rng.random() < chance:
+            return False
+        return membership.expected_welcome(self.model, self.index) > 0.0

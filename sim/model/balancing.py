@@ -3,10 +3,12 @@
 Each state compares the poles' weight inside the organisation, weighted by the
 threat it perceives from each (balance of threat: Walt 1987). Where a pole's
 threat-weighted weight exceeds the average over the poles, the state moves away
-from it at a rate set by its balancing weight, or towards it where regime
-security and security ties (dependence) outweigh balancing (bandwagoning).
-Alignment also reverts slowly towards the state's baseline, the multi-vector
-habit of Central Asian diplomacy (thesis ch. IV.1, pp. 59-69, Fig. 4 p. 53).
+from it at a rate set by its balancing weight, or towards it where its regime
+stake outweighs balancing (bandwagoning). Security ties pull towards the tied
+pole without reversing that response. Alignment also reverts towards the
+state's baseline, the multi-vector habit of Central Asian diplomacy (thesis
+ch. IV.1, pp. 59-69, Fig. 4 p. 53); with yearly pole-ties data the baseline
+moves with arms imports, trade and UN votes (:mod:`sim.model.series`).
 """
 
 from __future__ import annotations
@@ -40,17 +42,29 @@ def pole_shares(model: ModelState) -> np.ndarray:
 
 
 def update_alignment(model: ModelState) -> None:
-    """Step 6: move every non-pole state's alignment with the poles."""
+    """Step 6: move every non-pole state's alignment with the poles.
+
+    A state compares the poles' threat-weighted weight inside the organisation. It
+    moves away from a pole that presses more than the average, at a rate set by its
+    balancing weight, and towards it only where its regime stake (the regime weight
+    scaled by autocracy) outweighs its balancing weight: bandwagoning (Walt 1987).
+    Security ties to a pole (CSTO) pull steadily towards that pole, but do not turn
+    the response to a threat from it around: a CSTO member threatened by Russia
+    still leans towards China (thesis ch. IV.1: China's presence 'can offset or
+    neutralize Russia's presence'). Alignment reverts towards its baseline (the
+    data's reading of the year, or the scenario's values), the multi-vector habit.
+    With ``[mechanisms] balancing = false`` only the reversion acts.
+    """
     p = model.params
-    shares = pole_shares(model)
-    pressure = model.threat * shares
-    relative = pressure - pressure.sum(axis=1, keepdims=True) / pressure.shape[1]  # minus the mean
-    w = model.weights
-    bandwagon = w[:, 3:4] * model.regime_stake[:, None] + w[:, 0:1] * model.ties
-    balance = w[:, 2:3]
-    drift = p.balancing_rate * relative * (bandwagon - balance)
-    drift += p.alignment_reversion * (model.baseline_alignment - model.alignment)
-    for state in model.pole_index.tolist():  # the poles do not move
+    drift = p.alignment_reversion * (model.baseline_alignment - model.alignment)
+    if model.sco_scenario.mechanisms.balancing:
+        shares = pole_shares(model)
+        pressure = model.threat * shares
+        relative = pressure - pressure.sum(axis=1, keepdims=True) / pressure.shape[1]  # minus the mean
+        w = model.weights
+        response = w[:, 3:4] * model.regime_stake[:, None] - w[:, 2:3]  # < 0: balancing, > 0: bandwagoning
+        drift += p.balancing_rate * (relative * response + p.tie_pull * w[:, 0:1] * model.ties)
+    for state in model.pole_list:  # the poles do not move
         drift[state] = 0.0
     model.alignment = (model.alignment + drift).clip(0.0, 1.0)
 

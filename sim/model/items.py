@@ -30,6 +30,8 @@ class Item:
         origin: Where the item came from this year: event, deferred, retabled or agenda.
         deferrals: How many times it was deferred so far.
         carried_as: The origin it takes when carried to next year (None: "deferred").
+        beneficiary_state: The state the item benefits (index), or None for the pole's state.
+        sovereignty: Whether the text touches territorial integrity (every member's stake in it counts).
 
     """
 
@@ -43,6 +45,8 @@ class Item:
     origin: str
     deferrals: int = 0
     carried_as: str | None = None
+    beneficiary_state: int | None = None
+    sovereignty: bool = False
 
     def copy(self) -> Item:
         """Return a copy (the dicts of set positions and saliences are shared: nothing changes them)."""
@@ -58,6 +62,8 @@ class Item:
             self.origin,
             self.deferrals,
             self.carried_as,
+            self.beneficiary_state,
+            self.sovereignty,
         )
 
     def tabled_as(self, origin: str) -> Item:
@@ -80,7 +86,10 @@ class Agenda:
     """Items on the agenda in one year, as arrays over items (rows) and states (columns).
 
     ``policy_items`` holds the policy items (:class:`Item`) behind the rows; ``groups`` the
-    states each enlargement row would move up the accession ladder.
+    states each enlargement row would move up the accession ladder. ``costs`` holds each
+    state's participation cost by part (items x states x 3, :mod:`sim.model.participation`),
+    ``project`` whether members may stand aside, ``beneficiary_state`` the state each item
+    benefits (-1: none).
     """
 
     area: np.ndarray
@@ -95,6 +104,9 @@ class Agenda:
     ids: list[int] = field(default_factory=list)
     policy_items: list[Item] = field(default_factory=list)
     groups: list[list[int]] = field(default_factory=list)
+    costs: np.ndarray | None = None
+    project: np.ndarray | None = None
+    beneficiary_state: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.area)

@@ -72,12 +72,16 @@ def ready_groups(model: ModelState, year: int) -> list[list[int]]:
 
 
 def valuation(model: ModelState, group: list[int]) -> np.ndarray:
-    """Each state's value of admitting ``group`` (positive = in favour).
+    """Each state's value of admitting ``group`` (positive = in favour): the sponsors' logic.
 
     A member values an applicant's capability through its security and economic
-    weights, the applicant's lean towards the poles through its own attitude to
-    them (alignment minus threat) and its balancing weight, and loses from the
-    dilution of its own voice and from admitting a rival.
+    weights. Through its balancing weight and its attitude to each pole (alignment
+    minus threat; a pole welcomes its own gains) it values two things: how the
+    admission shifts the weight of each pole among the members (:func:`pole_shift`),
+    and the applicant's own ties to the poles (its lean: arms, trade and UN votes
+    with ``[data] pole_ties``). So Russia sponsors a state tied to it and China one
+    tied to China, and a package of both can be a trade between the two sponsors. A
+    member loses from the dilution of its own voice and from admitting a rival.
     """
     p = model.params
     members = model.members
@@ -93,7 +97,35 @@ def valuation(model: ModelState, group: list[int]) -> np.ndarray:
         value += w[:, 2] * (attitude @ lean)
         value -= p.voice_dilution / (n_members + len(group))
         value -= p.rivalry_weight * model.rivalry[:, j]
+    value += w[:, 2] * (attitude @ pole_shift(model, group)) * len(model.poles)
     return value
+
+
+def pole_shift(model: ModelState, group: list[int]) -> np.ndarray:
+    """Return how admitting ``group`` changes each pole's share of the weight among members."""
+    before = _shares(model, model.members)
+    after_members = model.members.copy()
+    after_members[group] = True
+    return _shares(model, after_members) - before
+
+
+def _shares(model: ModelState, members: np.ndarray) -> np.ndarray:
+    cap = model.capability * members
+    total = cap.sum()
+    weights = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
+    for pole, state in enumerate(model.pole_list):
+        if not members[state]:
+            weights[pole] = 0.0
+    pair = weights.sum()
+    return weights / pair if pair > 0 else weights
+
+
+def expected_welcome(model: ModelState, i: int) -> float:
+    """Return the members' mean value of admitting state ``i`` alone (what an applicant expects)."""
+    members = model.members
+    if not members.any():
+        return 0.0
+    return float(valuation(model, [i])[members].mean())
 
 
 def step(model: ModelState, year: int) -> tuple[Agenda, Decision | None]:

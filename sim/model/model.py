@@ -22,183 +22,21 @@ import mesa
 import numpy as np
 
 from sim.model import agenda, balancing, membership
+from sim.model import events as events_module
 from sim.model.agents import StateAgent
+from sim.model.arrays import (
+    APPLICANT,
+    MEMBER,
+    SHARED_AREA_ARRAYS,
+    SHARED_STATE_ARRAYS,
+    ScenarioArrays,
+    apply_lasting_effects,
+    scenario_arrays,
+)
 from sim.model.items import Agenda, Item
 from sim.model.recorder import Recorder
 from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, get_rule
-from sim.scenario import STATUSES, Event, Scenario, interest_weights
-
-MEMBER = STATUSES.index("member")
-APPLICANT = STATUSES.index("applicant")
-
-
-class ScenarioArrays:
-    """What a model derives from its scenario before the first year: the same for every seed.
-
-    Built once per scenario (and last year) and shared by every model of it, so that
-    a batch does not redo this work for each run. Its arrays are read-only; a model
-    copies those that a run changes (see ``SCOModel._build_states``).
-
-    Args:
-        scenario: A validated scenario.
-        end_year: The last year simulated.
-
-    """
-
-    def __init__(self, scenario: Scenario, end_year: int) -> None:
-        self.scenario = scenario  # keeps the object (whose id is the cache key) alive
-        self.start_year = scenario.start_year
-        self.end_year = end_year
-        self._build_states(scenario)
-        self._build_areas(scenario)
-        # Inherited events before the start year set the initial conditions.
-        for event in scenario.prehistory:
-            apply_lasting_effects(self, event)
-        self._schedule(scenario)
-        for value in vars(self).values():
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-
-    def _build_states(self, sc: Scenario) -> None:
-        self.codes: list[str] = sc.state_codes
-        self.index = {code: i for i, code in enumerate(self.codes)}
-        self.poles: list[str] = list(sc.poles)
-        self.pole_index = np.array([self.index[p] for p in self.poles])
-        self.focal = self.index[sc.focal_state]
-        n, n_poles = len(self.codes), len(self.poles)
-        states = [sc.states[c] for c in self.codes]
-        self.names = [s.name for s in states]
-        self.weights = np.array([interest_weights(s) for s in states], dtype=float)
-        self.polyarchy = np.array([s.polyarchy for s in states], dtype=float)
-        self.regime_stake = 1.0 - self.polyarchy
-        # Regime preservation weighs more for autocracies: its weight is scaled by 1 - polyarchy.
-        self.scaled_weights = self.weights.copy()
-        self.scaled_weights[:, 3] *= self.regime_stake
-        self.alignment = np.zeros((n, n_poles))
-        self.threat = np.zeros((n, n_poles))
-        self.ties = np.zeros((n, n_poles))
-        for i, s in enumerate(states):
-            for p, pole in enumerate(self.poles):
-                self.alignment[i, p] = 1.0 if self.codes[i] == pole else s.alignment[pole]
-                self.threat[i, p] = s.threat.get(pole, 0.0)
-                self.ties[i, p] = s.security_ties.get(pole, 0.0)
-        self.is_pole = np.zeros(n, dtype=bool)
-        self.is_pole[self.pole_index] = True
-        self.pole_of = np.full(n, -1, dtype=int)  # which pole a state is (-1: none)
-        self.pole_of[self.pole_index] = np.arange(n_poles)
-        self.pole_of_list = self.pole_of.tolist()
-        self.rivalry = np.zeros((n, n))
-        for i, s in enumerate(states):
-            for other, value in s.rivalries.items():
-                j = self.index[other]
-                self.rivalry[i, j] = max(self.rivalry[i, j], value)
-                self.rivalry[j, i] = max(self.rivalry[j, i], value)
-        self.seeks_membership = np.array([s.wants_membership for s in states], dtype=bool)
-        self.capability_series = self._capability_series(sc, states)
-        self.timelines = [sc.status_timeline(c) for c in self.codes]
-        year = sc.start_year
-        self.status = np.array([STATUSES.index(status_at(t, year)) for t in self.timelines], dtype=np.int8)
-        self.trust = np.full((n, n), sc.parameters.trust_initial)
-        # States admitted in the start year through the procedure (not founders, who were
-        # outsiders the year before) start with newcomer trust, as later entrants do.
-        for i, timeline in enumerate(self.timelines):
-            before = status_at(timeline, year - 1)
-            if self.status[i] == MEMBER and before not in ("member", "outsider"):
-                self.trust[i, :] = sc.parameters.trust_newcomer
-                self.trust[:, i] = sc.parameters.trust_newcomer
-        np.fill_diagonal(self.trust, 1.0)
-
-    def _capability_series(self, sc: Scenario, states: list[Any]) -> np.ndarray:
-        """Capabilities for every simulated year (rows) and state (columns)."""
-        years = np.arange(self.start_year, self.end_year + 1)
-        series = np.zeros((len(years), len(states)))
-        for i, s in enumerate(states):
-            growth = 1.0 + s.capability_growth
-            if isinstance(s.capability, dict):
-                points = sorted(s.capability.items())
-                xs = np.array([p[0] for p in points], dtype=float)
-                ys = np.array([p[1] for p in points], dtype=float)
-                values = np.interp(years, xs, ys)
-                after = years > xs[-1]
-                values[after] = ys[-1] * growth ** (years[after] - xs[-1])
-            else:
-                values = s.capability * growth ** (years - self.start_year)
-            series[:, i] = values
-        # Capability shocks in events scale the series from their year on.
-        for event in [*sc.prehistory, *sc.events]:
-            for code, change in event.capability.items():
-                j = self.index[code]
-                series[years >= event.year, j] *= max(0.0, 1.0 + change)
-        return series
-
-    def _build_areas(self, sc: Scenario) -> None:
-        self.areas: list[str] = sc.area_codes
-        self.area_index = {a: k for k, a in enumerate(self.areas)}
-        areas = [sc.areas[a] for a in self.areas]
-        self.relevance = np.array([a.relevance.as_tuple() for a in areas], dtype=float)
-        self.base_salience = np.array([a.base_salience for a in areas], dtype=float)
-        self.on_agenda = np.array([a.agenda for a in areas], dtype=bool)
-        self.parents = np.zeros((len(areas), len(areas)), dtype=bool)
-        for k, a in enumerate(areas):
-            for parent in a.parents:
-                self.parents[k, self.area_index[parent]] = True
-        self.favours = np.array([self.poles.index(a.favours) if a.favours else -1 for a in areas], dtype=int)
-        self.favour_list = self.favours.tolist()
-        n_parents = self.parents.sum(axis=1)
-        self.has_parents = n_parents > 0
-        self.areas_without_parents = (~self.has_parents).nonzero()[0].tolist()
-        self.areas_off_agenda = (~self.on_agenda).nonzero()[0].tolist()
-        self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
-        self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
-        self.stakes_by_area = np.ascontiguousarray(self.stakes.T)  # one row per area, for the agenda
-        # How a gain in each area divides over a state's four interests (areas x states x 4).
-        share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
-        total = share.sum(axis=2, keepdims=True)
-        self.utility_share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
-        self.depth = np.array([a.initial_depth for a in areas], dtype=float)
-        self.area_titles = [f"{a.label}: new measures" for a in areas]
-        self.moratorium = sc.membership.moratorium
-
-    def _schedule(self, sc: Scenario) -> None:
-        """Index the events, and the status changes of the timelines, by year."""
-        self.events_by_year: dict[int, list[Event]] = {}
-        for event in sc.events:
-            self.events_by_year.setdefault(event.year, []).append(event)
-        self.status_changes: dict[int, list[tuple[int, int]]] = {}
-        for i, timeline in enumerate(self.timelines):  # in state order
-            for year, status in timeline.items():
-                self.status_changes.setdefault(year, []).append((i, STATUSES.index(status)))
-
-
-# The arrays of the last few scenarios run: a batch runs each scenario (one per arm and
-# sweep point) many times. Keyed by the scenario object's id; the entry keeps it alive.
-_ARRAYS: dict[tuple[int, int], ScenarioArrays] = {}
-_ARRAYS_KEPT = 8
-
-
-def scenario_arrays(scenario: Scenario, end_year: int) -> ScenarioArrays:
-    """Return the :class:`ScenarioArrays` of ``scenario`` up to ``end_year``, built once."""
-    key = (id(scenario), end_year)
-    arrays = _ARRAYS.get(key)
-    if arrays is None or arrays.scenario is not scenario:
-        arrays = ScenarioArrays(scenario, end_year)
-        if len(_ARRAYS) >= _ARRAYS_KEPT:
-            del _ARRAYS[next(iter(_ARRAYS))]  # the oldest entry
-        _ARRAYS[key] = arrays
-    return arrays
-
-
-# What a model takes from its ScenarioArrays as they are, shared and read-only (the arrays
-# a run changes are copied in SCOModel._build_states and _build_areas).
-SHARED_STATE_ARRAYS = (
-    "codes", "index", "poles", "pole_index", "focal", "is_pole", "pole_of", "pole_of_list", "ties",
-    "seeks_membership", "capability_series", "timelines", "events_by_year", "status_changes",
-)  # fmt: skip
-SHARED_AREA_ARRAYS = (
-    "areas", "area_index", "relevance", "base_salience", "on_agenda", "parents", "favours", "favour_list",
-    "has_parents", "areas_without_parents", "areas_off_agenda", "parent_weights", "stakes",
-    "stakes_by_area", "utility_share", "area_titles",
-)  # fmt: skip
+from sim.scenario import Event, Scenario
 
 
 class SCOModel(mesa.Model):
@@ -218,6 +56,7 @@ class SCOModel(mesa.Model):
     index: dict[str, int]
     poles: list[str]
     pole_index: np.ndarray
+    pole_list: list[int]
     focal: int
     is_pole: np.ndarray
     pole_of: np.ndarray
@@ -225,6 +64,9 @@ class SCOModel(mesa.Model):
     ties: np.ndarray
     seeks_membership: np.ndarray
     capability_series: np.ndarray
+    claim_series: np.ndarray | None
+    baseline_series: np.ndarray | None
+    project: np.ndarray
     timelines: list[dict[int, str]]
     events_by_year: dict[int, list[Event]]
     status_changes: dict[int, list[tuple[int, int]]]
@@ -236,6 +78,8 @@ class SCOModel(mesa.Model):
     parents: np.ndarray
     favours: np.ndarray
     favour_list: list[int]
+    favours_or_first: np.ndarray
+    has_favour: np.ndarray
     has_parents: np.ndarray
     areas_without_parents: list[int]
     areas_off_agenda: list[int]
@@ -301,10 +145,13 @@ class SCOModel(mesa.Model):
         self.threat = fixed.threat.copy()
         self.rivalry = fixed.rivalry.copy()
         self.capability = fixed.capability_series[0].copy()
+        n = len(self.codes)
+        self.claims = fixed.claim_series[0] if fixed.claim_series is not None else np.zeros((n, n))
         self.status = fixed.status.copy()
         self.status_since = np.full(len(self.codes), self.year, dtype=int)
         self.update_members()
         self.trust = fixed.trust.copy()
+        self.summit_tolerance = np.zeros(len(self.codes))
         self.influence_gain = np.zeros(len(self.poles))
         self.states_by_code = {
             code: StateAgent(self, code, i, name)
@@ -316,6 +163,7 @@ class SCOModel(mesa.Model):
             setattr(self, name, getattr(fixed, name))
         self.depth = fixed.depth.copy()
         self.shock = np.zeros(len(self.areas))
+        self.benefit = np.zeros(len(self.areas))  # recent depth gained per area, decaying (spillover)
         self.moratorium = fixed.moratorium
         self.no_items = Agenda.empty(len(self.codes))  # the (read-only) agenda of a year without items
         # (1 - trust_gain) ** k and (1 - trust_loss) ** k for the counts k a year can give
@@ -380,10 +228,19 @@ class SCOModel(mesa.Model):
             for area, value in event.salience.items():
                 self.shock[self.area_index[area]] += value
             apply_lasting_effects(self, event)
+        events_module.apply(self, year)  # random events (forecast years of a scenario with a process)
 
     def update_capabilities(self, year: int) -> None:
-        """Step 2: capabilities from the series (held or trended after the data end)."""
-        self.capability = self.capability_series[year - self.start_year]
+        """Step 2: capabilities, claims and the baseline alignment from their yearly series."""
+        t = year - self.start_year
+        self.capability = self.capability_series[t]
+        if self.claim_series is not None:
+            self.claims = self.claim_series[t]
+        if self.baseline_series is not None and t > 0:
+            # The data move the baseline; a state keeps its drift away from it.
+            new = self.baseline_series[t]
+            self.alignment = (self.alignment + (new - self.baseline_alignment)).clip(0.0, 1.0)
+            self.baseline_alignment = new
 
     def tolerance(self) -> np.ndarray:
         """Loss each state accepts without objecting: rises with trust and the norm."""
@@ -395,14 +252,20 @@ class SCOModel(mesa.Model):
 
     def decide(self, items: Agenda) -> Decision:
         """Step 4: bargain and decide every item under the scenario's rule."""
+        mechanisms = self.sco_scenario.mechanisms
+        costs = items.costs
+        participation = costs.sum(axis=2) if costs is not None and mechanisms.participation_cost else None
+        self.summit_tolerance = self.tolerance()  # (kept for the decision record)
         inputs = BargainInput(
             positions=items.positions,
             saliences=items.saliences,
             capabilities=self.capability,
             status_quo=items.status_quo,
             proposal=items.proposal,
-            tolerance=self.tolerance(),
+            tolerance=self.summit_tolerance,
             voters=self.members,
+            participation=participation if participation is not None and participation.any() else None,
+            project=items.project if mechanisms.stand_aside else None,
         )
         return self.rule(inputs, self.rule_settings)
 
@@ -410,6 +273,7 @@ class SCOModel(mesa.Model):
         """Step 5: depth grows where texts pass; trust and pole influence respond."""
         p = self.params
         self.influence_gain *= 1.0 - p.influence_decay
+        self.benefit *= 1.0 - p.benefit_decay
         if len(items) == 0:
             return
         adopted = np.isfinite(decision.adopted)
@@ -424,10 +288,13 @@ class SCOModel(mesa.Model):
         beneficiaries = items.beneficiary.tolist()
         initiators = items.initiator.tolist()
         gained = [0.0] * len(self.poles)  # summed over the items first, then added
+        benefits: dict[int, float] = {}
         for k in adopted.nonzero()[0].tolist():
             depth = float(self.depth[areas[k]])
             gain = p.implementation_rate * joined_share[k] * (texts[k] - depth)
-            self.depth[areas[k]] = min(depth + (gain if gain > 0.0 else 0.0), 100.0)
+            deeper = min(depth + (gain if gain > 0.0 else 0.0), 100.0)
+            self.depth[areas[k]] = deeper
+            benefits[areas[k]] = (deeper - depth) / 100.0
             # Influence: the pole the item favours (or the pole that tabled it) gains.
             pole = beneficiaries[k]
             if pole < 0 and initiators[k] >= 0:
@@ -435,7 +302,14 @@ class SCOModel(mesa.Model):
             if pole >= 0:
                 gained[pole] += p.influence_gain * ((texts[k] - before[k]) / 100.0)
         self.influence_gain += gained
+        for area, benefit in benefits.items():
+            self.benefit[area] += benefit
         # Trust: agreeing together builds it; objecting erodes others' trust in you.
+        if self.sco_scenario.mechanisms.trust:
+            self._update_trust(joined, adopted, decision)
+        self._carry(items, decision)
+
+    def _update_trust(self, joined: np.ndarray, adopted: np.ndarray, decision: Decision) -> None:
         agreed = (joined & adopted[:, None]).astype(float)
         together = (agreed.T @ agreed).astype(np.intp)  # items adopted together, per pair
         self.trust = 1.0 - (1.0 - self.trust) * self.trust_kept.take(together)
@@ -443,7 +317,9 @@ class SCOModel(mesa.Model):
             objections = decision.objectors.sum(axis=0)
             self.trust = self.trust * self.trust_lost.take(objections)[None, :]
         self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself
-        # Deferred items return next year; blocked ones may be tabled again later.
+
+    def _carry(self, items: Agenda, decision: Decision) -> None:
+        """Deferred items return next year; blocked ones may be tabled again later."""
         for item, outcome in zip(items.policy_items, decision.outcome.tolist(), strict=True):
             if outcome == DEFERRED and item.deferrals < self.params.max_deferrals:
                 self.carried.append(item.carried("deferred", item.deferrals + 1))
@@ -468,30 +344,6 @@ class SCOModel(mesa.Model):
         return balancing.balancing_index(self)
 
     # Output ---------------------------------------------------------------------
-    def tables(self) -> dict[str, Any]:
-        """Return the three tables as pandas DataFrames: model, states, decisions."""
-        return self.recorder.tables()
-
-
-def apply_lasting_effects(target: SCOModel | ScenarioArrays, event: Event) -> None:
-    """Apply an event's lasting changes (threat, rivalry, moratorium) to a model or to initial arrays."""
-    for code, changes in event.threat.items():
-        for pole, delta in changes.items():
-            i, p = target.index[code], target.poles.index(pole)
-            target.threat[i, p] = float(np.clip(target.threat[i, p] + delta, 0.0, 1.0))
-    for code, others in event.rivalry.items():
-        for other, value in others.items():
-            i, j = target.index[code], target.index[other]
-            target.rivalry[i, j] = target.rivalry[j, i] = value
-    if event.moratorium is not None:
-        target.moratorium = event.moratorium
-
-
-def status_at(timeline: dict[int, str], year: int) -> str:
-    """Return the status a timeline gives in ``year`` (``outsider`` before its first entry)."""
-    current = "outsider"
-    for when, status in timeline.items():  # timelines are sorted by year
-        if when > year:
-            break
-        current = status
-    return current
+    def tables(self, texts: bool = False) -> dict[str, Any]:
+        """Return the tables as pandas DataFrames: model, states, decisions (and texts if asked)."""
+        return self.recorder.tables(texts=texts)

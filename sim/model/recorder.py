@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.model import balancing
+from sim.model import balancing, dissent
 from sim.model.items import Agenda
 from sim.model.state import ModelState
+from sim.model.yearitems import YearItems, share
 from sim.rules import ADOPTED, BLOCKED, DEFERRED, DILUTED, OPT_OUT, OUTCOMES, Decision
 from sim.scenario import INTERESTS, STATUSES
 
 MEMBER = STATUSES.index("member")
+
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,9 +52,11 @@ class Recorder:
         self.status = np.zeros((n_years, n_states), dtype=model.status.dtype)
         self.capability = np.zeros((n_years, n_states))
         self.alignment = np.zeros((n_years, n_states, n_poles))
+        self.baseline = np.zeros((n_years, n_states, n_poles))  # what the data alone give that year
         self.threat = np.zeros((n_years, n_states, n_poles))
         self.trust = np.zeros((n_years, n_states, n_states))
         self.voters = np.zeros((n_years, n_states), dtype=bool)  # who decided the year's items
+        self.tolerance = np.zeros((n_years, n_states))  # each state's tolerance at the summit
         self.codes = np.array(model.codes)
         self.code_list = list(model.codes)
         self.status_names = np.array(STATUSES, dtype=object)
@@ -79,21 +83,26 @@ class Recorder:
         self.moratorium.append(bool(m.moratorium))
         t = self.n_years
         self.voters[t] = voters
+        self.tolerance[t] = m.summit_tolerance
         self.influence[t] = m.influence_gain
         self.depth[t] = m.depth
         self.status[t] = m.status
         self.capability[t] = m.capability
         self.alignment[t] = m.alignment
+        self.baseline[t] = m.baseline_alignment
         self.threat[t] = m.threat
         self.trust[t] = m.trust
         self.n_years += 1
 
-    def columns(self) -> dict[str, dict[str, np.ndarray]]:
-        """Return the three tables as columns of numpy arrays (cheap to join across runs)."""
+    def columns(self, texts: bool = False) -> dict[str, dict[str, np.ndarray]]:
+        """Return the tables as columns of numpy arrays (cheap to join across runs).
+
+        ``texts=True`` adds the ``texts`` table (one row per item x text x member).
+        """
         m = self.model
         n = self.n_years
         years = np.arange(m.start_year, m.start_year + n)
-        summits = _YearItems([items for items, _ in self.summits], [d for _, d in self.summits])
+        summits = YearItems([items for items, _ in self.summits], [d for _, d in self.summits])
         weights = self._pole_weights(n)
         balancing_index = balancing.balancing_index_of(self.alignment[:n], weights)  # years x states
         voters = self.voters[:n]
@@ -109,10 +118,27 @@ class Recorder:
         for k, area in enumerate(m.areas):
             model[f"depth_{area}"] = self.depth[:n, k]
         enlargements = self._enlargements()
+        log = summits if enlargements is None else summits.interleave(enlargements)
+        blocked = dissent.blockers(log)
+        states_counts: dict[str, np.ndarray] = {}
+        self._dissent_counts(model, states_counts, log, blocked)
         states = self._states_table(years, summits, enlargements, balancing_index, utility)
-        return {"model": model, "states": states, "decisions": self._decisions(years, summits, enlargements)}
+        states.update(states_counts)
+        tables = {"model": model, "states": states, "decisions": self._decisions(years, log, blocked)}
+        if texts:
+            tables["texts"] = dissent.texts_table(m, log, years, voters, self.tolerance[:n])
+        return tables
 
-    def _model_table(self, years: np.ndarray, summits: _YearItems) -> dict[str, np.ndarray]:
+    def _dissent_counts(
+        self, model: dict[str, np.ndarray], states: dict[str, np.ndarray], log: YearItems, blocked: np.ndarray
+    ) -> None:
+        """Add the dissent, stand-aside and block counts per year (model) and per state and year (states)."""
+        for name, flags in (("dissents", log.dissent), ("stand_asides", log.opt_outs), ("blocks", blocked)):
+            per_state = log.per_year_sum(flags)  # years x states
+            model[name] = per_state.sum(axis=1)
+            states[name] = per_state.reshape(-1)
+
+    def _model_table(self, years: np.ndarray, summits: YearItems) -> dict[str, np.ndarray]:
         """Return the model table's columns up to ``objections`` (the counts and rates of the summits)."""
         n = len(years)
         n_items = summits.n_items
@@ -140,12 +166,12 @@ class Recorder:
             "diluted": counts[:, DILUTED],
             "blocked": counts[:, BLOCKED],
             "deferred": counts[:, DEFERRED],
-            "consensus_rate": _share(summits.per_year_sum(adopted & ~summits.objectors.any(axis=1)), n_items),
-            "adoption_rate": _share(n_adopted, n_items),
-            "diluted_share": _share(counts[:, DILUTED], n_items),
+            "consensus_rate": share(summits.per_year_sum(adopted & ~summits.objectors.any(axis=1)), n_items),
+            "adoption_rate": share(n_adopted, n_items),
+            "diluted_share": share(counts[:, DILUTED], n_items),
             "mean_adopted_ambition": np.array(mean_adopted, dtype=float),
             "functional_output": np.array(output, dtype=float),
-            "mean_rounds": _share(summits.per_year_sum(summits.rounds), n_items),
+            "mean_rounds": share(summits.per_year_sum(summits.rounds), n_items),
             "objections": summits.per_year_sum(summits.objectors.sum(axis=1)),
         }
 
@@ -157,11 +183,11 @@ class Recorder:
         pairs = n_voters * (n_voters - 1)
         return np.divide(trust_sum - n_voters, pairs, out=np.full(n, np.nan), where=pairs > 0)
 
-    def _enlargements(self) -> _YearItems | None:
+    def _enlargements(self) -> YearItems | None:
         """Return the enlargement items of every year, or None if there were none."""
         if not any(pair is not None and len(pair[0]) for pair in self.enlargements):
             return None
-        return _YearItems(
+        return YearItems(
             [pair[0] if pair is not None else None for pair in self.enlargements],
             [pair[1] if pair is not None else None for pair in self.enlargements],
         )
@@ -169,8 +195,8 @@ class Recorder:
     def _states_table(
         self,
         years: np.ndarray,
-        summits: _YearItems,
-        enlargements: _YearItems | None,
+        summits: YearItems,
+        enlargements: YearItems | None,
         balancing_index: np.ndarray,
         utility: np.ndarray,
     ) -> dict[str, np.ndarray]:
@@ -181,6 +207,7 @@ class Recorder:
         if enlargements is not None:
             objections = objections + enlargements.per_year_sum(enlargements.objectors)
         alignment = self.alignment[:n].reshape(n * n_states, -1)
+        baseline = self.baseline[:n].reshape(n * n_states, -1)
         threat = self.threat[:n].reshape(n * n_states, -1)
         utility = utility.reshape(n * n_states, -1)
         states: dict[str, np.ndarray] = {
@@ -197,6 +224,8 @@ class Recorder:
             states[f"threat_{pole}"] = threat[:, p]
         for k, interest in enumerate(INTERESTS):
             states[f"utility_{interest}"] = utility[:, k]
+        for p, pole in enumerate(m.poles):
+            states[f"baseline_{pole}"] = baseline[:, p]
         return states
 
     def _pole_weights(self, n: int) -> np.ndarray:
@@ -212,7 +241,7 @@ class Recorder:
         return weights
 
     def _cohesion_and_utility(
-        self, summits: _YearItems, voters: np.ndarray, n_voters: np.ndarray
+        self, summits: YearItems, voters: np.ndarray, n_voters: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return each year's cohesion, and the utility each state realised per interest.
 
@@ -248,13 +277,11 @@ class Recorder:
         utility[with_items] = np.add.reduceat(per_item, summits.starts[with_items], axis=0)
         return cohesion, utility
 
-    def _decisions(
-        self, years: np.ndarray, summits: _YearItems, enlargements: _YearItems | None
-    ) -> dict[str, np.ndarray]:
+    def _decisions(self, years: np.ndarray, log: YearItems, blocked: np.ndarray) -> dict[str, np.ndarray]:
         """One row per item, in the order decided: each year's summit, then its enlargement steps."""
         m = self.model
-        log = summits if enlargements is None else summits.interleave(enlargements)
         members = np.repeat(np.count_nonzero(self.voters[: len(years)], axis=1), log.n_items)
+        opt_outs = self._names(log.opt_outs)
         columns: dict[str, Any] = {
             "year": np.repeat(years, log.n_items),
             "item": log.ids,
@@ -262,13 +289,17 @@ class Recorder:
             "title": log.titles,
             "origin": log.origins,
             "initiator": [m.codes[i] if i >= 0 else "chair" for i in log.initiator.tolist()],
-            "beneficiary": [m.poles[b] if b >= 0 else "" for b in log.beneficiary.tolist()],
+            "beneficiary": [m.codes[b] if b >= 0 else "" for b in log.beneficiary_state.tolist()],
             "status_quo": log.status_quo,
             "proposed": log.proposal,
             "adopted": log.adopted,
             "outcome": [OUTCOMES[o] for o in log.outcome.tolist()],
             "objectors": self._names(log.objectors),
-            "opt_outs": self._names(log.opt_outs),
+            "opt_outs": opt_outs,
+            "dissenters": self._names(log.dissent),
+            "stood_aside": opt_outs,
+            "blocked_by": self._names(blocked),
+            "reasons": dissent.reasons(m, log),
             "rounds": log.rounds,
             "members": members,
         }
@@ -284,11 +315,11 @@ class Recorder:
             flagged[k].append(self.code_list[i])
         return [";".join(codes) for codes in flagged]
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions``."""
+    def tables(self, texts: bool = False) -> dict[str, pd.DataFrame]:
+        """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions`` (and ``texts``)."""
         import pandas as pd
 
-        return {name: pd.DataFrame(columns) for name, columns in self.columns().items()}
+        return {name: pd.DataFrame(columns) for name, columns in self.columns(texts=texts).items()}
 
 
 MODEL_COLUMNS = (
@@ -296,17 +327,28 @@ MODEL_COLUMNS = (
     "consensus_rate", "adoption_rate", "diluted_share", "mean_adopted_ambition", "functional_output",
     "mean_rounds", "objections", "cohesion", "mean_trust", "moratorium", "balancing_index",
 )  # fmt: skip
+
+
 STATE_COLUMNS = ("year", "state", "status", "capability", "objections", "opt_outs", "balancing_index")
+# Dissent counts, at the end of the model table (after depth) and of the states table.
+STATE_COUNT_COLUMNS = ("dissents", "stand_asides", "blocks")
 
 
 def table_columns(poles: list[str], areas: list[str]) -> dict[str, list[str]]:
     """Return the columns of the three tables for a scenario's poles and areas."""
     return {
-        "model": [*MODEL_COLUMNS, *(f"influence_{p}" for p in poles), *(f"depth_{a}" for a in areas)],
+        "model": [
+            *MODEL_COLUMNS,
+            *(f"influence_{p}" for p in poles),
+            *(f"depth_{a}" for a in areas),
+            *STATE_COUNT_COLUMNS,
+        ],
         "states": [
             *STATE_COLUMNS,
             *(f"{kind}_{p}" for p in poles for kind in ("alignment", "threat")),
             *(f"utility_{i}" for i in INTERESTS),
+            *(f"baseline_{p}" for p in poles),
+            *STATE_COUNT_COLUMNS,
         ],
         "decisions": list(DECISION_COLUMNS),
     }
@@ -314,76 +356,12 @@ def table_columns(poles: list[str], areas: list[str]) -> dict[str, list[str]]:
 
 DECISION_COLUMNS = (
     "year", "item", "area", "title", "origin", "initiator", "beneficiary", "status_quo",
-    "proposed", "adopted", "outcome", "objectors", "opt_outs", "rounds", "members",
+    "proposed", "adopted", "outcome", "objectors", "opt_outs", "dissenters", "stood_aside", "blocked_by",
+    "reasons", "rounds", "members",
 )  # fmt: skip
+
+
 DECISION_DTYPES: dict[str, Any] = {
     "year": np.int64, "item": np.int64, "status_quo": np.float64, "proposed": np.float64,
     "adopted": np.float64, "rounds": np.int64, "members": np.int64,
 }  # fmt: skip
-
-
-class _YearItems:
-    """The items of every year, one after the other, with each year's share of the rows."""
-
-    def __init__(self, agendas: list[Agenda | None], decisions: list[Decision | None]) -> None:
-        self.n_items = np.array([0 if a is None else len(a) for a in agendas], dtype=np.int64)
-        self.starts = np.cumsum(self.n_items) - self.n_items
-        pairs = [(a, d) for a, d in zip(agendas, decisions, strict=True) if a is not None and d is not None]
-        kept = [(a, d) for a, d in pairs if len(a)]
-        if not kept:  # no item at all: empty columns of the right shapes
-            kept = pairs[:1]
-        self.agendas: list[Agenda] = [a for a, _ in kept]
-        self.decisions: list[Decision] = [d for _, d in kept]
-        self._join(self.agendas, self.decisions)
-
-    def _join(self, agendas: list[Agenda], decisions: list[Decision]) -> None:
-        self.area = np.concatenate([a.area for a in agendas])
-        self.initiator = np.concatenate([a.initiator for a in agendas])
-        self.beneficiary = np.concatenate([a.beneficiary for a in agendas])
-        self.status_quo = np.concatenate([a.status_quo for a in agendas])
-        self.proposal = np.concatenate([a.proposal for a in agendas])
-        self.positions = np.concatenate([a.positions for a in agendas])
-        self.saliences = np.concatenate([a.saliences for a in agendas])
-        self.ids = [i for a in agendas for i in a.ids]
-        self.titles = [title for a in agendas for title in a.titles]
-        self.origins = [origin for a in agendas for origin in a.origins]
-        self.outcome = np.concatenate([d.outcome for d in decisions])
-        self.adopted = np.concatenate([d.adopted for d in decisions])
-        self.objectors = np.concatenate([d.objectors for d in decisions])
-        self.opt_outs = np.concatenate([d.opt_outs for d in decisions])
-        self.rounds = np.concatenate([d.rounds for d in decisions])
-
-    def interleave(self, other: _YearItems) -> _YearItems:
-        """Return this year's items followed by ``other``'s, year by year (the decision log's order)."""
-        agendas: list[Agenda | None] = []
-        decisions: list[Decision | None] = []
-        mine = iter(zip(self.agendas, self.decisions, strict=True))
-        theirs = iter(zip(other.agendas, other.decisions, strict=True))
-        merged_counts = []
-        for own, more in zip(self.n_items.tolist(), other.n_items.tolist(), strict=True):
-            merged_counts.append(own + more)
-            for count, source in ((own, mine), (more, theirs)):
-                if count:
-                    agenda, decision = next(source)
-                    agendas.append(agenda)
-                    decisions.append(decision)
-        merged = _YearItems(agendas, decisions)
-        merged.n_items = np.array(merged_counts, dtype=np.int64)
-        merged.starts = np.cumsum(merged.n_items) - merged.n_items
-        return merged
-
-    def per_year_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum whole numbers (or flags) per year, along the first axis: differences of running totals."""
-        totals = np.zeros((len(values) + 1, *values.shape[1:]), dtype=np.int64)
-        np.cumsum(values, axis=0, out=totals[1:])
-        return totals[self.starts + self.n_items] - totals[self.starts]
-
-    def per_year_counts(self, codes: np.ndarray, n_codes: int) -> np.ndarray:
-        """Count each code per year (years x codes)."""
-        year = np.repeat(np.arange(len(self.n_items)), self.n_items)
-        return np.bincount(year * n_codes + codes, minlength=len(self.n_items) * n_codes).reshape(-1, n_codes)
-
-
-def _share(count: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """Return count / total, with NaN where the total is 0."""
-    return np.divide(count, total, out=np.full(len(total), np.nan), where=total > 0)

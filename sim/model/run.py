@@ -21,6 +21,7 @@ from sim.model.model import SCOModel
 from sim.scenario import Scenario, load_scenario
 
 TABLES = ("model", "states", "decisions")
+TEXTS = "texts"  # the fourth table, on request: one row per item x text x member
 
 
 class TablesView:
@@ -42,6 +43,13 @@ class TablesView:
     def decisions(self):
         """Decision log: one row per item decided (and run)."""
         return self.tables["decisions"]
+
+    @property
+    def texts(self):
+        """Every text tabled, member by member (only when asked for: ``run(..., texts=True)``)."""
+        if TEXTS not in self.tables:
+            raise KeyError("no texts table: run with texts=True (sco-sim run writes it by default)")
+        return self.tables[TEXTS]
 
 
 @dataclass
@@ -73,20 +81,24 @@ class RunResult(TablesView):
         return write_run(self, out_dir, chart=chart)
 
 
-def run(scenario: Scenario | str | Path, seed: int = 0, until: int | None = None) -> RunResult:
+def run(
+    scenario: Scenario | str | Path, seed: int = 0, until: int | None = None, texts: bool = False
+) -> RunResult:
     """Build the model from a scenario, run it with ``seed`` and return its tables.
 
     Args:
         scenario: A loaded scenario or the path of a scenario file.
         seed: Non-negative integer seed; the same scenario and seed give the same tables.
         until: Last year to simulate (default: the scenario's end year).
+        texts: Also build the ``texts`` table (every text tabled, member by member, with
+            each member's loss split by interest and whether it objected, stood aside or blocked).
 
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     model = SCOModel(scenario, rng=seed, until=until)
     model.run()
-    tables = model.tables()
+    tables = model.tables(texts=texts)
     model.release()
     return RunResult(scenario=scenario, seed=seed, until=model.end_year, tables=tables)
 
@@ -100,6 +112,9 @@ def summarise(result: RunResult) -> dict[str, Any]:
     last = result.states[result.states["year"] == result.states["year"].max()]
     n = len(policy)
     agreed = int((policy["adopted"].notna() & (policy["objectors"] == "")).sum())
+    dissenters = _counted(decisions["dissenters"])
+    stood_aside = _counted(decisions["stood_aside"])
+    blockers = _counted(decisions["blocked_by"])
     return {
         "scenario": result.scenario.name,
         "seed": result.seed,
@@ -112,8 +127,20 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "diluted": int(counts.get("diluted", 0)),
         "blocked": int(counts.get("blocked", 0)),
         "deferred": int(counts.get("deferred", 0)),
+        "dissenters": dissenters,
+        "stood_aside": stood_aside,
+        "blocked_by": blockers,
         "members_at_end": sorted(last.loc[last["status"] == "member", "state"].tolist()),
         "focal_state": result.scenario.focal_state,
         "balancing_index_start": float(model["balancing_index"].iloc[0]),
         "balancing_index_end": float(model["balancing_index"].iloc[-1]),
     }
+
+
+def _counted(cells: pd.Series) -> dict[str, int]:
+    """Count how many items name each state in a column of ``;``-joined codes (most first)."""
+    counts: dict[str, int] = {}
+    for cell in cells:
+        for code in filter(None, str(cell).split(";")):
+            counts[code] = counts.get(code, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

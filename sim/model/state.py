@@ -50,6 +50,8 @@ class ModelState(Protocol):
     index: dict[str, int]
     poles: list[str]
     pole_index: np.ndarray
+    pole_list: list[int]
+    pole_of_list: list[int]
     focal: int
     weights: np.ndarray
     scaled_weights: np.ndarray
@@ -64,7 +66,9 @@ class ModelState(Protocol):
     threat: np.ndarray
     ties: np.ndarray
     rivalry: np.ndarray
+    claims: np.ndarray
     trust: np.ndarray
+    summit_tolerance: np.ndarray
     influence_gain: np.ndarray
     moratorium: bool
     # Issue areas.
@@ -75,10 +79,15 @@ class ModelState(Protocol):
     base_salience: np.ndarray
     depth: np.ndarray
     shock: np.ndarray
+    benefit: np.ndarray
+    project: np.ndarray
     parent_weights: np.ndarray
     areas_without_parents: list[int]
     areas_off_agenda: list[int]
     favour_list: list[int]
+    favours_or_first: np.ndarray
+    has_favour: np.ndarray
+    stakes: np.ndarray
     stakes_by_area: np.ndarray
     utility_share: np.ndarray
     # Items between years.

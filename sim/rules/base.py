@@ -11,6 +11,11 @@ Utility is spatial and linear (the convention of the DEU studies, Thomson et al.
 2006): an actor with ideal position ``p`` and salience ``s`` loses
 ``s * (|x - p| - |q - p|) / 100`` when the status quo ``q`` is replaced by ``x``.
 An actor *objects* to ``x`` when that loss exceeds its tolerance.
+
+An item may also carry a *participation cost* per actor (``BargainInput.participation``):
+what taking part costs the actor whatever the text's level (a sovereignty cost, a
+rival's gain). Redrafting towards the status quo does not reduce it; standing aside
+(``sco_practice``, on project items) removes it.
 """
 
 from __future__ import annotations
@@ -56,6 +61,9 @@ class BargainInput:
         tolerance: (items, actors) or (actors,): loss an actor accepts without objecting.
         voters: (items, actors) or (actors,) bool: who takes part in the decision (members).
         dilutable: (items,) bool: may the text be watered down in rounds?
+        participation: (items, actors) cost of taking part in any text, >= 0 (None: none).
+        project: (items,) bool: project items, from which members may stand aside under
+            ``sco_practice`` (None: every item is a common item).
 
     """
 
@@ -67,6 +75,8 @@ class BargainInput:
     tolerance: np.ndarray
     voters: np.ndarray | None = None
     dilutable: np.ndarray | None = None
+    participation: np.ndarray | None = None
+    project: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -99,6 +109,10 @@ class Decision:
         objectors: (items, actors) bool: objected at the final text.
         opt_outs: (items, actors) bool: stood aside and are named as not joining.
         rounds: (items,) bargaining rounds used (1 = the proposal as tabled).
+        texts: (items, rounds) the texts tabled round by round (None for rules without rounds).
+        text_objecting: (items, rounds, actors) bool: who objected to each text.
+        text_aside: (items, rounds, actors) bool: who would stand aside from each text (or None).
+        loss: (items, rounds, actors) each actor's loss at each text, participation cost included.
 
     """
 
@@ -108,6 +122,17 @@ class Decision:
     objectors: np.ndarray
     opt_outs: np.ndarray
     rounds: np.ndarray
+    texts: np.ndarray | None = None
+    text_objecting: np.ndarray | None = None
+    text_aside: np.ndarray | None = None
+    loss: np.ndarray | None = None
+
+    def dissent(self) -> np.ndarray:
+        """Return (items, actors) bool: who objected to any text tabled, or stood aside from the last."""
+        if self.text_objecting is None:
+            return self.objectors | self.opt_outs
+        tabled = np.arange(self.text_objecting.shape[1])[None, :] < self.rounds[:, None]
+        return (self.text_objecting & tabled[:, :, None]).any(axis=1) | self.opt_outs
 
     def outcome_names(self) -> list[str]:
         """Return the outcome classes as strings."""

@@ -93,6 +93,10 @@ def _settle(
         objectors=objectors,
         opt_outs=opt_outs,
         rounds=np.array(rounds, dtype=np.int16),
+        texts=candidates,
+        text_objecting=objecting,
+        text_aside=standing_aside,
+        loss=loss,
     )
 
 
@@ -161,11 +165,29 @@ def _classify(
     return outcome, adopted, prediction
 
 
-def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out: bool) -> Decision:
-    candidates = _candidates(inputs, settings)
+def _text_losses(inputs: BargainInput, candidates: np.ndarray) -> np.ndarray:
+    """Return every actor's loss at every text (items, rounds, actors), participation cost included."""
+    return _policy_and_total(inputs, candidates)[1]
+
+
+def _policy_and_total(inputs: BargainInput, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the policy loss and the total loss (policy plus participation cost) at every text."""
     # Rounds that are not allowed (NaN) are scored at the status quo: no loss, no objection.
     filled = candidates if inputs.dilutable is None else _fill_frozen(candidates, inputs.status_quo)
-    loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, filled)
+    policy = losses(inputs.positions, inputs.saliences, inputs.status_quo, filled)
+    if inputs.participation is None:
+        return policy, policy
+    # The cost of taking part comes with any text that changes the status quo (a round
+    # that is not allowed changes nothing); redrafting does not reduce it.
+    if inputs.dilutable is None and (inputs.proposal != inputs.status_quo).all():
+        return policy, policy + inputs.participation[:, None, :]  # every text changes it
+    changes = filled != inputs.status_quo[:, None]
+    return policy, policy + changes[:, :, None] * inputs.participation[:, None, :]
+
+
+def _consensus_core(inputs: BargainInput, settings: RuleSettings, allow_opt_out: bool) -> Decision:
+    candidates = _candidates(inputs, settings)
+    loss = _text_losses(inputs, candidates)
     tolerance = tolerance_of(inputs)
     voters = inputs.voter_mask()[:, None, :]
     objecting = voters & (loss > tolerance[:, None, :])
@@ -246,6 +268,54 @@ def consensus_opt_out(inputs: BargainInput, settings: RuleSettings) -> Decision:
 
 
 @rule(
+    "sco_practice",
+    source="SCO Charter (2002) art. 16: decisions by agreement without voting, and a member may "
+    "stay out of a cooperation project that does not interest it without blocking the others "
+    "(Janibekov 2018 ch. III.1-III.3 on the Charter's procedure)",
+)
+def sco_practice(inputs: BargainInput, settings: RuleSettings) -> Decision:
+    """Consensus as the SCO practises it: stand aside from projects, block common decisions.
+
+    Each item is a *project* (joint programmes, corridors: ``inputs.project``) or a
+    *common* item (institutions with a common budget, joint statements, accession).
+    A member objects to a text when its loss (policy loss plus participation cost)
+    exceeds its tolerance. On a project item, a member whose policy loss alone is
+    within tolerance stands aside instead: it pays no participation cost but keeps
+    what it loses from the others going ahead, and the text passes without it if at
+    least ``opt_out_min_share`` of the members join. On a common item nobody may
+    stand aside. The initiator redrafts towards the status quo in rounds as under
+    ``consensus``; a member still objecting at the last text blocks the item.
+    """
+    candidates = _candidates(inputs, settings)
+    policy, loss = _policy_and_total(inputs, candidates)
+    tolerance = tolerance_of(inputs)[:, None, :]
+    voters = inputs.voter_mask()[:, None, :]
+    objecting = voters & (loss > tolerance)
+    standing_aside = None
+    if inputs.project is not None and inputs.participation is not None and np.any(inputs.project):
+        project = np.asarray(inputs.project, dtype=bool)[:, None, None]
+        standing_aside = objecting & project & (policy <= tolerance)
+    passes: np.ndarray
+    if standing_aside is None or not standing_aside.any():  # nobody would stand aside: plain consensus
+        passes = np.logical_not(objecting.any(axis=2))
+        standing_aside = None
+    else:
+        hard = objecting & ~standing_aside
+        # Members who join: the voters less those standing aside (who are all voters).
+        joining = voters.sum(axis=2) - standing_aside.sum(axis=2)
+        enough = joining >= np.ceil(settings.opt_out_min_share * voters.sum(axis=2))
+        passes = ~hard.any(axis=2) & enough
+        objecting = np.where(passes[:, :, None], hard, objecting)
+        standing_aside &= passes[:, :, None]
+    if len(voters) == 1:
+        if not voters.any():
+            passes[...] = False
+    else:
+        passes &= voters.any(axis=2)
+    return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance[:, 0, :])
+
+
+@rule(
     "qualified_majority",
     source="qualified majority voting as in the EU Council (TEU art. 16(4)); threshold and "
     "capability weighting set in the scenario",
@@ -259,8 +329,7 @@ def qualified_majority(inputs: BargainInput, settings: RuleSettings) -> Decision
     objectors; they do not block.
     """
     candidates = _candidates(inputs, settings)
-    filled = candidates if inputs.dilutable is None else _fill_frozen(candidates, inputs.status_quo)
-    loss = losses(inputs.positions, inputs.saliences, inputs.status_quo, filled)
+    loss = _text_losses(inputs, candidates)
     tolerance = tolerance_of(inputs)
     voters = inputs.voter_mask()[:, None, :]
     objecting = voters & (loss > tolerance[:, None, :])

@@ -16,6 +16,7 @@ from sim.rules.base import Rule, RuleFunction
 _SHIPPED: tuple[Rule, ...] = (
     consensus.consensus,
     consensus.consensus_opt_out,
+    consensus.sco_practice,
     consensus.veto_players,
     consensus.qualified_majority,
     consensus.compromise,

@@ -45,6 +45,14 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
             yield from _need_state(scenario, code, ("membership", "packages", index))
     for index, event in enumerate(scenario.events):
         yield from _event(scenario, ("events", index), event)
+    for index, claim in enumerate(scenario.claims):
+        for code in claim.states:
+            yield from _need_state(scenario, code, ("claims", index, "states"))
+        if claim.states[0] == claim.states[1]:
+            yield ("claims", index, "states"), "a claim needs two different states"
+    if scenario.event_process is not None:
+        for area in scenario.event_process.salience:
+            yield from _need_area(scenario, area, ("event_process", "salience", area))
 
 
 def _need_state(
@@ -157,7 +165,7 @@ def _tabled_item(scenario: Scenario, loc: tuple[Any, ...], item: TabledItem) -> 
     yield from _need_area(scenario, item.area, (*loc, "area"))
     yield from _need_state(scenario, item.initiator, (*loc, "initiator"))
     if item.beneficiary is not None:
-        yield from _need_pole(scenario, item.beneficiary, (*loc, "beneficiary"))
+        yield from _need_state(scenario, item.beneficiary, (*loc, "beneficiary"), "beneficiary")
     for key in ("positions", "saliences"):
         for code in getattr(item, key):
             yield from _need_state(scenario, code, (*loc, key, code))

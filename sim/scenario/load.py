@@ -201,14 +201,7 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
         raise ScenarioError(
             where, f"{frame.end_year} is before start_year {frame.start_year}", key="end_year"
         )
-    # Record the year each source was read for, so the resolved scenario says it.
-    merged["data"] = {
-        key: entry.model_dump()
-        if key == "capability"
-        else {**entry.model_dump(), "year": frame.start_year if entry.year is None else entry.year}
-        for key, entry in sources
-        if entry is not None
-    }
+    merged["data"] = _resolved_sources(sources, frame)
     if not isinstance(merged.get("states"), dict):
         return  # validation reports it
     # Copies, so that filling never writes into the caller's overrides.
@@ -216,6 +209,9 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
     codes = sorted(states)
     # Capability shares divide by the total of the states that take capability from data.
     group = [c for c in codes if isinstance(states[c], dict) and "capability" not in states[c]]
+    if sources.pole_ties is not None:
+        # Alignments the scenario writes stay as written in every year (a written value wins).
+        merged["data"]["pole_ties"]["keep"] = _written_alignments(states, frame.poles)
     for key in ("capability", "alignment", "polyarchy", "security_ties"):
         entry = getattr(sources, key)
         if entry is None:
@@ -243,6 +239,28 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
                 raise ScenarioError(where, f"{exc.one_line()}; {fix}", key=f"data.{key}") from None
             for loc, value in filled.items():
                 mark(value, origins, where, ("states", code, *loc))
+
+
+def _resolved_sources(sources: DataSources, frame: Years) -> dict[str, Any]:
+    """Return the ``[data]`` table with the year each source was read for (the resolved scenario says it)."""
+    return {
+        key: entry.model_dump()
+        if key in ("capability", "pole_ties", "claims")
+        else {**entry.model_dump(), "year": frame.start_year if entry.year is None else entry.year}
+        for key, entry in sources
+        if entry is not None
+    }
+
+
+def _written_alignments(states: dict[str, Any], poles: list[str]) -> list[str]:
+    """Return ``STATE:POLE`` for every alignment the scenario writes itself (before data fill it)."""
+    return [
+        f"{code}:{pole}"
+        for code in sorted(states)
+        if isinstance(states[code], dict) and isinstance(states[code].get("alignment"), dict)
+        for pole in poles
+        if pole != code and pole in states[code]["alignment"]
+    ]
 
 
 def _data_values(

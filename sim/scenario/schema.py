@@ -101,6 +101,9 @@ class Area(_Frozen):
     favours: str | None = None
     initial_depth: Ambition = 0.0
     agenda: bool = True
+    # "project": members may stand aside (joint programmes, corridors); "common": no standing
+    # aside (institutions with a common budget, joint statements, accession). Charter art. 16.
+    kind: Literal["common", "project"] = "common"
 
 
 class Rules(_Frozen):
@@ -163,6 +166,57 @@ class Parameters(_Frozen):
     retable_probability: Unit = 0.5
     enlargement_scale: NonNeg = 4.0
     voice_dilution: NonNeg = 0.5
+    claim_cost: NonNeg = 0.5
+    rivalry_cost: NonNeg = 0.3
+    gains_cost: NonNeg = 1.0
+    tie_pull: NonNeg = 0.05
+    spillover_ambition: NonNeg = 0.2
+    benefit_decay: Unit = 0.3
+    demand_weight: NonNeg = 1.0
+
+
+class Mechanisms(_Frozen):
+    """Switches: each mechanism can be turned off to see what it contributes (all on by default)."""
+
+    spillover: bool = True
+    balancing: bool = True
+    participation_cost: bool = True
+    stand_aside: bool = True
+    event_process: bool = True
+    trust: bool = True
+
+
+class Shock(_Frozen):
+    """A kind of random event: how often it happens per year and how large it is."""
+
+    rate: Annotated[float, Field(ge=0.0, le=1.0)]
+    size: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class EventProcess(_Frozen):
+    """Random events in years without a written record (forecasts): rates and sizes by kind.
+
+    ``salience`` maps an area to its salience shocks; ``threat`` is a rise in the threat a
+    non-pole member feels from one pole; ``rivalry`` a flare-up of an existing rivalry.
+    The shipped rates are estimated from the 1996-2017 events of history_1996.toml by
+    ``scripts/estimate_event_rates.py`` (docs/model.md).
+    """
+
+    from_year: int
+    salience: dict[str, Shock] = Field(default_factory=dict)
+    threat: Shock = Shock(rate=0.0, size=0.0)
+    rivalry: Shock = Shock(rate=0.0, size=0.0)
+    source: str = ""
+
+
+class Claim(_Frozen):
+    """A territorial claim the data lack, with its written source."""
+
+    states: Annotated[list[str], Field(min_length=2, max_length=2)]
+    salience: Annotated[float, Field(ge=0.0, le=12.0)]
+    start_year: int
+    end_year: int | None = None
+    source: Annotated[str, Field(min_length=1)]
 
 
 class TabledItem(_Frozen):
@@ -172,7 +226,8 @@ class TabledItem(_Frozen):
     initiator: str
     title: str
     ambition: Ambition
-    beneficiary: str | None = None
+    beneficiary: str | None = None  # a pole, or any state the item benefits
+    sovereignty: bool = False  # the text touches territorial integrity (e.g. recognising secession)
     positions: dict[str, Ambition] = Field(default_factory=dict)
     saliences: dict[str, Unit] = Field(default_factory=dict)
 
@@ -221,6 +276,23 @@ class TiesData(_YearData):
     source: Literal["csto"]
 
 
+class PoleTiesData(_Frozen):
+    """Yearly ties to the poles: arms imports and trade with each pole, beside UN votes.
+
+    ``keep`` lists the alignments the scenario writes (``"IND:RUS"``): they stay as written
+    every year, as a written value wins over data. It is filled in on loading.
+    """
+
+    source: Literal["arms_trade"]
+    keep: list[str] = Field(default_factory=list)
+
+
+class ClaimsData(_Frozen):
+    """Territorial claims from the ICOW data (with settlement years from written sources)."""
+
+    source: Literal["icow"]
+
+
 class DataSources(_Frozen):
     """The ``[data]`` table: which data fills each state attribute the scenario does not write."""
 
@@ -228,6 +300,8 @@ class DataSources(_Frozen):
     alignment: AlignmentData | None = None
     polyarchy: PolyarchyData | None = None
     security_ties: TiesData | None = None
+    pole_ties: PoleTiesData | None = None
+    claims: ClaimsData | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -264,6 +338,9 @@ class Scenario(_Frozen):
     areas: dict[str, Area]
     events: list[Event] = Field(default_factory=list)
     data: DataSources | None = None
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+    event_process: EventProcess | None = None
+    claims: list[Claim] = Field(default_factory=list)
     # Resolution record, filled by load_scenario (not written by users).
     source: str = ""
     lineage: list[str] = Field(default_factory=list)
