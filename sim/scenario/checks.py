@@ -51,8 +51,8 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
         if claim.states[0] == claim.states[1]:
             yield ("claims", index, "states"), "a claim needs two different states"
     if scenario.event_process is not None:
-        for area in scenario.event_process.salience:
-            yield from _need_area(scenario, area, ("event_process", "salience", area))
+        for key in scenario.event_process.salience:
+            yield from _need_area(scenario, key, ("event_process", "salience", key))
 
 
 def _need_state(

@@ -169,7 +169,9 @@ def _read_ties(path: str, _mtime: int, _size: int, columns: tuple[str, ...], emp
             numbers.append(number)
         if (iso3, year) in values:
             raise DataError(path, f"a second row for {iso3} in {year}", key=f"line {line}")
-        if "tiv_total" in columns and math.fsum(numbers[:-1]) > numbers[-1] * (1 + 1e-9):  # type: ignore[arg-type]
+        total = numbers[-1]
+        parts = math.fsum(n for n in numbers[:-1] if n is not None)
+        if "tiv_total" in columns and total is not None and parts > total * (1 + 1e-9):
             raise DataError(
                 path,
                 f"tiv_total for {iso3} in {year} is less than the TIV from the poles",
@@ -395,7 +397,7 @@ def _read_claims(path: str, _mtime: int, _size: int) -> tuple[Claim, ...]:
                 )
             pair.append(code)
         what = f"the claim of {pair[0]} against {pair[1]}"
-        years = []
+        years: list[int | None] = []
         for column in ("start_year", "end_year"):
             text = cell[column]
             if column == "end_year" and text == "":
