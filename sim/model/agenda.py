@@ -97,7 +97,7 @@ def demand(
 ) -> np.ndarray:
     """Return how far the most eager member wants each area to go beyond its depth (0-1)."""
     members = model.members
-    if not members.any():
+    if not np.logical_or.reduce(members):
         return np.zeros(len(model.areas))
     gap = ideal_depth(model, attitude, boost)[members].max(axis=0) - model.depth
     return np.maximum(gap, 0.0) / 100.0
@@ -141,7 +141,7 @@ def pole_attitude(model: ModelState) -> np.ndarray:
 def form_agenda(model: ModelState, year: int, events: list[Event]) -> Agenda:  # noqa: ARG001 - year: for callers and tests
     """Step 3: assemble this year's items and compute positions and saliences."""
     members = model.members
-    if not np.count_nonzero(members):
+    if not np.logical_or.reduce(members):
         return Agenda.empty(len(model.codes))
     drafts: list[Item] = []
     taken: set[int] = set()  # the areas of ``drafts``: one item per area and year
@@ -248,7 +248,9 @@ def _positions(
     for k, initiator in enumerate(initiators):
         if initiator < 0:
             rivalry[k] = 0.0
-    if rivalry.any():  # (without a rival at the table the positions stand as they are)
+    if np.logical_or.reduce(
+        rivalry, axis=None
+    ):  # (without a rival at the table the positions stand as they are)
         positions = _clip(positions - 100.0 * model.params.rivalry_weight * rivalry, 0.0, 100.0)
     for k, draft in enumerate(drafts):
         if draft.positions or draft.saliences:

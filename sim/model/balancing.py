@@ -25,7 +25,7 @@ def pole_weights(model: ModelState) -> np.ndarray:
     with the pole, plus the influence the pole has gained from adopted items.
     """
     cap = model.capability * model.member_weight
-    total = cap.sum()
+    total = np.add.reduce(cap)
     coalition = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
     weights = coalition + model.influence_gain
     for pole, state in enumerate(model.pole_index.tolist()):
@@ -37,7 +37,7 @@ def pole_weights(model: ModelState) -> np.ndarray:
 def pole_shares(model: ModelState) -> np.ndarray:
     """Return the poles' weights as shares summing to 1 (zeros if no pole is present)."""
     weight = pole_weights(model)
-    total = weight.sum()
+    total = np.add.reduce(weight)
     return weight / total if total > 0 else weight
 
 
@@ -60,13 +60,15 @@ def update_alignment(model: ModelState) -> None:
     if model.sco_scenario.mechanisms.balancing:
         shares = pole_shares(model)
         pressure = model.threat * shares
-        relative = pressure - pressure.sum(axis=1, keepdims=True) / pressure.shape[1]  # minus the mean
+        relative = (
+            pressure - np.add.reduce(pressure, axis=1, keepdims=True) / pressure.shape[1]
+        )  # minus the mean
         w = model.weights
         response = w[:, 3:4] * model.regime_stake[:, None] - w[:, 2:3]  # < 0: balancing, > 0: bandwagoning
         drift += p.balancing_rate * (relative * response + p.tie_pull * w[:, 0:1] * model.ties)
     for state in model.pole_list:  # the poles do not move
         drift[state] = 0.0
-    model.alignment = (model.alignment + drift).clip(0.0, 1.0)
+    model.alignment = np.minimum(np.maximum(model.alignment + drift, 0.0), 1.0)  # (clip, without its wrapper)
 
 
 def balancing_index(model: ModelState, weights: np.ndarray | None = None) -> np.ndarray:

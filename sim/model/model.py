@@ -239,13 +239,17 @@ class SCOModel(mesa.Model):
         if self.baseline_series is not None and t > 0:
             # The data move the baseline; a state keeps its drift away from it.
             new = self.baseline_series[t]
-            self.alignment = (self.alignment + (new - self.baseline_alignment)).clip(0.0, 1.0)
+            self.alignment = np.minimum(
+                np.maximum(self.alignment + (new - self.baseline_alignment), 0.0), 1.0
+            )
             self.baseline_alignment = new
 
     def tolerance(self) -> np.ndarray:
         """Loss each state accepts without objecting: rises with trust and the norm."""
         member = self.member_weight
-        trust_in_members = (self.trust * member).sum(axis=1) - member  # a member's trust in itself is 1
+        trust_in_members = (
+            np.add.reduce(self.trust * member, axis=1) - member
+        )  # a member's trust in itself is 1
         mean_trust = trust_in_members / self.other_members
         factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
         return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
@@ -254,7 +258,9 @@ class SCOModel(mesa.Model):
         """Step 4: bargain and decide every item under the scenario's rule."""
         mechanisms = self.sco_scenario.mechanisms
         costs = items.costs
-        participation = costs.sum(axis=2) if costs is not None and mechanisms.participation_cost else None
+        participation = (
+            np.add.reduce(costs, axis=2) if costs is not None and mechanisms.participation_cost else None
+        )
         self.summit_tolerance = self.tolerance()  # (kept for the decision record)
         inputs = BargainInput(
             positions=items.positions,
@@ -264,7 +270,9 @@ class SCOModel(mesa.Model):
             proposal=items.proposal,
             tolerance=self.summit_tolerance,
             voters=self.members,
-            participation=participation if participation is not None and participation.any() else None,
+            participation=participation
+            if participation is not None and np.logical_or.reduce(participation, axis=None)
+            else None,
             project=items.project if mechanisms.stand_aside else None,
         )
         return self.rule(inputs, self.rule_settings)
@@ -279,7 +287,7 @@ class SCOModel(mesa.Model):
         adopted = np.isfinite(decision.adopted)
         joined = self.members & ~(decision.opt_outs | decision.objectors)
         cap = self.capability * self.member_weight
-        joined_share = ((joined * cap).sum(axis=1) / max(cap.sum(), 1e-12)).tolist()
+        joined_share = (np.add.reduce(joined * cap, axis=1) / max(np.add.reduce(cap), 1e-12)).tolist()
         # Per adopted item (a handful a year), in plain floats: depth and the pole credited.
         # One item per area and year, so the areas of adopted items are distinct.
         texts = decision.adopted.tolist()
@@ -313,8 +321,8 @@ class SCOModel(mesa.Model):
         agreed = (joined & adopted[:, None]).astype(float)
         together = (agreed.T @ agreed).astype(np.intp)  # items adopted together, per pair
         self.trust = 1.0 - (1.0 - self.trust) * self.trust_kept.take(together)
-        if decision.objectors.any():
-            objections = decision.objectors.sum(axis=0)
+        if np.logical_or.reduce(decision.objectors, axis=None):
+            objections: np.ndarray = np.add.reduce(decision.objectors, axis=0)
             self.trust = self.trust * self.trust_lost.take(objections)[None, :]
         self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself
 

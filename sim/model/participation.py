@@ -36,7 +36,7 @@ PARTS: tuple[str, ...] = ("sovereignty", "rivalry", "relative_gains")
 def pole_strength(model: ModelState) -> np.ndarray:
     """Return how much stronger than an even split each pole is: n x capability share - 1, >= 0."""
     cap = model.capability.take(model.pole_index)
-    total = cap.sum()
+    total = np.add.reduce(cap)
     if total <= 0 or len(cap) < 2:
         return np.zeros(len(cap))
     return np.maximum(len(cap) * cap / total - 1.0, 0.0)
@@ -60,7 +60,7 @@ def costs(
     # Claims and rivalries are symmetric (states x states): row j is every state's tie to j.
     # A handful of items a year: their beneficiaries are looked up one by one.
     claims, rivalry = model.claims, model.rivalry
-    any_claim = claims.any()
+    any_claim = np.logical_or.reduce(claims, axis=None)
     threat_gain = (model.weights[:, 2:3] * model.threat * pole_strength(model)).T  # poles x states
     project_list = project.tolist()
     for k in range(n_items):

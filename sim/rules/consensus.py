@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from typing import cast
 
 import numpy as np
 
@@ -25,6 +24,9 @@ from sim.rules.base import (
     rule,
     tolerance_of,
 )
+
+_sum = np.add.reduce  # ufunc reductions: without the Python wrappers of ndarray.sum and .any
+_any = np.logical_or.reduce
 
 
 @functools.lru_cache(maxsize=64)
@@ -78,11 +80,10 @@ def _settle(
     objected = mild = [False] * n_items
     if not all(any_ok):
         final_loss = loss.reshape(-1, n_actors).take(picked, axis=0)
-        objected = cast("list[bool]", objectors.any(axis=1).tolist())
-        mild = cast(
-            "list[bool]",
-            (~objectors | (final_loss <= settings.deferral_margin * tolerance)).all(axis=1).tolist(),
-        )
+        objected = _any(objectors, 1).tolist()
+        mild = np.logical_and.reduce(
+            ~objectors | (final_loss <= settings.deferral_margin * tolerance), 1
+        ).tolist()
     texts = candidates.reshape(-1).take(picked).tolist()
     outcome, adopted, prediction = _classify(inputs, settings, texts, any_ok, opting_out, mild, objected)
     rounds = [chosen[k] + 1 if n_valid[k] > 0 else 0 for k in range(n_items)]
@@ -129,7 +130,8 @@ def _opt_outs(
     for k, found in enumerate(any_ok):
         if not found:
             opt_outs[k] = False
-    return opt_outs, cast("list[bool]", opt_outs.any(axis=1).tolist())  # (1-D: a list)
+    flags: list[bool] = _any(opt_outs, 1).tolist()  # (1-D: a list)
+    return opt_outs, flags
 
 
 def _classify(
@@ -179,7 +181,7 @@ def _policy_and_total(inputs: BargainInput, candidates: np.ndarray) -> tuple[np.
         return policy, policy
     # The cost of taking part comes with any text that changes the status quo (a round
     # that is not allowed changes nothing); redrafting does not reduce it.
-    if inputs.dilutable is None and (inputs.proposal != inputs.status_quo).all():
+    if inputs.dilutable is None and np.logical_and.reduce(inputs.proposal != inputs.status_quo):
         return policy, policy + inputs.participation[:, None, :]  # every text changes it
     changes = filled != inputs.status_quo[:, None]
     return policy, policy + changes[:, :, None] * inputs.participation[:, None, :]
@@ -292,26 +294,27 @@ def sco_practice(inputs: BargainInput, settings: RuleSettings) -> Decision:
     voters = inputs.voter_mask()[:, None, :]
     objecting = voters & (loss > tolerance)
     standing_aside = None
-    if inputs.project is not None and inputs.participation is not None and np.any(inputs.project):
+    if inputs.project is not None and inputs.participation is not None and _any(inputs.project, None):
         project = np.asarray(inputs.project, dtype=bool)[:, None, None]
         standing_aside = objecting & project & (policy <= tolerance)
     passes: np.ndarray
-    if standing_aside is None or not standing_aside.any():  # nobody would stand aside: plain consensus
-        passes = np.logical_not(objecting.any(axis=2))
+    if standing_aside is None or not _any(standing_aside, None):  # nobody would stand aside: plain consensus
+        passes = np.logical_not(_any(objecting, 2))
         standing_aside = None
     else:
         hard = objecting & ~standing_aside
         # Members who join: the voters less those standing aside (who are all voters).
-        joining = voters.sum(axis=2) - standing_aside.sum(axis=2)
-        enough = joining >= np.ceil(settings.opt_out_min_share * voters.sum(axis=2))
-        passes = ~hard.any(axis=2) & enough
+        n_voters = _sum(voters, 2)
+        joining = n_voters - _sum(standing_aside, 2)
+        enough = joining >= np.ceil(settings.opt_out_min_share * n_voters)
+        passes = ~_any(hard, 2) & enough
         objecting = np.where(passes[:, :, None], hard, objecting)
         standing_aside &= passes[:, :, None]
     if len(voters) == 1:
-        if not voters.any():
+        if not _any(voters, None):
             passes[...] = False
     else:
-        passes &= voters.any(axis=2)
+        passes &= _any(voters, 2)
     return _settle(inputs, settings, candidates, passes, objecting, standing_aside, loss, tolerance[:, 0, :])
 
 
