@@ -263,3 +263,44 @@ def test_baseline_alignment_follows_the_data_every_year_and_drift_is_kept_around
     states = model.tables()["states"]
     kaz_rows = states[states["state"] == "KAZ"]
     assert np.allclose(kaz_rows["baseline_CHN"].to_numpy(), series)
+
+
+BAD_KEYS = {
+    "area_kind": (
+        lambda t: t.replace('favours = "CHN"', 'favours = "CHN"\nkind = "foo"'),
+        "areas.trade.kind",
+    ),
+    "claim_state": (
+        lambda t: (
+            t + '\n[[claims]]\nstates = ["KAZ", "XXX"]\nsalience = 5\nstart_year = 1990\nsource = "x"\n'
+        ),
+        "claims[0].states",
+    ),
+    "claim_without_source": (
+        lambda t: t + '\n[[claims]]\nstates = ["KAZ", "RUS"]\nsalience = 5\nstart_year = 1990\n',
+        "claims[0].source",
+    ),
+    "event_process_area": (
+        lambda t: (
+            t
+            + "\n[event_process]\nfrom_year = 2003\n[event_process.salience]\nnope = { rate = 0.1, size = 0.2 }\n"
+        ),
+        "event_process.salience.nope",
+    ),
+    "event_process_rate": (
+        lambda t: t + "\n[event_process]\nfrom_year = 2003\nthreat = { rate = 2.0, size = 0.1 }\n",
+        "event_process.threat.rate",
+    ),
+    "mechanism_name": (lambda t: t + "\n[mechanisms]\nbalance = false\n", "mechanisms.balance"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_KEYS))
+def test_bad_dissent_keys_get_one_line_naming_the_key(case, tiny_text, write, capsys):
+    from sim.cli import main
+
+    edit, key = BAD_KEYS[case]
+    path = write(edit(tiny_text), name=f"{case}.toml")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"key '{key}'" in err and f"{case}.toml" in err
