@@ -86,7 +86,7 @@ def ideal_depth(
         attitude = pole_attitude(model)
     toward = attitude.take(model.favours_or_first, axis=1)  # states x areas
     toward *= model.has_favour
-    desire = p.position_base + p.position_scale * model.stakes + p.pole_weight * toward
+    desire = model.base_desire + p.pole_weight * toward  # base_desire: position_base + position_scale x stake
     if p.spillover_ambition > 0:
         desire += p.spillover_ambition * (spillover_boost(model) if boost is None else boost)
     return 100.0 * _clip(desire, 0.0, 1.0)
@@ -267,13 +267,14 @@ def _draw_positions(
     """Draw every state's position and salience on each item (items x states)."""
     p = model.params
     stake = model.stakes_by_area.take(area, axis=0)  # items x states
+    base = model.base_desire_by_area.take(area, axis=0)  # position_base + position_scale x stake
     # Attitude to the pole an item favours (none: 0).
     attitude = attitudes.T.take(beneficiaries, axis=0)
     for k, pole in enumerate(beneficiaries):
         if pole < 0:
             attitude[k] = 0.0
     noise = model.rng.standard_normal((2, len(area), len(model.codes)))  # the same draws as normal(0, 1)
-    desire = p.position_base + p.position_scale * stake + p.pole_weight * attitude
+    desire = base + p.pole_weight * attitude
     if p.spillover_ambition > 0:
         desire = desire + p.spillover_ambition * boost.take(area)[:, None]
     positions = 100.0 * _clip(desire + p.position_noise * noise[0], 0.0, 1.0)

@@ -156,6 +156,10 @@ class ScenarioArrays:
         self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
         self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
         self.stakes_by_area = np.ascontiguousarray(self.stakes.T)  # one row per area, for the agenda
+        # The part of an ideal position that only the stakes set (fixed per scenario), computed once.
+        p = sc.parameters
+        self.base_desire = p.position_base + p.position_scale * self.stakes  # states x areas
+        self.base_desire_by_area = np.ascontiguousarray(self.base_desire.T)
         # How a gain in each area divides over a state's four interests (areas x states x 4).
         share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
         total = share.sum(axis=2, keepdims=True)
@@ -208,6 +212,7 @@ SHARED_AREA_ARRAYS = (
     "areas", "area_index", "relevance", "base_salience", "on_agenda", "parents", "favours", "favour_list",
     "has_parents", "areas_without_parents", "areas_off_agenda", "parent_weights", "stakes",
     "stakes_by_area", "utility_share", "area_titles", "project", "has_favour", "favours_or_first",
+    "base_desire", "base_desire_by_area",
 )  # fmt: skip
 
 

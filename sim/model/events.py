@@ -26,11 +26,11 @@ def apply(model: ModelState, year: int) -> None:
     if process is None or not model.sco_scenario.mechanisms.event_process or year < process.from_year:
         return
     areas, rates, sizes = _salience_plan(model)
-    draws = model.rng.random(len(areas) + 6)
-    hits = (draws[: len(areas)] < rates).nonzero()[0]
-    for k in hits.tolist():
-        model.shock[areas[k]] += sizes[k]
-    rest = draws[len(areas) :].tolist()
+    draws = model.rng.random(len(areas) + 6).tolist()  # a handful: compared as plain floats
+    for k, area in enumerate(areas):
+        if draws[k] < rates[k]:
+            model.shock[area] += sizes[k]
+    rest = draws[len(areas) :]
     if rest[0] < process.threat.rate:
         members = [i for i in model.members.nonzero()[0].tolist() if model.pole_of_list[i] < 0]
         if members:
@@ -47,10 +47,10 @@ def apply(model: ModelState, year: int) -> None:
 
 # Plans of the last few scenarios, keyed by the ids of the process and of the area index; the
 # entry keeps both objects, so an id is never reused while its entry lives.
-_PLANS: dict[tuple[int, int], tuple[object, object, list[int], np.ndarray, list[float]]] = {}
+_PLANS: dict[tuple[int, int], tuple[object, object, list[int], list[float], list[float]]] = {}
 
 
-def _salience_plan(model: ModelState) -> tuple[list[int], np.ndarray, list[float]]:
+def _salience_plan(model: ModelState) -> tuple[list[int], list[float], list[float]]:
     """Return the areas with salience shocks, their yearly rates and sizes (built once per scenario)."""
     process = model.sco_scenario.event_process
     assert process is not None
@@ -62,7 +62,7 @@ def _salience_plan(model: ModelState) -> tuple[list[int], np.ndarray, list[float
             process,
             model.area_index,
             [model.area_index[a] for a in names],
-            np.array([process.salience[a].rate for a in names]),
+            [process.salience[a].rate for a in names],
             [process.salience[a].size for a in names],
         )
         if len(_PLANS) > 16:

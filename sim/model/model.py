@@ -80,6 +80,8 @@ class SCOModel(mesa.Model):
     favour_list: list[int]
     favours_or_first: np.ndarray
     has_favour: np.ndarray
+    base_desire: np.ndarray
+    base_desire_by_area: np.ndarray
     has_parents: np.ndarray
     areas_without_parents: list[int]
     areas_off_agenda: list[int]

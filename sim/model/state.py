@@ -88,6 +88,8 @@ class ModelState(Protocol):
     favours_or_first: np.ndarray
     has_favour: np.ndarray
     stakes: np.ndarray
+    base_desire: np.ndarray
+    base_desire_by_area: np.ndarray
     stakes_by_area: np.ndarray
     utility_share: np.ndarray
     # Items between years.
