@@ -20,13 +20,18 @@ threat), and falls when its rival tables the item.
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from sim.model import participation
 from sim.model.items import Agenda, Item
 from sim.model.state import ModelState
+
+# ufunc reductions without the Python wrappers of ndarray.sum/.any (typed Any: numpy's stubs
+# for ufunc.reduce differ between versions)
+_any: Any = np.logical_or.reduce
+
 
 if TYPE_CHECKING:
     from sim.scenario import Event
@@ -97,7 +102,7 @@ def demand(
 ) -> np.ndarray:
     """Return how far the most eager member wants each area to go beyond its depth (0-1)."""
     members = model.members
-    if not np.logical_or.reduce(members):
+    if not _any(members):
         return np.zeros(len(model.areas))
     gap = ideal_depth(model, attitude, boost)[members].max(axis=0) - model.depth
     return np.maximum(gap, 0.0) / 100.0
@@ -141,7 +146,7 @@ def pole_attitude(model: ModelState) -> np.ndarray:
 def form_agenda(model: ModelState, year: int, events: list[Event]) -> Agenda:  # noqa: ARG001 - year: for callers and tests
     """Step 3: assemble this year's items and compute positions and saliences."""
     members = model.members
-    if not np.logical_or.reduce(members):
+    if not _any(members):
         return Agenda.empty(len(model.codes))
     drafts: list[Item] = []
     taken: set[int] = set()  # the areas of ``drafts``: one item per area and year
@@ -248,9 +253,7 @@ def _positions(
     for k, initiator in enumerate(initiators):
         if initiator < 0:
             rivalry[k] = 0.0
-    if np.logical_or.reduce(
-        rivalry, axis=None
-    ):  # (without a rival at the table the positions stand as they are)
+    if _any(rivalry, axis=None):  # (without a rival at the table the positions stand as they are)
         positions = _clip(positions - 100.0 * model.params.rivalry_weight * rivalry, 0.0, 100.0)
     for k, draft in enumerate(drafts):
         if draft.positions or draft.saliences:

@@ -13,9 +13,15 @@ moves with arms imports, trade and UN votes (:mod:`sim.model.series`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sim.model.state import ModelState
+
+# ufunc reductions without the Python wrappers of ndarray.sum/.any (typed Any: numpy's stubs
+# for ufunc.reduce differ between versions)
+_sum: Any = np.add.reduce
 
 
 def pole_weights(model: ModelState) -> np.ndarray:
@@ -25,7 +31,7 @@ def pole_weights(model: ModelState) -> np.ndarray:
     with the pole, plus the influence the pole has gained from adopted items.
     """
     cap = model.capability * model.member_weight
-    total = np.add.reduce(cap)
+    total = _sum(cap)
     coalition = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
     weights = coalition + model.influence_gain
     for pole, state in enumerate(model.pole_index.tolist()):
@@ -37,7 +43,7 @@ def pole_weights(model: ModelState) -> np.ndarray:
 def pole_shares(model: ModelState) -> np.ndarray:
     """Return the poles' weights as shares summing to 1 (zeros if no pole is present)."""
     weight = pole_weights(model)
-    total = np.add.reduce(weight)
+    total = _sum(weight)
     return weight / total if total > 0 else weight
 
 
@@ -60,9 +66,7 @@ def update_alignment(model: ModelState) -> None:
     if model.sco_scenario.mechanisms.balancing:
         shares = pole_shares(model)
         pressure = model.threat * shares
-        relative = (
-            pressure - np.add.reduce(pressure, axis=1, keepdims=True) / pressure.shape[1]
-        )  # minus the mean
+        relative = pressure - _sum(pressure, axis=1, keepdims=True) / pressure.shape[1]  # minus the mean
         w = model.weights
         response = w[:, 3:4] * model.regime_stake[:, None] - w[:, 2:3]  # < 0: balancing, > 0: bandwagoning
         drift += p.balancing_rate * (relative * response + p.tie_pull * w[:, 0:1] * model.ties)

@@ -38,6 +38,11 @@ from sim.model.recorder import Recorder
 from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, get_rule
 from sim.scenario import Event, Scenario
 
+# ufunc reductions without the Python wrappers of ndarray.sum/.any (typed Any: numpy's stubs
+# for ufunc.reduce differ between versions)
+_sum: Any = np.add.reduce
+_any: Any = np.logical_or.reduce
+
 
 class SCOModel(mesa.Model):
     """Agent-based model of consensus and balancing in the SCO.
@@ -249,9 +254,7 @@ class SCOModel(mesa.Model):
     def tolerance(self) -> np.ndarray:
         """Loss each state accepts without objecting: rises with trust and the norm."""
         member = self.member_weight
-        trust_in_members = (
-            np.add.reduce(self.trust * member, axis=1) - member
-        )  # a member's trust in itself is 1
+        trust_in_members = _sum(self.trust * member, axis=1) - member  # a member's trust in itself is 1
         mean_trust = trust_in_members / self.other_members
         factor = 1.0 + self.params.trust_tolerance * (mean_trust - 0.5)
         return np.maximum(0.0, self.rules.tolerance * self.rules.norm_strength * factor)
@@ -260,9 +263,7 @@ class SCOModel(mesa.Model):
         """Step 4: bargain and decide every item under the scenario's rule."""
         mechanisms = self.sco_scenario.mechanisms
         costs = items.costs
-        participation = (
-            np.add.reduce(costs, axis=2) if costs is not None and mechanisms.participation_cost else None
-        )
+        participation = _sum(costs, axis=2) if costs is not None and mechanisms.participation_cost else None
         self.summit_tolerance = self.tolerance()  # (kept for the decision record)
         inputs = BargainInput(
             positions=items.positions,
@@ -273,7 +274,7 @@ class SCOModel(mesa.Model):
             tolerance=self.summit_tolerance,
             voters=self.members,
             participation=participation
-            if participation is not None and np.logical_or.reduce(participation, axis=None)
+            if participation is not None and _any(participation, axis=None)
             else None,
             project=items.project if mechanisms.stand_aside else None,
         )
@@ -289,7 +290,7 @@ class SCOModel(mesa.Model):
         adopted = np.isfinite(decision.adopted)
         joined = self.members & ~(decision.opt_outs | decision.objectors)
         cap = self.capability * self.member_weight
-        joined_share = (np.add.reduce(joined * cap, axis=1) / max(np.add.reduce(cap), 1e-12)).tolist()
+        joined_share = (_sum(joined * cap, axis=1) / max(_sum(cap), 1e-12)).tolist()
         # Per adopted item (a handful a year), in plain floats: depth and the pole credited.
         # One item per area and year, so the areas of adopted items are distinct.
         texts = decision.adopted.tolist()
@@ -323,8 +324,8 @@ class SCOModel(mesa.Model):
         agreed = (joined & adopted[:, None]).astype(float)
         together = (agreed.T @ agreed).astype(np.intp)  # items adopted together, per pair
         self.trust = 1.0 - (1.0 - self.trust) * self.trust_kept.take(together)
-        if np.logical_or.reduce(decision.objectors, axis=None):
-            objections: np.ndarray = np.add.reduce(decision.objectors, axis=0)
+        if _any(decision.objectors, axis=None):
+            objections: np.ndarray = _sum(decision.objectors, axis=0)
             self.trust = self.trust * self.trust_lost.take(objections)[None, :]
         self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself
 

@@ -26,9 +26,17 @@ from a scenario's ``[[claims]]`` with their written sources.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sim.model.state import ModelState
+
+# ufunc reductions without the Python wrappers of ndarray.sum/.any (typed Any: numpy's stubs
+# for ufunc.reduce differ between versions)
+_sum: Any = np.add.reduce
+_any: Any = np.logical_or.reduce
+
 
 PARTS: tuple[str, ...] = ("sovereignty", "rivalry", "relative_gains")
 
@@ -36,7 +44,7 @@ PARTS: tuple[str, ...] = ("sovereignty", "rivalry", "relative_gains")
 def pole_strength(model: ModelState) -> np.ndarray:
     """Return how much stronger than an even split each pole is: n x capability share - 1, >= 0."""
     cap = model.capability.take(model.pole_index)
-    total = np.add.reduce(cap)
+    total = _sum(cap)
     if total <= 0 or len(cap) < 2:
         return np.zeros(len(cap))
     return np.maximum(len(cap) * cap / total - 1.0, 0.0)
@@ -60,7 +68,7 @@ def costs(
     # Claims and rivalries are symmetric (states x states): row j is every state's tie to j.
     # A handful of items a year: their beneficiaries are looked up one by one.
     claims, rivalry = model.claims, model.rivalry
-    any_claim = np.logical_or.reduce(claims, axis=None)
+    any_claim = _any(claims, axis=None)
     threat_gain = (model.weights[:, 2:3] * model.threat * pole_strength(model)).T  # poles x states
     project_list = project.tolist()
     for k in range(n_items):

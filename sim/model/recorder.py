@@ -319,7 +319,12 @@ class Recorder:
         """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions`` (and ``texts``)."""
         import pandas as pd
 
-        return {name: pd.DataFrame(columns) for name, columns in self.columns(texts=texts).items()}
+        # Object columns go in as lists: pandas builds its string columns from a list faster
+        # than from an object array (same dtypes, same values; tests/test_golden.py).
+        return {
+            name: pd.DataFrame({k: v.tolist() if v.dtype == object else v for k, v in columns.items()})
+            for name, columns in self.columns(texts=texts).items()
+        }
 
 
 MODEL_COLUMNS = (

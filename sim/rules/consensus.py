@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +26,9 @@ from sim.rules.base import (
     tolerance_of,
 )
 
-_sum = np.add.reduce  # ufunc reductions: without the Python wrappers of ndarray.sum and .any
-_any = np.logical_or.reduce
+_sum: Any = np.add.reduce  # ufunc reductions: without the Python wrappers of ndarray.sum and .any
+_any: Any = np.logical_or.reduce
+_all: Any = np.logical_and.reduce
 
 
 @functools.lru_cache(maxsize=64)
@@ -81,9 +83,7 @@ def _settle(
     if not all(any_ok):
         final_loss = loss.reshape(-1, n_actors).take(picked, axis=0)
         objected = _any(objectors, 1).tolist()
-        mild = np.logical_and.reduce(
-            ~objectors | (final_loss <= settings.deferral_margin * tolerance), 1
-        ).tolist()
+        mild = _all(~objectors | (final_loss <= settings.deferral_margin * tolerance), 1).tolist()
     texts = candidates.reshape(-1).take(picked).tolist()
     outcome, adopted, prediction = _classify(inputs, settings, texts, any_ok, opting_out, mild, objected)
     rounds = [chosen[k] + 1 if n_valid[k] > 0 else 0 for k in range(n_items)]
@@ -181,7 +181,7 @@ def _policy_and_total(inputs: BargainInput, candidates: np.ndarray) -> tuple[np.
         return policy, policy
     # The cost of taking part comes with any text that changes the status quo (a round
     # that is not allowed changes nothing); redrafting does not reduce it.
-    if inputs.dilutable is None and np.logical_and.reduce(inputs.proposal != inputs.status_quo):
+    if inputs.dilutable is None and _all(inputs.proposal != inputs.status_quo):
         return policy, policy + inputs.participation[:, None, :]  # every text changes it
     changes = filled != inputs.status_quo[:, None]
     return policy, policy + changes[:, :, None] * inputs.participation[:, None, :]
