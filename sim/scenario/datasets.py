@@ -122,7 +122,17 @@ def table(source: str, data_dir: str | Path | None = None) -> Table:
 
     """
     table_source = SOURCES[source]
-    path = (Path(data_dir) if data_dir is not None else shipped_dir()) / table_source.file
+    # The file's size and time are part of the key, so a rewritten file is read again.
+    path, mtime, size = locate(table_source.file, data_dir)
+    return _read_table(path, table_source.column, mtime, size)
+
+
+def locate(file: str, data_dir: str | Path | None = None) -> tuple[str, int, int]:
+    """Return a data table's path, modification time and size, or raise a one-line :class:`DataError`.
+
+    The time and size make a cache key under which a rewritten table is read again.
+    """
+    path = (Path(data_dir) if data_dir is not None else shipped_dir()) / file
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -131,8 +141,7 @@ def table(source: str, data_dir: str | Path | None = None) -> Table:
         ) from None
     except OSError as exc:
         raise DataError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    # The file's size and time are part of the key, so a rewritten file is read again.
-    return _read_table(str(path), table_source.column, stat.st_mtime_ns, stat.st_size)
+    return str(path), stat.st_mtime_ns, stat.st_size
 
 
 @functools.lru_cache(maxsize=64)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import DataError
-from sim.scenario.datasets import csv_rows, data_row, shipped_dir
+from sim.scenario.datasets import csv_rows, data_row, locate
 
 # Arms deliveries are split by these suppliers; trade is given with these partners.
 ARMS_POLES = ("RUS", "CHN")
@@ -92,25 +92,11 @@ class Claim:
     salience: float
 
 
-def _locate(file: str, data_dir: str | Path | None) -> tuple[str, int, int]:
-    """Return a table's path, modification time and size, or raise a one-line :class:`DataError`."""
-    path = (Path(data_dir) if data_dir is not None else shipped_dir()) / file
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        raise DataError(
-            str(path), "data table not found; rebuild it with scripts/build_data_tables.py"
-        ) from None
-    except OSError as exc:
-        raise DataError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    return str(path), stat.st_mtime_ns, stat.st_size
-
-
 def tie_table(key: str, data_dir: str | Path | None = None) -> TieTable:
     """Read the arms (``arms``) or trade (``trade``) table from ``data_dir`` or the shipped folder."""
     source = TIE_TABLES[key]
     # Trade cells may be empty (no figure, or a state's trade with itself); arms cells may not.
-    return _read_ties(*_locate(source.file, data_dir), source.columns, key == "trade")
+    return _read_ties(*locate(source.file, data_dir), source.columns, key == "trade")
 
 
 def _ties_for(key: str, iso3: str | None, year: int, data_dir: str | Path | None) -> TieTable:
@@ -379,7 +365,7 @@ def _fill(series: np.ndarray) -> np.ndarray:
 
 def claims(data_dir: str | Path | None = None) -> tuple[Claim, ...]:
     """Read the territorial claims table (``claims.csv``) from ``data_dir`` or the shipped folder."""
-    return _read_claims(*_locate(TIE_TABLES["claims"].file, data_dir))
+    return _read_claims(*locate(TIE_TABLES["claims"].file, data_dir))
 
 
 @functools.lru_cache(maxsize=8)
