@@ -265,6 +265,12 @@ def test_baseline_alignment_follows_the_data_every_year_and_drift_is_kept_around
     assert np.allclose(kaz_rows["baseline_CHN"].to_numpy(), series)
 
 
+def _with_parameters(text: str, line: str) -> str:
+    """Insert a [parameters] table with ``line`` before the first state of the tiny scenario."""
+    at = text.index("[states.")
+    return text[:at] + f"[parameters]\n{line}\n" + text[at:]
+
+
 BAD_KEYS = {
     "area_kind": (
         lambda t: t.replace('favours = "CHN"', 'favours = "CHN"\nkind = "foo"'),
@@ -292,6 +298,13 @@ BAD_KEYS = {
         "event_process.threat.rate",
     ),
     "mechanism_name": (lambda t: t + "\n[mechanisms]\nbalance = false\n", "mechanisms.balance"),
+    "gains_cost_infinite": (lambda t: _with_parameters(t, "gains_cost = inf"), "parameters.gains_cost"),
+    "claim_cost_nan": (lambda t: _with_parameters(t, "claim_cost = nan"), "parameters.claim_cost"),
+    "demand_weight_huge": (
+        lambda t: _with_parameters(t, "demand_weight = 1e308"),
+        "parameters.demand_weight",
+    ),
+    "tie_pull_infinite": (lambda t: _with_parameters(t, "tie_pull = inf"), "parameters.tie_pull"),
 }
 
 

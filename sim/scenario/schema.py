@@ -166,13 +166,14 @@ class Parameters(_Frozen):
     retable_probability: Unit = 0.5
     enlargement_scale: NonNeg = 4.0
     voice_dilution: NonNeg = 0.5
-    claim_cost: NonNeg = 0.5
-    rivalry_cost: NonNeg = 0.3
-    gains_cost: NonNeg = 1.0
-    tie_pull: NonNeg = 0.05
-    spillover_ambition: NonNeg = 0.2
+    # Finite ranges, so that a mistyped inf or 1e308 is one line here, not NaN tables later.
+    claim_cost: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    rivalry_cost: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
+    gains_cost: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    tie_pull: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    spillover_ambition: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
     benefit_decay: Unit = 0.3
-    demand_weight: NonNeg = 1.0
+    demand_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
 
 
 class Mechanisms(_Frozen):
@@ -202,7 +203,7 @@ class EventProcess(_Frozen):
     ``scripts/estimate_event_rates.py`` (docs/model.md).
     """
 
-    from_year: int
+    from_year: Annotated[int, Field(ge=-9999, le=9999)]
     salience: dict[str, Shock] = Field(default_factory=dict)
     threat: Shock = Shock(rate=0.0, size=0.0)
     rivalry: Shock = Shock(rate=0.0, size=0.0)
