@@ -226,3 +226,20 @@ def test_a_pole_outside_the_organisation_weighs_nothing():
         weights[model.poles.index("CHN")], rel=1e-12
     )
     assert (model_table["balancing_index"].iloc[1:] == 0).all()
+
+
+def test_joined_names_match_a_plain_join_row_by_row():
+    """The cached bit-pattern join gives the plain join, for few codes and for more than 62."""
+    from sim.model.yearitems import join_flagged, join_groups
+
+    rng = np.random.default_rng(7)
+    for n_codes in (3, 18, 70):
+        codes = [f"S{k}" for k in range(n_codes)]
+        mask = rng.random((40, n_codes)) < 0.2
+        mask[0] = False
+        expected = [";".join(c for c, f in zip(codes, row, strict=True) if f) for row in mask.tolist()]
+        assert join_flagged(mask, codes) == expected
+        assert join_flagged(mask, codes) == expected  # the second call reads the cache
+    rows = np.array([0, 0, 2, 5, 5, 5])
+    assert join_groups(rows, list("abcdef"), 7) == ["a;b", "", "c", "", "", "d;e;f", ""]
+    assert join_groups(np.array([], dtype=int), [], 2) == ["", ""]

@@ -11,13 +11,14 @@ member dissented is the largest part of its loss at the first text it objected t
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from sim.model.participation import PARTS
 from sim.model.state import ModelState
-from sim.model.yearitems import YearItems
+from sim.model.yearitems import YearItems, join_groups
 from sim.rules import BLOCKED, DEFERRED
 from sim.scenario import INTERESTS
 
@@ -71,11 +72,15 @@ def reasons(model: ModelState, log: YearItems) -> list[str]:
     areas = log.area[rows]
     shares = model.utility_share[np.maximum(areas, 0), states] * (areas >= 0)[:, None]
     parts = np.concatenate([policy[:, None] * shares, log.costs[rows, states] * moved[:, None]], axis=1)
-    named: list[list[str]] = [[] for _ in range(n_items)]
-    codes = model.codes
-    for k, i, best in zip(rows.tolist(), states.tolist(), parts.argmax(axis=1).tolist(), strict=True):
-        named[k].append(f"{codes[i]}:{LOSS_PARTS[best]}")
-    return [";".join(names) for names in named]
+    labels = _labels(tuple(model.codes))
+    names = labels[states * len(LOSS_PARTS) + parts.argmax(axis=1)].tolist()
+    return join_groups(rows, names, n_items)
+
+
+@functools.lru_cache(maxsize=16)
+def _labels(codes: tuple[str, ...]) -> np.ndarray:
+    """Return ``STATE:part`` for every state and loss part, state-major (states * parts)."""
+    return np.array([f"{code}:{part}" for code in codes for part in LOSS_PARTS], dtype=object)
 
 
 class _Rows:

@@ -24,7 +24,7 @@ import numpy as np
 from sim.model import balancing, dissent
 from sim.model.items import Agenda
 from sim.model.state import ModelState
-from sim.model.yearitems import YearItems, share
+from sim.model.yearitems import YearItems, join_flagged, share
 from sim.rules import ADOPTED, BLOCKED, DEFERRED, DILUTED, OPT_OUT, OUTCOMES, Decision
 from sim.scenario import INTERESTS, STATUSES
 
@@ -308,12 +308,8 @@ class Recorder:
         }
 
     def _names(self, mask: np.ndarray) -> list[str]:
-        """Join the ISO3 codes flagged in each row ("" for none)."""
-        flagged: list[list[str]] = [[] for _ in range(len(mask))]
-        rows, columns = mask.nonzero()  # row by row, columns in state order
-        for k, i in zip(rows.tolist(), columns.tolist(), strict=True):
-            flagged[k].append(self.code_list[i])
-        return [";".join(codes) for codes in flagged]
+        """Join the ISO3 codes flagged in each row ("" for none), in state order."""
+        return join_flagged(mask, self.code_list)
 
     def tables(self, texts: bool = False) -> dict[str, pd.DataFrame]:
         """Return the tables as DataFrames keyed ``model``, ``states``, ``decisions`` (and ``texts``)."""

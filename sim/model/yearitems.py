@@ -134,3 +134,44 @@ def _text_flags(decision: Decision, objecting: bool, width: int) -> np.ndarray:
 def share(count: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Return count / total, with NaN where the total is 0."""
     return np.divide(count, total, out=np.full(len(total), np.nan), where=total > 0)
+
+
+# Joined names by the bit pattern of a row's flags, per list of codes: most rows of a run
+# (and of the runs of a batch) repeat a few patterns, so each is joined once per process.
+_JOINED: dict[tuple[str, ...], dict[int, str]] = {}
+
+
+def join_flagged(mask: np.ndarray, codes: list[str]) -> list[str]:
+    """Return, per row of ``mask`` (rows x len(codes)), the flagged codes joined by ";" in order."""
+    n_rows, n_codes = mask.shape
+    if n_rows == 0:
+        return []
+    if n_codes > 62:  # too many for one integer's bits: row by row
+        return [";".join(c for c, flag in zip(codes, row, strict=True) if flag) for row in mask.tolist()]
+    bits = (mask @ (1 << np.arange(n_codes, dtype=np.int64))).tolist()
+    known = _JOINED.setdefault(tuple(codes), {})
+    if len(known) > 100_000:  # (bounded: a long-lived process sees many patterns)
+        known.clear()
+    out = []
+    for pattern in bits:
+        name = known.get(pattern)
+        if name is None:
+            name = known[pattern] = ";".join(c for k, c in enumerate(codes) if pattern >> k & 1)
+        out.append(name)
+    return out
+
+
+def join_groups(rows: np.ndarray, names: list[str], n_rows: int) -> list[str]:
+    """Return, per row 0..n_rows-1, the ``names`` whose ``rows`` entry is that row, joined by ";".
+
+    ``rows`` must be sorted (as ``nonzero`` returns them); rows without names get "".
+    """
+    out = [""] * n_rows
+    if not len(rows):
+        return out
+    cuts = (np.flatnonzero(np.diff(rows)) + 1).tolist()
+    starts, ends = [0, *cuts], [*cuts, len(names)]
+    first = rows.take(starts).tolist()
+    for row, start, end in zip(first, starts, ends, strict=True):
+        out[row] = ";".join(names[start:end])
+    return out
