@@ -70,3 +70,7 @@ class StoreError(InputError):
 
 class CalibrationError(InputError):
     """A calibration file is unreadable, malformed or inconsistent."""
+
+
+class NarrateError(InputError):
+    """A run cannot be narrated: an unknown run id or year, or a folder that holds no run."""

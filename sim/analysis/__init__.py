@@ -5,8 +5,9 @@
 - :mod:`sim.analysis.validation`: the historical scenario judged against the record 1996-2017.
 - :mod:`sim.analysis.calibration`: fitting the free parameters to the record.
 - :mod:`sim.analysis.bargainbench`: the decision rules scored on real decisions (DEU III).
+- :mod:`sim.analysis.narrate`: one run of a run folder or a batch, read back to tell its summits.
 
 Import the module you need; this package itself loads nothing heavy.
 """
 
-__all__ = ["bargainbench", "calibration", "compare", "sensitivity", "validation"]
+__all__ = ["bargainbench", "calibration", "compare", "narrate", "sensitivity", "validation"]

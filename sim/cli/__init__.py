@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sim.cli import experiment, history, sensitivity, single
+from sim.cli import experiment, history, narrate, sensitivity, single
 from sim.cli.options import EXIT_INPUT, Command, Parser
 from sim.errors import InputError
 from sim.version import __version__
@@ -31,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     experiment.PLOT,
     experiment.REPORT,
     experiment.RERUN,
+    narrate.NARRATE,
     experiment.BENCH,
     history.VALIDATE,
     history.CALIBRATE,

@@ -8,6 +8,8 @@
 - :mod:`sim.model.state`: ``ModelState``, the protocol of what the parts read of the model;
   the parts take it instead of importing :class:`SCOModel`, which assembles them.
 - :mod:`sim.model.run`: :func:`run` and :class:`RunResult`, one seeded run as pandas tables.
+- :mod:`sim.model.narrative`: a run's summits told in sentences, from its tables
+  (``RunResult.narrate``).
 
 This layer imports :mod:`sim.scenario` and :mod:`sim.rules`, never anything above them.
 """

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sim.model.model import SCOModel
+from sim.model.narrative import narrate as narrate_tables
 from sim.scenario import Scenario, load_scenario
 
 TABLES = ("model", "states", "decisions")
@@ -64,6 +65,19 @@ class RunResult(TablesView):
     def summary(self) -> dict[str, Any]:
         """Return headline figures of the run (see :func:`summarise`)."""
         return summarise(self)
+
+    def narrate(self, year: int | None = None) -> str:
+        """Tell the run's summits in plain sentences: every year, or only ``year``.
+
+        Who tabled what, who objected to which texts and why (against its tolerance), how
+        the text was redrafted, who stood aside or blocked, what was decided, and accession
+        steps (:mod:`sim.model.narrative`). A run made without ``texts=True`` is run again
+        with it, from the same scenario and seed, for the losses and the redrafts.
+        """
+        tables = self.tables
+        if TEXTS not in tables:
+            tables = run(self.scenario, seed=self.seed, until=self.until, texts=True).tables
+        return narrate_tables(tables, year, where=f"{self.scenario.name}, seed {self.seed}")
 
     def write(self, out_dir: str | Path, chart: bool = True) -> list[Path]:
         """Write the tables, a summary and the run chart to ``out_dir`` (deprecated).
