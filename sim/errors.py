@@ -68,6 +68,14 @@ class StoreError(InputError):
     """The results folder cannot be used (another experiment, changed file, unwritable)."""
 
 
+class WorkerLost(RuntimeError):
+    """A worker process of a local pool died (``kill -9``, the out-of-memory killer) mid-batch.
+
+    Not an input error: the command line prints it in one line, exit status 1; a batch
+    adds how to finish it with ``--resume``.
+    """
+
+
 class CalibrationError(InputError):
     """A calibration file is unreadable, malformed or inconsistent."""
 

@@ -84,6 +84,32 @@ def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
         raise
 
 
+def create_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``path``, atomically; FileExistsError if it exists (never replaced).
+
+    The bytes go to a temporary file that is then hard-linked to ``path`` (which fails if
+    ``path`` exists); where hard links are not supported, ``path`` is created exclusively
+    and written in place.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
+        try:
+            os.link(tmp, path)
+            return
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (some FUSE and Windows file systems)
+            pass
+        with path.open("xb") as handle:
+            handle.write(data)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def write_text(path: Path, text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

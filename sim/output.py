@@ -13,8 +13,55 @@ import pandas as pd
 
 from sim.charts import run as run_chart
 from sim.charts import style
+from sim.errors import InputError
+from sim.experiments.lock import LOCK
+from sim.experiments.manifest import MANIFEST
 from sim.files import atomic_write, jsonable
 from sim.model.run import TABLES, TEXTS, RunResult
+
+#: every file :func:`write_run` may write
+RUN_FILES = frozenset(
+    {f"{name}.{ext}" for name in (*TABLES, TEXTS) for ext in ("csv", "parquet")}
+    | {"summary.json", "outcomes.png"}
+)
+
+
+def prepare_run_folder(out_dir: str | Path, force: bool = False, clear: bool = True) -> None:
+    """Check that a run may be written into ``out_dir``; with ``force``, clear an earlier run's files.
+
+    A folder that does not exist or is empty is fine. A non-empty one is refused unless
+    ``force`` (then, if ``clear``, the files an earlier run wrote are removed, so none of them
+    is left beside the new run's; other files stay). A batch's results folder is always refused.
+
+    Raises:
+        InputError: one line naming the folder and what to do.
+
+    """
+    out = Path(out_dir)
+    where = str(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(where, "is a file, not a folder; choose another --out")
+    if not out.is_dir():
+        return
+    names = sorted(p.name for p in out.iterdir())
+    if not names:
+        return
+    if MANIFEST in names or LOCK in names:
+        raise InputError(
+            where,
+            "is a batch's results folder; a single run is never written into one (not even with --force), "
+            "so choose another --out",
+        )
+    if not force:
+        shown = ", ".join("".join(c if c.isprintable() else "?" for c in name) for name in names[:3])
+        shown += f" and {len(names) - 3} more" if len(names) > 3 else ""
+        raise InputError(
+            where,
+            f"is not empty ({shown}); add --force to replace an earlier run's files, or choose another --out",
+        )
+    for name in names if clear else ():
+        if name in RUN_FILES and (out / name).is_file():
+            (out / name).unlink()
 
 
 def write_run(result: RunResult, out_dir: str | Path, chart: bool = True) -> list[Path]:

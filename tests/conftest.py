@@ -50,3 +50,37 @@ def assert_same_tables(a, b):
 
     for table in STORED_TABLES:
         pd.testing.assert_frame_equal(a[table], b[table], obj=table)
+
+
+def rewrite_part(path, frame):
+    """Replace a stored part with ``frame`` and record it as written (a deliberate edit, not damage).
+
+    Stored parts are checked against the record made when they were written
+    (``parts.jsonl``); a test that changes a part on purpose records the new bytes too.
+    """
+    import hashlib
+    import io
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    data = buffer.getvalue()
+    path.write_bytes(data)
+    folder = path.parent.parent
+    record = {"part": f"{path.parent.name}/{path.name}", "rows": len(frame), "bytes": len(data),
+              "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    with (folder / "parts.jsonl").open("a") as journal:
+        journal.write(json.dumps(record) + "\n")
+
+
+def remove_part(path):
+    """Delete a stored part and its record, as if it had never been written (a batch stopped before it)."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    path.unlink()
+    with (path.parent.parent / "parts.jsonl").open("a") as journal:
+        journal.write(json.dumps({"dropped": f"{path.parent.name}/{path.name}"}) + "\n")

@@ -21,7 +21,7 @@ from sim.experiments.design import load_experiment
 from sim.experiments.rerun import rerun
 from sim.experiments.store import ID_COLUMNS, ResultStore, load_results
 
-from .conftest import DATA
+from .conftest import DATA, remove_part, rewrite_part
 
 MINI = DATA / "mini_experiment.toml"
 
@@ -133,7 +133,7 @@ def test_resume_with_texts_runs_only_the_missing_runs_and_stores_their_texts(kep
     lost = "part-000002.parquet"
     lost_id = pd.read_parquet(folder / "summaries" / lost)["run_id"].iloc[0]
     for table in ("model", "states", "decisions", "texts", "summaries"):
-        (folder / table / lost).unlink()
+        remove_part(folder / table / lost)
     assert lost_id not in set(load_results(folder).texts["run_id"])
 
     store = ResultStore(folder, design, resume=True)
@@ -192,7 +192,7 @@ def test_rerun_checks_stored_texts_where_the_batch_kept_them(kept, tmp_path):
     part = folder / "texts" / "part-000002.parquet"
     frame = pd.read_parquet(part)
     frame.loc[frame.index[-1], "loss"] += 0.125
-    frame.to_parquet(part, index=False)
+    rewrite_part(part, frame)
     assert rerun(spec.run_id, folder).differing == ["texts"]
 
 

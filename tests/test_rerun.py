@@ -14,7 +14,7 @@ from sim.experiments.design import load_experiment
 from sim.experiments.rerun import rerun
 from sim.experiments.store import ResultStore, load_results
 
-from .conftest import DATA
+from .conftest import DATA, rewrite_part
 
 MINI = DATA / "mini_experiment.toml"
 
@@ -65,7 +65,7 @@ def tamper(folder, table, run_id, column):
         rows = frame.index[frame["run_id"] == run_id]
         if len(rows):
             frame.loc[rows[-1], column] = frame.loc[rows[-1], column] + 0.125
-            frame.to_parquet(part, index=False)
+            rewrite_part(part, frame)
             return
     raise AssertionError(f"run {run_id} not found in {table}")
 

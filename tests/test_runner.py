@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sim.experiments import batch as runner
-from sim.experiments import store as results_module
+from sim.experiments import parts as parts_module
 from sim.experiments.batch import ExecutorChoice, run_batch
 from sim.experiments.design import load_experiment
 from sim.experiments.executors import Pool, completed
@@ -177,20 +177,20 @@ def test_full_or_read_only_folder_keeps_what_is_stored(tmp_path, monkeypatch, er
     folder = tmp_path / "r"
     design = load_experiment(MINI)
     store = ResultStore(folder, design)
-    real_write = results_module.atomic_write
+    real_write = parts_module.create_new
     calls = {"n": 0}
 
-    def failing(path, write):
+    def failing(path, data):
         if "summaries" in str(path) or "model" in str(path):
             calls["n"] += 1
             if calls["n"] > 2:  # the first chunk's parts are written, then the disk "fills up"
                 raise OSError(error, os.strerror(error))
-        return real_write(path, write)
+        return real_write(path, data)
 
-    monkeypatch.setattr(results_module, "atomic_write", failing)
+    monkeypatch.setattr(parts_module, "create_new", failing)
     with pytest.raises(StoreError, match=words):
         run_batch(design, store, ExecutorChoice("sequential"), chunk_size=2, progress=False)
-    monkeypatch.setattr(results_module, "atomic_write", real_write)
+    monkeypatch.setattr(parts_module, "create_new", real_write)
     kept = load_results(folder).summaries
     assert len(kept) == 2  # the chunk stored before the failure is intact
     report = run_batch(

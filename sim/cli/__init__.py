@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sim.cli import experiment, history, narrate, sensitivity, single
 from sim.cli.options import EXIT_INPUT, Command, Parser
-from sim.errors import InputError
+from sim.errors import InputError, WorkerLost
 from sim.version import __version__
 
 __all__ = ["COMMANDS", "EXIT_INPUT", "build_parser", "main"]
@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except WorkerLost as exc:  # outside a batch (validate, calibrate): one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # Output piped into `head` and the like: stop quietly.
         sys.stderr.close()

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sim.cli.options import Command, executor_options, positive
-from sim.errors import InputError
+from sim.errors import InputError, StoreError, WorkerLost
 
 
 def batch_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -49,12 +51,19 @@ def run_and_report(design: Any, store: Any, choice: Any, out: Path, progress: bo
     """Run what the store lacks and print what the batch did; 130, and how to resume, if interrupted."""
     from sim.experiments.batch import run_batch
 
+    for note in store.notes:
+        print(f"repaired: {note}")
     try:
         report = run_batch(design, store, choice, progress=progress)
     except KeyboardInterrupt:
         print(f"interrupted: {len(store.done)} finished runs are stored in {out}/; continue with: {resume}",
               file=sys.stderr)  # fmt: skip
         return 130
+    except WorkerLost as exc:
+        print(f"error: {exc}; the batch was interrupted: {len(store.done)} finished runs are stored in "
+              f"{out}/; --resume finishes it (fewer --workers if memory ran out): {resume}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     print_batch_report(report, out)
     return 0
 
@@ -106,6 +115,21 @@ def print_batch_report(report: Any, out: Path) -> None:
         print(f"  failed runs are listed in {out}/manifest.json and {out}/failures/")
 
 
+@contextmanager
+def writing_into(folder: str | Path, what: str) -> Iterator[None]:
+    """Turn a failure to write ``what`` into ``folder`` (read-only, full, ...) into one line, exit 2."""
+    from sim.experiments.store import os_reason
+
+    try:
+        yield
+    except OSError as exc:
+        raise StoreError(
+            str(folder),
+            f"cannot write {what} here ({os_reason(exc)}); copy the results folder somewhere writable "
+            "and run the command there",
+        ) from None
+
+
 def results_argument(cmd: argparse.ArgumentParser) -> None:
     """Add the one argument of ``compare``, ``plot`` and ``report``: a results folder."""
     cmd.add_argument("results", metavar="RESULTS", help="results folder written by `sco-sim batch`")
@@ -131,7 +155,8 @@ def compare_command(args: argparse.Namespace) -> int:
                 )
         print("\nmetrics by arm (mean with 95% bootstrap interval):")
         print(analysis.metrics.round(4).to_string(index=False))
-    files = write_analysis(results, analysis)
+    with writing_into(results.folder, "claims.csv and metrics.csv (the analysis above is complete)"):
+        files = write_analysis(results, analysis)
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
 
@@ -140,7 +165,9 @@ def plot_command(args: argparse.Namespace) -> int:
     """Draw the experiment's charts into RESULTS/charts."""
     from sim.commands import load, make_charts
 
-    paths = make_charts(load(args.results))
+    results = load(args.results)
+    with writing_into(results.folder, "the charts"):
+        paths = make_charts(results)
     print(f"wrote {len(paths)} chart files to {Path(args.results) / 'charts'}/")
     return 0
 
@@ -149,7 +176,9 @@ def report_command(args: argparse.Namespace) -> int:
     """Write the HTML report into RESULTS/report.html."""
     from sim.commands import load, make_report
 
-    path = make_report(load(args.results))
+    results = load(args.results)
+    with writing_into(results.folder, "the report and its charts"):
+        path = make_report(results)
     print(f"wrote {path} (self-contained; open it in any browser)")
     return 0
 
@@ -159,17 +188,25 @@ def rerun_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("run_id", metavar="RUN_ID", help="run id (see summaries in the results folder)")
     cmd.add_argument("--results", metavar="DIR", required=True, help="results folder holding the run")
     cmd.add_argument("--out", metavar="DIR", default=None, help="where to write its tables (texts included)")
+    cmd.add_argument("--force", action="store_true",
+                     help="write into a non-empty --out, replacing an earlier run's files")  # fmt: skip
 
 
 def rerun_command(args: argparse.Namespace) -> int:
     """Rerun one stored run, compare its tables and write them; exit 1 if they differ."""
     from sim.experiments.rerun import rerun
-    from sim.output import write_run
+    from sim.output import prepare_run_folder, write_run
 
+    if args.out:
+        prepare_run_folder(args.out, force=args.force, clear=False)
     report = rerun(args.run_id, args.results)
     print("\n".join(report.lines()))
     if args.out:
-        files = write_run(report.result, args.out)
+        try:
+            prepare_run_folder(args.out, force=args.force)
+            files = write_run(report.result, args.out)
+        except OSError as exc:
+            raise InputError(args.out, f"cannot write the run's files here ({exc.strerror or exc})") from None
         print(f"  wrote {len(files)} files to {args.out}/")
     return 0 if report.identical else 1
 

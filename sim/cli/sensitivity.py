@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sim.cli.experiment import executor, run_and_report
+from sim.cli.experiment import executor, run_and_report, writing_into
 from sim.cli.options import Command, executor_options
 from sim.errors import InputError
 
@@ -42,7 +42,8 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     analysis = analyse_results(load(out))
     for line in sensitivity_lines(analysis):
         print(line)
-    files = write_sensitivity(out, analysis)
+    with writing_into(out, "the sensitivity files (the analysis above is complete)"):
+        files = write_sensitivity(out, analysis)
     print(f"\nwrote {', '.join(str(f) for f in files if f.suffix != '.svg')} (and the charts as SVG)")
     return 0
 
@@ -80,7 +81,9 @@ def _refuse_batch_folder(out: Path) -> None:
         manifest = json.loads((out / "manifest.json").read_text())
     except (OSError, ValueError):
         return  # no batch there (or an unreadable one, which the store reports)
-    if "sensitivity" not in manifest.get("experiment", {}):
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("experiment"), dict):
+        return  # not a manifest sco-sim wrote: the store says so
+    if "sensitivity" not in manifest["experiment"]:
         raise InputError(
             str(out), "holds a batch run by `sco-sim batch`, not a sensitivity sample; choose another --out"
         )

@@ -26,12 +26,14 @@ def run_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     cmd.add_argument("--no-texts", action="store_true",
                      help="skip the texts table (every text tabled, member by member)")  # fmt: skip
+    cmd.add_argument("--force", action="store_true",
+                     help="write into a non-empty --out, replacing an earlier run's files")  # fmt: skip
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Run one scenario with one seed, write its files and print its summary."""
     from sim.model.run import run
-    from sim.output import write_run
+    from sim.output import prepare_run_folder, write_run
     from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -42,10 +44,12 @@ def run_command(args: argparse.Namespace) -> int:
             key="--until",
         )
     out = Path(args.out) if args.out else Path("results") / scenario.name
+    prepare_run_folder(out, force=args.force, clear=False)  # refused before the run, cleared after it
     started = time.perf_counter()
     result = run(scenario, seed=args.seed, until=args.until, texts=not args.no_texts)
     elapsed = time.perf_counter() - started
     try:
+        prepare_run_folder(out, force=args.force)
         files = write_run(result, out, chart=not args.no_chart)
     except OSError as exc:
         raise InputError(str(out), f"cannot write results here ({exc.strerror or exc})") from None

@@ -10,7 +10,10 @@
   used by validation and calibration.
 - :mod:`sim.experiments.progress`: the one progress bar.
 - :mod:`sim.experiments.batch`: a batch's runs in chunks on an executor, into the store.
-- :mod:`sim.experiments.store`: the resumable Parquet store and :func:`load_results`.
+- :mod:`sim.experiments.store`: the resumable Parquet store and :func:`load_results`, with
+  :mod:`sim.experiments.parts` (part files written once, recorded and checked),
+  :mod:`sim.experiments.manifest` (the manifest, and whether a batch may be resumed) and
+  :mod:`sim.experiments.lock` (one writing process per results folder).
 - :mod:`sim.experiments.rerun`: reproduce one stored run from its id.
 - :mod:`sim.experiments.bench`: runs per second on this machine.
 

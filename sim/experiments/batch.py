@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import WorkerLost
 from sim.experiments.design import Design, Experiment, RunSpec, compute_metrics
 from sim.experiments.executors import (
     ExecutorChoice,
@@ -132,7 +133,8 @@ def run_batch(
     Only a few chunks are in flight at a time (two per worker), and each result is
     stored and dropped as it arrives, so memory stays flat however many runs there
     are. On Ctrl-C (or SIGTERM) the finished runs are stored, the manifest says
-    ``interrupted``, the workers stop, and ``KeyboardInterrupt`` is raised again.
+    ``interrupted``, the workers stop, and ``KeyboardInterrupt`` is raised again; the same
+    if a worker process dies, with :class:`~sim.errors.WorkerLost`.
     """
     choice = choice or ExecutorChoice()
     todo = store.missing(design.runs)
@@ -157,8 +159,8 @@ def run_batch(
                 bar.update(len(output["summaries"]) + len(output["failures"]))
                 if store.n_failed_now:
                     bar.set_postfix(failed=store.n_failed_now)
-    except KeyboardInterrupt:
-        status = "interrupted"
+    except (KeyboardInterrupt, WorkerLost):
+        status = "interrupted"  # every finished run is stored: --resume completes the batch
         raise
     except BaseException:
         status = "crashed"

@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sim.errors import WorkerLost
+
 
 @dataclass
 class ExecutorChoice:
@@ -146,7 +148,8 @@ def completed(
     At most ``in_flight`` (default ``pool.in_flight``) tasks are submitted at a time, and
     a result is yielded (and dropped by the caller) before the next task is sent, so
     memory stays flat however many tasks there are. A task that raises raises here;
-    tasks not yet started are cancelled.
+    tasks not yet started are cancelled. A worker process that dies (``kill -9``, the
+    out-of-memory killer) breaks a local pool: that raises :class:`~sim.errors.WorkerLost`.
     """
     pending = enumerate(tasks)
     running: dict[cf.Future, int] = {}
@@ -155,14 +158,18 @@ def completed(
         for k, task in itertools.islice(pending, count):
             running[pool.executor.submit(fn, *task)] = k
 
-    submit(in_flight or pool.in_flight)
     try:
+        submit(in_flight or pool.in_flight)
         while running:
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 k = running.pop(future)
                 yield k, future.result()
                 submit(1)
+    except cf.BrokenExecutor:
+        raise WorkerLost(
+            "a worker process died (killed, or out of memory?), which stopped the pool"
+        ) from None
     finally:
         for future in running:
             future.cancel()

@@ -11,10 +11,17 @@ Layout of a results folder::
     texts/part-000001.parquet     texts tabled, member by member (only with ``texts = true``)
     summaries/part-000001.parquet one row per finished run: ids, status, metrics
     failures/part-000001.parquet  one row per failed run: ids and the error
+    parts.jsonl              one line per part written: rows, bytes, SHA-256 (:mod:`.parts`)
+    .lock                    locked by the process writing into the folder (:mod:`.lock`)
+    damaged/STAMP/...        chunks that ``--resume`` found damaged or incomplete, set aside
 
-Parts are written atomically (temporary file, then rename) and summaries last,
-so an interrupted batch leaves only whole parts; a run counts as done once its
-summary row is stored. Loading sorts every table by run index, so the tables
+Parts are written atomically (temporary file, then a link that never replaces an existing
+file) and summaries last, so an interrupted batch leaves only whole parts; a run counts as
+done once its summary row is stored. Loading checks every part against the record made
+when it was written and names a damaged or missing part in one line; ``--resume`` sets
+such a part aside with the rest of its chunk and runs the chunk's runs again. One process
+at a time writes into a results folder: :class:`ResultStore` holds the folder's lock from
+opening to :meth:`ResultStore.close`. Loading sorts every table by run index, so the tables
 are identical row for row whichever executor produced them.
 """
 
@@ -22,24 +29,48 @@ from __future__ import annotations
 
 import errno
 import json
-import platform
-import subprocess
+import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from sim.errors import StoreError
-from sim.files import atomic_write, read_json, read_toml_file, write_bytes, write_json, write_text
+from sim.experiments import parts
+from sim.experiments.lock import LOCK, FolderBusy, FolderLock
+from sim.experiments.manifest import (
+    MANIFEST,
+    check_resumable,
+    now,
+    read_manifest,
+    resume_command,
+    scenarios_hash,
+    versions,
+)
+from sim.experiments.parts import PartProblem, part_files, part_number, part_records, read_parts
+from sim.files import read_toml_file, write_bytes, write_json, write_text
 from sim.model.run import TablesView
-from sim.version import __version__
+
+__all__ = [
+    "ID_COLUMNS",
+    "MANIFEST",
+    "TABLES",
+    "TEXTS",
+    "PartProblem",
+    "ResultStore",
+    "Results",
+    "check_parts",
+    "load_results",
+    "load_table",
+    "os_reason",
+    "run_tables",
+    "versions",
+]
 
 TABLES = ("model", "states", "decisions", "summaries", "failures")
 TEXTS = "texts"  # stored only when the experiment asks for it (``texts = true``)
 ID_COLUMNS = ["run_index", "run_id", "arm", "point", "replication", "seed"]
-MANIFEST = "manifest.json"
 
 
 def run_tables(texts: bool = False) -> tuple[str, ...]:
@@ -47,47 +78,30 @@ def run_tables(texts: bool = False) -> tuple[str, ...]:
     return ("model", "states", "decisions", *((TEXTS,) if texts else ()))
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _git_revision() -> str:
-    try:
-        root = Path(__file__).resolve().parents[2]
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
-        )
-        if out.returncode == 0:
-            dirty = subprocess.run(
-                ["git", "status", "--porcelain", "--untracked-files=no"],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=5,
-            )
-            return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return "unknown"
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python, Mesa, numpy, pandas and sco-sim, and the git revision."""
-    import mesa
-    import numpy
-
+def os_reason(exc: OSError) -> str:
+    """Say in a few words why a file could not be written."""
     return {
-        "python": platform.python_version(),
-        "mesa": mesa.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-        "sco_sim": __version__,
-        "git_revision": _git_revision(),
-    }
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the folder is on a read-only file system",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def check_parts(folder: str | Path) -> list[PartProblem]:
+    """Every damaged or missing part of a results folder (see :mod:`sim.experiments.parts`)."""
+    return parts.check_parts(folder, (*TABLES, TEXTS))
 
 
 class ResultStore:
-    """Write a batch's results into a folder, part by part.
+    """Write a batch's results into a folder, part by part, holding the folder's lock.
+
+    Opening takes the folder's lock (:mod:`sim.experiments.lock`): another store opened on
+    the same folder, in this process or another, raises :class:`~sim.errors.StoreError`
+    until :meth:`close` releases the lock (as does the end of the process, however it
+    ends). With ``resume``, every chunk with a damaged or missing part is set aside under
+    ``damaged/`` (:attr:`notes` says so) and its runs count as not done.
 
     Args:
         folder: The results folder.
@@ -106,19 +120,67 @@ class ResultStore:
         self.buffer: list[dict[str, Any]] = []
         self.n_failed_now = 0
         self.n_done_now = 0
+        self.notes: list[str] = []  # what opening repaired, one line each
+        self.lock = FolderLock(self.folder)
+        self.scenarios_hash = scenarios_hash(design)
         self._open(resume)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every table this store writes parts of, in the order a chunk's parts are written."""
+        return (*run_tables(self.texts), "failures", "summaries")
 
     # Opening --------------------------------------------------------------------
     def _open(self, resume: bool) -> None:
-        if (self.folder / MANIFEST).exists():
-            self.manifest = self._resumed(_read_manifest(self.folder, "use another --out folder"), resume)
-        else:
-            self.manifest = self._fresh(resume)
+        self._check(resume)  # the refusals come first, before anything is created
+        created = not self.folder.exists()
         try:
-            self._write_layout()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.lock.acquire()
+        except FolderBusy as busy:
+            raise StoreError(
+                str(self.folder),
+                f"is in use by {busy.holder}; two processes writing into one results folder would lose "
+                "or repeat runs, so wait for it to finish (then --resume if needed) or choose another --out",
+            ) from None
         except OSError as exc:
             raise self._os_error(exc) from None
-        self.done = self._stored_ids()
+        try:
+            self._open_locked(resume)
+        except BaseException:
+            if created:  # nothing of the user's is in a folder made a moment ago: leave no half-made one
+                shutil.rmtree(self.folder, ignore_errors=True)
+            self.lock.release()
+            raise
+
+    def _check(self, resume: bool) -> dict[str, Any] | None:
+        """Raise StoreError unless the folder may hold this batch; return its manifest, if it has one."""
+        where = str(self.folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise StoreError(where, "is a file, not a folder; choose another --out")
+        if (self.folder / MANIFEST).exists():
+            manifest = read_manifest(self.folder, "use another --out folder")
+            check_resumable(self.folder, manifest, self.design, resume, self.scenarios_hash)
+            return manifest
+        if self.folder.is_dir() and any(p.name != LOCK for p in self.folder.iterdir()):
+            raise StoreError(
+                where, "exists and is not a results folder (no manifest.json); choose another --out"
+            )
+        if resume:
+            raise StoreError(where, "has no stored batch to resume; run without --resume")
+        return None
+
+    def _open_locked(self, resume: bool) -> None:
+        """Under the lock: check again, read what is stored, set damaged chunks aside, write the layout."""
+        stored = self._check(resume)
+        problems = check_parts(self.folder) if stored is not None else []
+        if stored is None:
+            self.manifest = self._fresh()
+        else:
+            self.manifest = stored
+            self.manifest["scenarios_hash"] = self.scenarios_hash
+            self.manifest["resumed"] = [*stored.get("resumed", []), {"at": now(), "versions": versions()}]
+        self.done = self._stored_ids(skip={p.number for p in problems})
         unknown = self.done - {run.run_id for run in self.design.runs}
         if unknown:
             raise StoreError(
@@ -127,55 +189,27 @@ class ResultStore:
                 "experiment (the code or the design changed how runs are identified); --resume would mix "
                 "them with new runs, so run the experiment into another --out folder",
             )
+        try:
+            if problems:
+                note = parts.set_aside(self.folder, problems, self.tables)
+                self.notes.append(note)
+                self.manifest["repairs"] = [*self.manifest.get("repairs", []), {"at": now(), "note": note}]
+            self._write_layout()
+        except OSError as exc:
+            raise self._os_error(exc) from None
+        self._next = 1 + max(
+            (part_number(p) for t in self.tables for p in part_files(self.folder, t)), default=0
+        )
 
-    def _resumed(self, manifest: dict[str, Any], resume: bool) -> dict[str, Any]:
-        """Check that a stored manifest may be resumed with this design; note the resumption."""
-        where, design = str(self.folder), self.design
-        stored_name = manifest.get("experiment", {}).get("name")
-        if stored_name != design.experiment.name:
-            raise StoreError(
-                where,
-                f"holds results of experiment '{stored_name}', "
-                f"not '{design.experiment.name}'; choose another --out folder",
-            )
-        if not resume:
-            raise StoreError(
-                where,
-                "already holds results of this experiment; add --resume to complete them, "
-                "or choose another --out folder",
-            )
-        if manifest.get("experiment", {}).get("hash") != design.file_hash:
-            raise StoreError(
-                where,
-                "the experiment (its file, or --replications) has changed since this batch started, "
-                "so --resume would mix two designs; resume with the same file and options, "
-                "or run the new design into another --out folder",
-            )
-        if bool(manifest.get("experiment", {}).get("texts", False)) != self.texts:
-            # the hash covers the file; this also catches a design whose texts was changed in Python
-            raise StoreError(
-                where,
-                f"this batch was started with texts = {str(not self.texts).lower()}, so --resume with "
-                f"texts = {str(self.texts).lower()} would store the texts table for only some runs; "
-                "resume with the same setting, or run into another --out folder",
-            )
-        manifest["resumed"] = [*manifest.get("resumed", []), {"at": _now(), "versions": versions()}]
-        return manifest
-
-    def _fresh(self, resume: bool) -> dict[str, Any]:
-        """Return the manifest of a new batch, after checking the folder may hold it."""
-        where, design = str(self.folder), self.design
-        if self.folder.exists() and any(self.folder.iterdir()):
-            raise StoreError(
-                where, "exists and is not a results folder (no manifest.json); choose another --out"
-            )
-        if resume:
-            raise StoreError(where, "has no stored batch to resume; run without --resume")
+    def _fresh(self) -> dict[str, Any]:
+        """Return the manifest of a new batch."""
+        design = self.design
         return {
             "experiment": design.describe(),
+            "scenarios_hash": self.scenarios_hash,
             "seeds": design.seeds,
             "versions": versions(),
-            "started": _now(),
+            "started": now(),
             "finished": None,
             "status": "running",
             "n_runs": len(design.runs),
@@ -201,23 +235,21 @@ class ResultStore:
         self._write_manifest()
 
     def _os_error(self, exc: OSError) -> StoreError:
-        reason = {
-            errno.ENOSPC: "the disk is full",
-            errno.EROFS: "the folder is on a read-only file system",
-            errno.EACCES: "permission denied",
-            errno.EPERM: "permission denied",
-        }.get(exc.errno or 0, exc.strerror or str(exc))
-        return StoreError(
-            str(self.folder),
-            f"cannot write results ({reason}); finished runs already stored are kept; "
-            "free space or choose another --out, then use --resume",
-        )
+        full = exc.errno == errno.ENOSPC
+        if not hasattr(self, "manifest"):  # nothing stored yet
+            fix = "free space or choose another --out" if full else "choose another --out"
+        else:
+            fix = (
+                f"finished runs already stored are kept; {'free space' if full else 'fix that'} "
+                "and use --resume (or choose another --out)"
+            )
+        return StoreError(str(self.folder), f"cannot write results ({os_reason(exc)}); {fix}")
 
-    def _stored_ids(self) -> set[str]:
-        parts = sorted((self.folder / "summaries").glob("part-*.parquet"))
-        if not parts:
+    def _stored_ids(self, skip: set[int]) -> set[str]:
+        stored = [p for p in part_files(self.folder, "summaries") if part_number(p) not in skip]
+        if not stored:
             return set()
-        ids = pd.concat([pd.read_parquet(p, columns=["run_id"]) for p in parts])
+        ids = pd.concat([pd.read_parquet(p, columns=["run_id"]) for p in stored])
         return set(ids["run_id"])
 
     # Writing ----------------------------------------------------------------------
@@ -232,32 +264,33 @@ class ResultStore:
             self.flush()
 
     def flush(self) -> None:
-        """Write buffered runs as one new part per table (summaries last)."""
+        """Write buffered runs as one new part per table (summaries last); never replace a part."""
         if not self.buffer:
             return
-        number = 1 + max(
-            (int(p.stem.split("-")[1]) for p in (self.folder / "summaries").glob("part-*.parquet")),
-            default=0,
-        )
-        number = max(number, 1 + max(
-            (int(p.stem.split("-")[1]) for p in (self.folder / "failures").glob("part-*.parquet")), default=0
-        ))  # fmt: skip
-        name = f"part-{number:06d}.parquet"
+        name = parts.part_name(self._next)
         try:
-            for table in (*run_tables(self.texts), "failures", "summaries"):
-                frames = [o[table] for o in self.buffer if len(o.get(table, ()))]
+            for table in self.tables:
                 if table in ("summaries", "failures"):
                     rows = [row for o in self.buffer for row in o[table]]
                     if not rows:
                         continue
                     frame = pd.DataFrame(rows)
                 else:
+                    frames = [o[table] for o in self.buffer if len(o.get(table, ()))]
                     if not frames:
                         continue
                     frame = pd.concat(frames, ignore_index=True)
-                atomic_write(self.folder / table / name, lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+                parts.write_part(self.folder, table, name, frame)
+        except FileExistsError:
+            raise StoreError(
+                str(self.folder),
+                f"a part {name} appeared while this batch was writing it: another process writes into "
+                "this results folder without its lock (an older sco-sim?); stop it, then --resume",
+            ) from None
         except OSError as exc:
             raise self._os_error(exc) from None
+        finally:
+            self._next += 1  # a number once tried is never used again
         for output in self.buffer:
             self.done.update(row["run_id"] for row in output["summaries"])
             self.n_done_now += len(output["summaries"])
@@ -265,26 +298,28 @@ class ResultStore:
         self.buffer = []
 
     def close(self, status: str) -> None:
-        """Flush and record the batch's end in the manifest."""
-        self.flush()
-        failures = load_table(self.folder, "failures")
-        if len(failures):  # a run that failed and later succeeded (--resume) is no failure
-            failures = failures[~failures["run_id"].isin(self.done)]
-        self.manifest["status"] = status
-        self.manifest["finished"] = _now()
-        self.manifest["n_done"] = len(self.done)
-        self.manifest["n_failed"] = int(failures["run_id"].nunique()) if len(failures) else 0
-        self.manifest["failures"] = (
-            failures.drop_duplicates("run_id", keep="last")[["run_id", "arm", "replication", "seed", "error"]]
-            .head(50)
-            .to_dict("records")
-            if len(failures)
-            else []
-        )
+        """Flush, record the batch's end in the manifest and release the folder's lock."""
         try:
-            self._write_manifest()
-        except OSError as exc:
-            raise self._os_error(exc) from None
+            self.flush()
+            failures = load_table(self.folder, "failures")
+            if len(failures):  # a run that failed and later succeeded (--resume) is no failure
+                failures = failures[~failures["run_id"].isin(self.done)]
+            self.manifest["status"] = status
+            self.manifest["finished"] = now()
+            self.manifest["n_done"] = len(self.done)
+            self.manifest["n_failed"] = int(failures["run_id"].nunique()) if len(failures) else 0
+            columns = ["run_id", "arm", "replication", "seed", "error"]
+            self.manifest["failures"] = (
+                failures.drop_duplicates("run_id", keep="last")[columns].head(50).to_dict("records")
+                if len(failures)
+                else []
+            )
+            try:
+                self._write_manifest()
+            except OSError as exc:
+                raise self._os_error(exc) from None
+        finally:
+            self.lock.release()
 
     def _write_manifest(self) -> None:
         write_json(self.folder / MANIFEST, self.manifest, indent=2)
@@ -293,29 +328,18 @@ class ResultStore:
 # Loading -------------------------------------------------------------------------
 
 
-def _read_manifest(folder: Path, advice: str = "") -> dict[str, Any]:
-    """Read a results folder's manifest, or raise StoreError in one line."""
-    try:
-        manifest = read_json(folder / MANIFEST, StoreError, "the manifest of a results folder")
-    except StoreError as exc:
-        raise StoreError(str(folder), f"has an unreadable manifest.json ({exc.message})"
-                         + (f"; {advice}" if advice else "")) from None  # fmt: skip
-    if not isinstance(manifest, dict):
-        raise StoreError(str(folder), "has a manifest.json that is not a JSON object")
-    return manifest
-
-
 def load_table(folder: str | Path, table: str) -> pd.DataFrame:
-    """Read one table of a results folder (all parts, in part order; ``_part`` holds the part number)."""
-    parts = sorted((Path(folder) / table).glob("part-*.parquet"))
-    if not parts:
-        return pd.DataFrame()
-    frames = []
-    for part in parts:
-        frame = pd.read_parquet(part)
-        frame["_part"] = int(part.stem.split("-")[1])
-        frames.append(frame)
-    data = pd.concat(frames, ignore_index=True)
+    """Read one table of a results folder (all parts, in part order; ``_part`` holds the part number).
+
+    Raises:
+        StoreError: naming a part that is damaged or missing (see :func:`check_parts`).
+
+    """
+    folder = Path(folder)
+    problems: list[PartProblem] = []
+    data = read_parts(folder, table, part_records(folder), problems)
+    if problems:
+        raise parts.problems_error(problems, resume_command(folder, None))
     return data
 
 
@@ -351,14 +375,20 @@ class Results(TablesView):
 
 
 def load_results(folder: str | Path) -> Results:
-    """Load a results folder; every table is sorted by run index (executor-independent)."""
+    """Load a results folder; every table is sorted by run index (executor-independent).
+
+    Raises:
+        StoreError: the folder is not a results folder, or a part is damaged or missing
+            (named in one line, with the ``--resume`` command that repairs it).
+
+    """
     from sim.experiments.design import Experiment, parse_claims
 
     folder = Path(folder)
     where = str(folder)
     if not (folder / MANIFEST).is_file():
         raise StoreError(where, "is not a results folder (no manifest.json); run `sco-sim batch` first")
-    manifest = _read_manifest(folder)
+    manifest = read_manifest(folder)
     copy, _ = read_toml_file(
         folder / "experiment.toml", kind="experiment (the copy kept in a results folder)", error=StoreError
     )
@@ -367,8 +397,16 @@ def load_results(folder: str | Path) -> Results:
     except ValueError as exc:
         raise StoreError(where, f"has an unreadable experiment.toml ({exc})") from None
     claims = parse_claims(experiment, str(folder / "experiment.toml"))
-    summaries = load_table(folder, "summaries")
-    failures = load_table(folder, "failures")
+    # Every part is checked as it is read; what is damaged or missing is named (after all
+    # parts were read, with how many more there are), never silently left out.
+    records = part_records(folder)
+    problems: list[PartProblem] = []
+    summaries = read_parts(folder, "summaries", records, problems)
+    failures = read_parts(folder, "failures", records, problems)
+    # texts: only in folders of batches that kept them (their texts/ folder); absent otherwise
+    runs = {t: read_parts(folder, t, records, problems) for t in run_tables((folder / TEXTS).is_dir())}
+    if problems:
+        raise parts.problems_error(problems, resume_command(folder, manifest))
     ok_ids: set[str] = set()
     if len(summaries):
         # A run stored twice (a crash between parts, then --resume) keeps its last copy.
@@ -382,9 +420,7 @@ def load_results(folder: str | Path) -> Results:
         len(summaries) or len(failures)
     ) else pd.DataFrame(columns=[*ID_COLUMNS, "status"])  # fmt: skip
     tables: dict[str, pd.DataFrame] = {"summaries": _tidy(combined, None)}
-    # texts: only in folders of batches that kept them (their texts/ folder); absent otherwise
-    for table in run_tables((folder / TEXTS).is_dir()):
-        frame = load_table(folder, table)
+    for table, frame in runs.items():
         if len(frame):
             last_part = summaries.set_index("run_id")["_part"] if len(summaries) else pd.Series(dtype=int)
             frame = frame[frame["run_id"].isin(ok_ids)]
