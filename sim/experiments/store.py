@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import json
 import platform
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +33,16 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import StoreError
-from sim.files import atomic_write, read_json, read_toml_file, write_bytes, write_json, write_text
+from sim.files import (
+    atomic_write,
+    inside,
+    read_file,
+    read_json,
+    read_toml_file,
+    write_bytes,
+    write_json,
+    write_text,
+)
 from sim.model.run import TablesView
 from sim.version import __version__
 
@@ -110,14 +120,21 @@ class ResultStore:
 
     # Opening --------------------------------------------------------------------
     def _open(self, resume: bool) -> None:
-        if (self.folder / MANIFEST).exists():
+        fresh = not (self.folder / MANIFEST).exists()
+        if not fresh:
             self.manifest = self._resumed(_read_manifest(self.folder, "use another --out folder"), resume)
         else:
             self.manifest = self._fresh(resume)
+        # the outermost folder this batch creates (None: --out exists, and is empty as _fresh checked)
+        created = next((f for f in reversed((self.folder, *self.folder.parents)) if not f.exists()), None)
         try:
             self._write_layout()
-        except OSError as exc:
-            raise self._os_error(exc) from None
+        except BaseException as exc:
+            if fresh:  # no half-made folder is left to block the next attempt
+                self._remove_layout(created)
+            if isinstance(exc, OSError):
+                raise self._os_error(exc, fresh) from None
+            raise
         self.done = self._stored_ids()
         unknown = self.done - {run.run_id for run in self.design.runs}
         if unknown:
@@ -189,24 +206,39 @@ class ResultStore:
             (self.folder / table).mkdir(exist_ok=True)
         (self.folder / "scenarios").mkdir(exist_ok=True)
         if not (self.folder / "experiment.toml").exists():
-            write_bytes(self.folder / "experiment.toml", self.design.path.read_bytes())
+            copy = read_file(self.design.path, StoreError, "the experiment file")
+            write_bytes(self.folder / "experiment.toml", copy)
         written: set[tuple[str, int]] = set()
         for run_spec in self.design.runs:
             if (run_spec.arm, run_spec.point) in written:
                 continue
             written.add((run_spec.arm, run_spec.point))
-            target = self.folder / "scenarios" / f"{run_spec.arm}-{run_spec.point}.json"
+            target = inside(self.folder / "scenarios", f"{run_spec.arm}-{run_spec.point}.json", StoreError)
             if not target.exists():
                 write_text(target, json.dumps(run_spec.scenario.to_dict(), indent=1, sort_keys=False))
         self._write_manifest()
 
-    def _os_error(self, exc: OSError) -> StoreError:
+    def _remove_layout(self, created: Path | None) -> None:
+        """Remove what a fresh batch wrote before it failed (and the folders it made)."""
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+            return
+        for child in self.folder.iterdir() if self.folder.is_dir() else ():  # the folder was empty
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+    def _os_error(self, exc: OSError, fresh: bool = False) -> StoreError:
         reason = {
             errno.ENOSPC: "the disk is full",
             errno.EROFS: "the folder is on a read-only file system",
             errno.EACCES: "permission denied",
             errno.EPERM: "permission denied",
         }.get(exc.errno or 0, exc.strerror or str(exc))
+        if fresh:
+            return StoreError(str(self.folder), f"cannot write results ({reason}); nothing was kept; "
+                              "free space or choose another --out")  # fmt: skip
         return StoreError(
             str(self.folder),
             f"cannot write results ({reason}); finished runs already stored are kept; "
