@@ -7,6 +7,19 @@ into one line on standard error and exit status 2.
 from __future__ import annotations
 
 
+def printable(text: object, keep: str = "") -> str:
+    r"""Return ``text`` with every control, format or separator character written as its escape.
+
+    A newline becomes ``\n``, an escape character ``\x1b``, a right-to-left override ``\u202e``:
+    what a file or an option says can neither break a one-line message over several lines nor
+    send sequences to the terminal. Characters in ``keep`` (e.g. ``"\n"``) are left as they are.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
+
+
 class InputError(Exception):
     """A problem with a file the user gave us (scenario, table, experiment).
 
@@ -26,10 +39,14 @@ class InputError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        """Return the error as one line: ``FILE: key 'K': MESSAGE``."""
+        """Return the error as one line: ``FILE: key 'K': MESSAGE``.
+
+        Control characters from the file or the user (a newline in a key, a terminal escape in a
+        name) are shown as escapes (:func:`printable`), so the message stays on one line.
+        """
         where = f"{self.path}: " if self.path else ""
         at = f"key '{self.key}': " if self.key else ""
-        return f"{where}{at}{self.message}"
+        return printable(f"{where}{at}{self.message}")
 
 
 class ScenarioError(InputError):

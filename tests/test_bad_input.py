@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -103,10 +104,14 @@ def test_folder_instead_of_file(capsys, tmp_path):
 def test_unreadable_file(capsys, write, tiny_text, monkeypatch):
     path = write(tiny_text, name="locked.toml")
 
-    def deny(self):
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    def deny(file, *args, **kwargs):  # every file is read through sim.files.read_file's os.open
+        if Path(file) == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny)
     status, _, err = cli(capsys, "check", str(path))
     assert status == 2
     check_one_line(err, "locked.toml", "permission denied")

@@ -106,6 +106,7 @@ def envelope_data(model: pd.DataFrame, column: str, arms: Sequence[str]) -> pd.D
     return _arm_order(data.reset_index(), arms, ["year"])[columns]
 
 
+@style.literal_text
 def plot_envelopes(data: pd.DataFrame, title: str = "", ylabel: str = "") -> Figure:
     """Draw one envelope per arm: median line, 50% band (q25-q75) and 90% band (q05-q95)."""
     figure, ax = plt.subplots(figsize=(9, 4.8), dpi=100)
@@ -162,6 +163,7 @@ def outcome_composition_data(decisions: pd.DataFrame, arms: Sequence[str]) -> pd
     return data
 
 
+@style.literal_text
 def plot_outcome_composition(data: pd.DataFrame) -> Figure:
     """Draw one stacked horizontal bar per arm: the shares of the outcome classes."""
     arms = list(dict.fromkeys(data["arm"]))
@@ -222,6 +224,7 @@ def differences_data(claims_table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+@style.literal_text
 def plot_differences(data: pd.DataFrame) -> Figure:
     """Draw each claim's mean difference (a - b) with its interval, coloured by verdict.
 
@@ -261,6 +264,7 @@ def balancing_data(model: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
     return envelope_data(model, "balancing_index", arms)
 
 
+@style.literal_text
 def plot_balancing(data: pd.DataFrame, focal: str = "KAZ") -> Figure:
     """Draw the envelopes of the focal state's balancing index on a 0-1 axis."""
     figure = plot_envelopes(data, title=f"{focal} balancing index between Russia and China".strip(),
@@ -298,6 +302,7 @@ def depth_data(model: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
     return _arm_order(data, arms, ["_area", "year"]).drop(columns="_area")
 
 
+@style.literal_text
 def plot_depth(data: pd.DataFrame) -> Figure:
     """Draw one panel per arm with one line per issue area (median depth across runs)."""
     arms = list(dict.fromkeys(data["arm"]))
@@ -369,6 +374,7 @@ def objections_data(states: pd.DataFrame, arms: Sequence[str], members_only: boo
     return data[["state", "arm", "objections", "n_runs"]].reset_index(drop=True)
 
 
+@style.literal_text
 def plot_objections(data: pd.DataFrame) -> Figure:
     """Draw a heatmap of objections per run, states by arms, with the values written in."""
     grid = data.pivot(index="state", columns="arm", values="objections")

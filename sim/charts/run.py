@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from sim.charts.style import INDEX_LINE, OUTCOME_COLOURS, OUTCOME_LABELS, require
+from sim.charts.style import INDEX_LINE, OUTCOME_COLOURS, OUTCOME_LABELS, literal_text, require
 from sim.rules import OUTCOMES
 
 
@@ -33,6 +33,7 @@ def run_outcomes_data(model_table: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+@literal_text
 def plot_run_outcomes(data: pd.DataFrame, title: str = "", focal: str = "") -> Any:
     """Draw outcome classes per year (stacked bars) with the balancing index (line)."""
     figure, ax = plt.subplots(figsize=(10, 4.8), dpi=100)

@@ -67,6 +67,7 @@ def indices_data(table: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+@style.literal_text
 def plot_indices(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Figure:
     """Draw one panel per effect: a bar per parameter, most influential at the top."""
     method = data.attrs.get("method", "morris")
@@ -148,6 +149,7 @@ def effects_data(points: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+@style.literal_text
 def plot_effects(data: pd.DataFrame, titles: dict[str, str] | None = None) -> Figure:
     """Draw one panel per effect: the effect at each sample point, sorted, with its noise band."""
     names = list(dict.fromkeys(data["name"]))

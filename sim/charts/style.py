@@ -1,16 +1,19 @@
-"""The look every chart shares: one colour table, one figure saver, one column check.
+"""The look every chart shares: one colour table, one figure saver, one column check, literal text.
 
 Every colour a chart draws with is named here, so the run, batch and sensitivity charts
 speak the same language (an outcome class, an arm, a verdict has one colour everywhere).
 :func:`save` writes PNG or SVG files whose bytes depend only on the figure, so the same
-data always give the same files.
+data always give the same files. Every chart is drawn under :func:`literal_text` and saved
+the same way: names from files (a scenario, an arm, an area, a claim) are shown as written,
+never parsed as mathtext (``$x$`` is two dollar signs and an x).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -18,6 +21,24 @@ matplotlib.use("Agg")  # files only; no display is assumed
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Settings every chart is drawn and saved with: text is shown as written, not as mathtext.
+LITERAL_TEXT: dict[str, Any] = {"text.parse_math": False}
+
+
+def literal_text(draw: F) -> F:
+    """Decorate a chart function: every text it makes is shown as written (no mathtext, ``$`` is a dollar)."""
+
+    @functools.wraps(draw)
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context(LITERAL_TEXT):
+            return draw(*args, **kwargs)
+
+    return drawn  # type: ignore[return-value]
+
 
 # --- colours ------------------------------------------------------------------------------------
 
@@ -126,7 +147,9 @@ def save(figure: Figure, path: str | Path, fmt: str = "png") -> Path:
     """
     check_formats([fmt])
     path = Path(path)
-    with matplotlib.rc_context({"svg.hashsalt": "sco-sim"}):  # stable ids inside the SVG
+    for text in figure.findobj(Text):  # also texts made outside literal_text
+        text.set_parse_math(False)
+    with matplotlib.rc_context({"svg.hashsalt": "sco-sim", **LITERAL_TEXT}):  # stable ids inside the SVG
         figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt])
     return path
 

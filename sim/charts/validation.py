@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from sim.charts import style
 
 
+@style.literal_text
 def plot_dates(data: pd.DataFrame, seeds: int) -> Figure:
     """Draw ``sim.analysis.validation.date_chart_data``: each seed's year as a dot, the record's as a bar."""
     style.require(data, ["milestone", "real", "simulated", "never_share"], "date chart data")

@@ -3,18 +3,23 @@
 Each command is one :class:`~sim.cli.options.Command` (its texts, its arguments, its handler)
 in :data:`COMMANDS`. Handlers import the library only when they run, so ``sco-sim --help``
 loads neither Mesa nor pandas nor matplotlib. Errors in what the user gave (files, options)
-are printed as one line on standard error with exit status 2, never as a traceback.
+are printed as one line on standard error with exit status 2, never as a traceback. What a
+command prints passes through :func:`~sim.errors.printable`: a name or a description from a
+file cannot send control sequences to the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Sequence
+from contextlib import redirect_stdout
+from typing import TextIO
 
 from sim.cli import experiment, history, narrate, sensitivity, single
 from sim.cli.options import EXIT_INPUT, Command, Parser
-from sim.errors import InputError, WorkerLost
+from sim.errors import InputError, WorkerLost, printable
 from sim.version import __version__
 
 __all__ = ["COMMANDS", "EXIT_INPUT", "build_parser", "main"]
@@ -53,6 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Printable(io.TextIOBase):
+    """Standard output with control characters written as escapes (newlines and tabs pass as they are)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        self._stream.write(printable(text, keep="\n\t"))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -61,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
-        return int(args.handler(args))
+        with redirect_stdout(_Printable(sys.stdout)):
+            return int(args.handler(args))
     except InputError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
         return EXIT_INPUT

@@ -14,6 +14,7 @@ from typing import Any
 
 from sim.cli.options import Command, executor_options, positive
 from sim.errors import InputError, StoreError, WorkerLost
+from sim.files import inside, safe_name
 
 
 def batch_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -33,7 +34,7 @@ def batch_command(args: argparse.Namespace) -> int:
     if args.replications:
         experiment = design.experiment.model_copy(update={"replications": args.replications})
         design = resolve(experiment, design.path, design.file_hash + f"-r{args.replications}")
-    out = Path(args.out) if args.out else Path("results") / design.experiment.name
+    out = Path(args.out) if args.out else default_folder(design.experiment.name)
     choice, where = executor(args)
     store = ResultStore(out, design, resume=args.resume)
     todo = len(store.missing(design.runs))
@@ -45,6 +46,11 @@ def batch_command(args: argparse.Namespace) -> int:
     again = f" --replications {args.replications}" if args.replications else ""
     resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
     return run_and_report(design, store, choice, out, not args.no_progress, resume)
+
+
+def default_folder(name: str) -> Path:
+    """Return the default results folder of an experiment: ``results/<name>``, as a safe folder name."""
+    return inside("results", safe_name(name))
 
 
 def run_and_report(design: Any, store: Any, choice: Any, out: Path, progress: bool, resume: str) -> int:

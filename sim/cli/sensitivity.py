@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-from sim.cli.experiment import executor, run_and_report, writing_into
+from sim.cli.experiment import default_folder, executor, run_and_report, writing_into
 from sim.cli.options import Command, executor_options
 from sim.errors import InputError
+from sim.files import read_json
 
 
 def sensitivity_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -54,7 +54,7 @@ def _run_sample(args: argparse.Namespace) -> tuple[Path, int]:
     from sim.experiments.store import ResultStore
 
     design = load_sensitivity(args.experiment)
-    out = Path(args.out) if args.out else Path("results") / design.experiment.name
+    out = Path(args.out) if args.out else default_folder(design.experiment.name)
     _refuse_batch_folder(out)
     choice, where = executor(args)
     store = ResultStore(out, design, resume=args.resume)
@@ -78,8 +78,8 @@ def _run_sample(args: argparse.Namespace) -> tuple[Path, int]:
 def _refuse_batch_folder(out: Path) -> None:
     """Stop before a sensitivity sample is run into a folder that holds a plain batch (the default --out)."""
     try:
-        manifest = json.loads((out / "manifest.json").read_text())
-    except (OSError, ValueError):
+        manifest = read_json(out / "manifest.json", InputError, "a manifest")
+    except InputError:
         return  # no batch there (or an unreadable one, which the store reports)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("experiment"), dict):
         return  # not a manifest sco-sim wrote: the store says so

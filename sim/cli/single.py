@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sim.cli.options import Command, folds, seed
 from sim.errors import InputError
+from sim.files import inside, safe_name
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -20,8 +21,10 @@ def run_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     cmd.add_argument("--seed", type=seed, default=0, help="random seed, a non-negative integer (default 0)")
     cmd.add_argument(
-        "--out", metavar="DIR", default=None, help="output folder (default results/<scenario name>)"
-    )
+        "--out", metavar="DIR", default=None,
+        help="output folder (default results/<scenario name>, characters other than letters, digits, "
+             "'_', '-', '.' and spaces written as '_')",
+    )  # fmt: skip
     cmd.add_argument("--until", metavar="YEAR", type=int, default=None, help="stop after this year")
     cmd.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     cmd.add_argument("--no-texts", action="store_true",
@@ -43,7 +46,7 @@ def run_command(args: argparse.Namespace) -> int:
             f"{args.until} is outside the scenario's years {scenario.start_year}-{scenario.end_year}",
             key="--until",
         )
-    out = Path(args.out) if args.out else Path("results") / scenario.name
+    out = Path(args.out) if args.out else inside("results", safe_name(scenario.name))
     prepare_run_folder(out, force=args.force, clear=False)  # refused before the run, cleared after it
     started = time.perf_counter()
     result = run(scenario, seed=args.seed, until=args.until, texts=not args.no_texts)
@@ -229,7 +232,8 @@ def bargain_bench_command(args: argparse.Namespace) -> int:
     result = benchmark(data, folds=args.folds, seed=args.seed)
     elapsed = time.perf_counter() - started
     print(format_table(result))
-    out = Path(args.out) if args.out else Path("results") / "bargain-bench" / f"{Path(args.data).stem}.csv"
+    default = Path("results") / "bargain-bench"
+    out = Path(args.out) if args.out else inside(default, f"{safe_name(Path(args.data).stem)}.csv")
     try:
         write_predictions(result, out)
     except OSError as exc:

@@ -39,8 +39,9 @@ from sim.experiments.sensitivity import (
     free_parameters,
     sample_points,
 )
+from sim.files import is_safe_name, real_path
 from sim.model.recorder import table_columns
-from sim.scenario import Scenario, load_scenario, read_validated
+from sim.scenario import Scenario, dotted, load_scenario, read_validated
 from sim.version import __version__
 
 
@@ -160,6 +161,10 @@ def resolve(experiment: Experiment, path: Path, file_hash: str = "") -> Design:
 
     if not experiment.arms:
         fail("arms", "expected at least one arm")
+    for name in experiment.arms:
+        if not is_safe_name(name):
+            fail(dotted(("arms", name)), "an arm's name is part of file names in the results folder: use "
+                 "letters, digits, '_', '-', '.' and spaces (not '.' or a space first or last)")  # fmt: skip
     if not experiment.metrics:
         fail("metrics", "expected at least one metric")
     for name in experiment.charts:
@@ -193,7 +198,7 @@ def _expand(
     runs: list[RunSpec] = []
     scenarios: dict[tuple[str, int], Scenario] = {}
     for arm_name, arm in experiment.arms.items():
-        scenario_path = (path.parent / arm.scenario).resolve()
+        scenario_path = real_path(path.parent / arm.scenario)
         for p, values in enumerate(points):
             overrides = _nested(values, arm.overrides)
             try:

@@ -6,7 +6,6 @@ not the batch kept texts); it is checked against the stored one only where the b
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pandas as pd
 from sim.errors import InputError
 from sim.experiments.design import run_id as content_id
 from sim.experiments.store import ID_COLUMNS, TEXTS, load_results, run_tables
+from sim.files import inside, read_json
 from sim.model import SCOModel
 from sim.model.run import RunResult
 from sim.scenario import Scenario
@@ -62,10 +62,12 @@ def rerun(run: str, folder: str | Path) -> RerunReport:
     if not len(match):
         raise InputError(str(folder), f"no run with id '{run}' is stored here", key="RUN_ID")
     row = match.iloc[0]
-    path = Path(folder) / "scenarios" / f"{row['arm']}-{int(row['point'])}.json"
+    path = inside(Path(folder) / "scenarios", f"{row['arm']}-{int(row['point'])}.json")
     try:
-        scenario = Scenario.model_validate(json.loads(path.read_text()))
-    except (OSError, ValueError) as exc:
+        scenario = Scenario.model_validate(read_json(path, InputError, "a stored scenario (JSON)"))
+    except InputError as exc:
+        raise InputError(str(path), f"cannot read the stored scenario ({exc.message})") from None
+    except ValueError as exc:
         raise InputError(str(path), f"cannot read the stored scenario ({exc})") from None
     seed = int(row["seed"])
     model = SCOModel(scenario, rng=seed)

@@ -49,7 +49,14 @@ from sim.experiments.manifest import (
     versions,
 )
 from sim.experiments.parts import PartProblem, part_files, part_number, part_records, read_parts
-from sim.files import read_toml_file, write_bytes, write_json, write_text
+from sim.files import (
+    inside,
+    read_file,
+    read_toml_file,
+    write_bytes,
+    write_json,
+    write_text,
+)
 from sim.model.run import TablesView
 
 __all__ = [
@@ -132,8 +139,9 @@ class ResultStore:
 
     # Opening --------------------------------------------------------------------
     def _open(self, resume: bool) -> None:
-        self._check(resume)  # the refusals come first, before anything is created
-        created = not self.folder.exists()
+        fresh = self._check(resume) is None  # the refusals come first, before anything is created
+        # the outermost folder this batch creates (None: --out exists, and is empty as _check saw)
+        created = next((f for f in reversed((self.folder, *self.folder.parents)) if not f.exists()), None)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.lock.acquire()
@@ -144,12 +152,13 @@ class ResultStore:
                 "or repeat runs, so wait for it to finish (then --resume if needed) or choose another --out",
             ) from None
         except OSError as exc:
-            raise self._os_error(exc) from None
+            raise self._os_error(exc, fresh=True) from None
         try:
             self._open_locked(resume)
         except BaseException:
-            if created:  # nothing of the user's is in a folder made a moment ago: leave no half-made one
-                shutil.rmtree(self.folder, ignore_errors=True)
+            if fresh:  # nothing of the user's is in what a fresh batch made: leave no half-made folder
+                self.lock.release(remove=True)
+                self._remove_layout(created)
             self.lock.release()
             raise
 
@@ -196,7 +205,7 @@ class ResultStore:
                 self.manifest["repairs"] = [*self.manifest.get("repairs", []), {"at": now(), "note": note}]
             self._write_layout()
         except OSError as exc:
-            raise self._os_error(exc) from None
+            raise self._os_error(exc, fresh=stored is None) from None
         self._next = 1 + max(
             (part_number(p) for t in self.tables for p in part_files(self.folder, t)), default=0
         )
@@ -223,21 +232,34 @@ class ResultStore:
             (self.folder / table).mkdir(exist_ok=True)
         (self.folder / "scenarios").mkdir(exist_ok=True)
         if not (self.folder / "experiment.toml").exists():
-            write_bytes(self.folder / "experiment.toml", self.design.path.read_bytes())
+            copy = read_file(self.design.path, StoreError, "the experiment file")
+            write_bytes(self.folder / "experiment.toml", copy)
         written: set[tuple[str, int]] = set()
         for run_spec in self.design.runs:
             if (run_spec.arm, run_spec.point) in written:
                 continue
             written.add((run_spec.arm, run_spec.point))
-            target = self.folder / "scenarios" / f"{run_spec.arm}-{run_spec.point}.json"
+            target = inside(self.folder / "scenarios", f"{run_spec.arm}-{run_spec.point}.json", StoreError)
             if not target.exists():
                 write_text(target, json.dumps(run_spec.scenario.to_dict(), indent=1, sort_keys=False))
         self._write_manifest()
 
-    def _os_error(self, exc: OSError) -> StoreError:
+    def _remove_layout(self, created: Path | None) -> None:
+        """Remove what a fresh batch wrote before it failed (and the folders it made)."""
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+            return
+        for child in self.folder.iterdir() if self.folder.is_dir() else ():  # the folder was empty
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+    def _os_error(self, exc: OSError, fresh: bool = False) -> StoreError:
         full = exc.errno == errno.ENOSPC
-        if not hasattr(self, "manifest"):  # nothing stored yet
-            fix = "free space or choose another --out" if full else "choose another --out"
+        if fresh or not hasattr(self, "manifest"):  # nothing stored yet
+            where = "free space or choose another --out" if full else "choose another --out"
+            fix = f"nothing was kept; {where}"
         else:
             fix = (
                 f"finished runs already stored are kept; {'free space' if full else 'fix that'} "

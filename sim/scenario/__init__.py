@@ -11,7 +11,7 @@ This layer imports :mod:`sim.rules` (to know the rule names) and :mod:`sim.error
 
 from sim.files import read_toml_file
 from sim.scenario.load import load_scenario
-from sim.scenario.messages import describe_error, first_error, read_validated
+from sim.scenario.messages import describe_error, dotted, first_error, read_validated
 from sim.scenario.schema import (
     ATOMIC_KEYS,
     INTERESTS,
@@ -38,6 +38,7 @@ __all__ = [
     "Scenario",
     "State",
     "describe_error",
+    "dotted",
     "first_error",
     "interest_weights",
     "load_scenario",

@@ -40,6 +40,7 @@ def problems(scenario: Scenario) -> Iterator[Problem]:
         yield from _state(scenario, code, state)
     for key, area in scenario.areas.items():
         yield from _area(scenario, key, area)
+    yield from _parent_cycles(scenario)
     for index, package in enumerate(scenario.membership.packages):
         for code in package:
             yield from _need_state(scenario, code, ("membership", "packages", index))
@@ -89,8 +90,10 @@ def _top_level(scenario: Scenario) -> Iterator[Problem]:
         )
     if not scenario.poles:
         yield ("poles",), 'expected at least one pole (e.g. ["RUS", "CHN"])'
-    for pole in scenario.poles:
+    for index, pole in enumerate(scenario.poles):
         yield from _need_state(scenario, pole, ("poles",), "pole")
+        if pole in scenario.poles[:index]:
+            yield ("poles",), f"pole '{pole}' is listed twice; list each pole once"
     yield from _need_state(scenario, scenario.focal_state, ("focal_state",))
     if not scenario.states:
         yield ("states",), "expected at least one state"
@@ -141,6 +144,40 @@ def _area(scenario: Scenario, key: str, area: Area) -> Iterator[Problem]:
             yield (*loc, "parents"), "an area cannot spill over from itself"
     if area.favours is not None:
         yield from _need_pole(scenario, area.favours, (*loc, "favours"))
+
+
+def _parent_cycles(scenario: Scenario) -> Iterator[Problem]:
+    """Yield the first cycle of ``parents`` (``a`` grows from ``b``, which grows from ``a``), if any.
+
+    An area listing itself is reported by :func:`_area`; unknown parents are skipped here.
+    """
+    done: set[str] = set()
+    for start in scenario.areas:
+        path: list[str] = []
+        stack = [(start, iter(scenario.areas[start].parents))]
+        on_path = {start}
+        path.append(start)
+        while stack:
+            area, parents = stack[-1]
+            parent = next(parents, None)
+            if parent is None:
+                stack.pop()
+                on_path.discard(path.pop())
+                done.add(area)
+                continue
+            if parent == area or parent not in scenario.areas or parent in done:
+                continue
+            if parent in on_path:
+                cycle = " -> ".join([*path[path.index(parent) :], parent])
+                yield (
+                    ("areas", area, "parents"),
+                    f"parents form a circle: {cycle} (each area grows from the next); "
+                    "an area cannot grow from itself",
+                )
+                return
+            on_path.add(parent)
+            path.append(parent)
+            stack.append((parent, iter(scenario.areas[parent].parents)))
 
 
 def _event(scenario: Scenario, loc: tuple[Any, ...], event: Event) -> Iterator[Problem]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from sim.errors import DataError
+from sim.files import read_text
 
 # alignment(i, pole) = max(0, 1 - |ideal_i - ideal_pole| / ALIGNMENT_SCALE). 3 ideal-point units is
 # about the distance between the United States and the SCO members in the 1990s, so 0 means
@@ -178,16 +180,10 @@ def _read_table(path: str, column: str, _mtime: int, _size: int) -> Table:
 
 
 def csv_rows(path: str) -> list[list[str]]:
-    """Read a data table's rows, or raise a one-line :class:`DataError` naming the file."""
+    """Read a data table's rows (:func:`sim.files.read_text`), or raise a one-line :class:`DataError`."""
+    text = read_text(Path(path), DataError, "a CSV data table")
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return list(csv.reader(handle))
-    except UnicodeDecodeError:
-        raise DataError(path, "is not UTF-8 text; expected a CSV data table") from None
-    except IsADirectoryError:
-        raise DataError(path, "is a folder, expected a CSV data table") from None
-    except OSError as exc:
-        raise DataError(path, f"cannot be read ({exc.strerror or exc})") from None
+        return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise DataError(path, f"is not valid CSV ({exc})") from None
 

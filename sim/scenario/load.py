@@ -22,11 +22,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import DataError, ScenarioError
-from sim.files import read_toml_file
+from sim.files import check_depth, read_toml_file, real_path
 from sim.scenario import datasets
 from sim.scenario.checks import check_references, local_event_loc
-from sim.scenario.messages import describe_error, dotted, mark, origin
+from sim.scenario.messages import describe_error, dotted, mark, origin, text_values, user_loc
 from sim.scenario.schema import ATOMIC_KEYS, RESERVED_KEYS, DataSources, Event, Scenario, Years
+
+#: The most files an ``extends`` chain may hold (the file itself and the files it extends).
+MAX_EXTENDS = 16
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -49,6 +52,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     own_events: dict[int, str] = {}
     merged, lineage = _resolve(path, origins, own_events, chain=())
     if overrides:
+        check_depth(overrides, "<overrides>", ScenarioError, what="set of overrides")
         _merge(merged, overrides, origins, "<overrides>", ())
     top = str(path)
     for reserved in RESERVED_KEYS & set(merged):
@@ -71,12 +75,19 @@ def _resolve(
     chain: tuple[Path, ...],
     referrer: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    real = path.resolve()
+    real = real_path(path)
     if real in chain:
         cycle = " -> ".join(str(p.name) for p in (*chain, real))
         raise ScenarioError(
             referrer or str(path),
             f"extends cycle: {cycle}; a scenario cannot extend itself",
+            key="extends",
+        )
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            referrer or str(path),
+            f"the extends chain holds more than {MAX_EXTENDS} files ({chain[0].name} -> {chain[1].name} -> "
+            f"... -> {real.name}); merge some of them",
             key="extends",
         )
     data, _ = read_toml_file(path, referrer=referrer)
@@ -166,23 +177,23 @@ def _validate(
 ) -> Any:
     """Validate ``data`` as ``model`` (found at ``prefix`` in the scenario), or raise one line."""
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        errors: list[dict[str, Any]] = [
-            {**e, "loc": (*prefix, *e["loc"])} for e in exc.errors(include_url=False)
-        ]
+        errors: list[dict[str, Any]] = exc.errors(include_url=False)
         # Report the most specific error first: unknown keys and bad values before
         # the knock-on "missing" errors that the same typo can cause.
         errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
-        first = errors[0]
-        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p))
         # pydantic adds union branch names ('float', 'dict[int,...]') into loc; drop them
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p in {"float", "constrained-float"}))
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("dict[")))
+        errors = [{**e, "loc": (*prefix, *user_loc(e["loc"], data))} for e in errors]
+        first = errors[0]
+        loc = first["loc"]
         where = origin(origins, loc, top)
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         key = dotted(local_event_loc(origins, loc)) or None
         raise ScenarioError(where, describe_error(first) + more, key=key) from None
+    for loc, message in text_values(data, validated, prefix):
+        raise ScenarioError(origin(origins, loc, top), message, key=dotted(local_event_loc(origins, loc)))
+    return validated
 
 
 def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str], top: str) -> None:

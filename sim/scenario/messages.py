@@ -5,8 +5,10 @@ Origins of keys (which file of an ``extends`` chain), dotted keys, pydantic erro
 
 from __future__ import annotations
 
+import json
+import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,15 +38,77 @@ def origin(origins: dict[tuple[str, ...], str], loc: Iterable[Any], default: str
     return default
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def dotted(loc: Iterable[Any]) -> str:
-    """Return ``loc`` as a dotted key: ``states.KAZ.weights`` or ``events[2].year``."""
+    """Return ``loc`` as a dotted key: ``states.KAZ.weights`` or ``events[2].year``.
+
+    A key that is not a bare TOML key is quoted as TOML writes it (``states."KA.Z"``), with
+    control characters escaped, so a dot, a bracket or a newline in a key cannot blur its place.
+    """
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
             parts.append(f"[{part}]")
         else:
-            parts.append(("." if parts else "") + str(part))
+            text = str(part)
+            if not _BARE_KEY.fullmatch(text):
+                text = json.dumps(text, ensure_ascii=False)
+            parts.append(("." if parts else "") + text)
     return "".join(parts)
+
+
+# The names pydantic puts into an error's location for the branches of a union
+# (``float``, ``constrained-float``, ``dict[int,constrained-float]``, ``function-after[...]``).
+_BRANCH = re.compile(r"(float|constrained-float|int|str|bool|[a-z][a-z-]*\[.*\])")
+
+
+def user_loc(loc: Iterable[Any], data: Any) -> tuple[Any, ...]:
+    """Return a pydantic error location without the union branch names pydantic adds to it.
+
+    A part is dropped only if it names a branch and is not a key of ``data`` at that place,
+    so a key the user wrote (even ``"dict[x]"`` or ``"a[1]"``) is always kept.
+    """
+    kept: list[Any] = []
+    node = data
+    for part in loc:
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if not present and isinstance(part, str) and _BRANCH.fullmatch(part):
+            continue
+        kept.append(part)
+        node = node[part] if present else None
+    return tuple(kept)
+
+
+def text_values(raw: Any, value: Any, loc: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Yield (location, message) wherever a file wrote text (or true/false) that validation took as a number.
+
+    pydantic's lax mode reads ``"0.3"`` as 0.3 and ``true`` as 1.0; a number written in quotes
+    is a mistake in a TOML file (and a sign of a mix-up), so it is refused. ``raw`` is the
+    data as parsed, ``value`` what the model made of it.
+    """
+    if isinstance(value, BaseModel):
+        if isinstance(raw, dict):
+            for name in type(value).model_fields:
+                if name in raw:
+                    yield from text_values(raw[name], getattr(value, name), (*loc, name))
+    elif isinstance(value, dict):
+        if isinstance(raw, dict) and len(raw) == len(value):  # same order: keys may be converted
+            for (key, sub), validated in zip(raw.items(), value.values(), strict=True):
+                yield from text_values(sub, validated, (*loc, key))
+    elif isinstance(value, list | tuple):
+        if isinstance(raw, list | tuple) and len(raw) == len(value):
+            for index, (sub, validated) in enumerate(zip(raw, value, strict=True)):
+                yield from text_values(sub, validated, (*loc, index))
+    elif isinstance(value, bool):
+        if isinstance(raw, str):
+            yield loc, f"expected true or false, got {raw!r} (text in quotes); write it without quotes"
+    elif isinstance(value, int | float) and isinstance(raw, str | bool):
+        quoted = f"{raw!r} (text in quotes); write it without quotes"
+        yield loc, f"expected a number, got {quoted if isinstance(raw, str) else str(raw).lower()}"
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -76,15 +140,16 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def first_error(exc: ValidationError) -> tuple[str, str | None]:
+def first_error(exc: ValidationError, data: Any = None) -> tuple[str, str | None]:
     """Return the one error of a pydantic failure worth showing, as (message, dotted key).
 
-    Deeper and non-"missing" errors come first: they name the precise key at fault.
+    Deeper and non-"missing" errors come first: they name the precise key at fault. ``data``
+    (what was validated) tells the user's keys from the branch names pydantic adds.
     """
     errors = sorted(exc.errors(include_url=False), key=lambda e: (e["type"] == "missing", -len(e["loc"])))
     first = errors[0]
     message = "unknown key" if first["type"] == "extra_forbidden" else describe_error(first)
-    return message, dotted(first["loc"]) or None
+    return message, dotted(user_loc(first["loc"], data)) or None
 
 
 def describe_error(error: Mapping[str, Any]) -> str:
@@ -130,7 +195,10 @@ def read_validated(path: Path, model: type[M], kind: str, error: type[InputError
     """
     data, raw = read_toml_file(path, kind=kind, error=error)
     try:
-        return model.model_validate(data), raw
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        message, key = first_error(exc)
+        message, key = first_error(exc, data)
         raise error(str(path), message, key=key) from None
+    for loc, message in text_values(data, validated):
+        raise error(str(path), message, key=dotted(loc))
+    return validated, raw
