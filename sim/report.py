@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.verdicts import rule_text
 from sim.files import atomic_write
 
 __all__ = ["write_report"]
@@ -30,9 +31,21 @@ CHART_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 VERDICT_CLASSES = {
     "supported": "v-supported",
     "contradicted": "v-contradicted",
+    "equivalent": "v-equivalent",
     "inconclusive": "v-inconclusive",
+    "no variation": "v-novariation",
     "insufficient data": "v-insufficient",
 }
+VERDICT_INTRO = (
+    "How to read the verdicts. Each claim compares one metric between two arms on runs paired by seed: "
+    "the mean of the paired differences a \u2212 b, with its t interval at the claim\u2019s Holm-adjusted "
+    "level; the band is the smallest difference that matters, stated with its reason in the experiment "
+    "file; the effect size is Cohen\u2019s d_z (mean difference / standard deviation of the differences). "
+)
+VERDICT_END = " A verdict describes the model\u2019s runs at the calibrated parameters, not the SCO."
+CLAIM_HEADERS = (
+    "claim", "statement", "mean difference [interval] (level)", "band", "effect size (d_z)", "n", "verdict",
+)  # fmt: skip
 PROVENANCE_KEYS = (
     ("experiment_hash", "experiment hash"),
     ("started", "started"),
@@ -65,7 +78,9 @@ code { font: 0.85em ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
   white-space: nowrap; border: 1px solid transparent; }
 .v-supported { background: #d3f9d8; color: #1b5e20; border-color: #8ce99a; }
 .v-contradicted { background: #ffe3e3; color: #a61e1e; border-color: #ffa8a8; }
+.v-equivalent { background: #e7f5ff; color: #1c4f7a; border-color: #74c0fc; }
 .v-inconclusive { background: #fff3bf; color: #7a5200; border-color: #ffd43b; }
+.v-novariation { background: #f3f0ff; color: #4b2f8f; border-color: #b197fc; }
 .v-insufficient { background: #e9ecef; color: #343a40; border-color: #ced4da; }
 .v-other { background: #f8f9fa; color: #343a40; border-color: #ced4da; }
 figure { margin: 1rem 0 2rem; }
@@ -97,8 +112,9 @@ def write_report(
             ``metrics`` (each with ``name``, ``table``, ``column``, ``aggregate``, ``years``) and
             ``claims`` (each with ``id``, ``hypothesis``, ``statement``, ``label``).
         claims: One row per claim with ``id``, ``hypothesis``, ``label``, ``statement``,
-            ``metric``, ``arm_a``, ``arm_b``, ``op``, ``n_pairs``, ``mean_a``, ``mean_b``,
-            ``mean_diff``, ``ci_low``, ``ci_high``, ``effect_size`` and ``verdict``.
+            ``metric``, ``arm_a``, ``arm_b``, ``op``, ``band``, ``band_reason``, ``n_pairs``,
+            ``mean_a``, ``mean_b``, ``mean_diff``, ``ci_level``, ``ci_low``, ``ci_high``,
+            ``p_holm``, ``effect_size``, ``verdict`` and ``note`` (``sim.analysis.compare``).
         metrics: One row per metric and arm with ``metric``, ``arm``, ``n``, ``n_failed``,
             ``mean``, ``ci_low``, ``ci_high``, ``median`` and ``sd``.
         charts: PNG and/or SVG files. Charts sharing a file stem are one chart; its SVG is
@@ -131,19 +147,7 @@ def render_report(
     charts: Sequence[str | os.PathLike[str]],
     manifest: Mapping[str, Any],
 ) -> str:
-    """Return the report page as a string; see :func:`write_report` for the arguments.
-
-    Args:
-        experiment: The experiment definition.
-        claims: The claims table (one row per claim).
-        metrics: The metrics table (one row per metric and arm).
-        charts: PNG and/or SVG chart files.
-        manifest: Provenance of the runs.
-
-    Returns:
-        The complete HTML5 document.
-
-    """
+    """Return the report page (a complete HTML5 document) as a string; arguments as :func:`write_report`."""
     name = str(experiment.get("name") or "experiment")
     title = f"{name}: sco-sim experiment report"
     chart_items = _select_charts(charts)
@@ -243,6 +247,9 @@ def _verdicts_section(claims: pd.DataFrame) -> str:
         order = [*VERDICT_CLASSES, *sorted(v for v in counts if v not in VERDICT_CLASSES)]
         summary = ", ".join(f"{counts[v]} {_e(v)}" for v in order if v in counts)
         parts.append(f"<p>{len(rows)} claim{'s' if len(rows) != 1 else ''}: {summary}.</p>")
+        tested = sum(not _missing(row.get("p_holm")) for row in rows)
+        rule = rule_text(tested)
+        parts.append(f'<p class="small">{_e(VERDICT_INTRO + rule[:1].upper() + rule[1:] + VERDICT_END)}</p>')
     table_rows = []
     for row in rows:
         claim = f"<strong>{_e(_text(row.get('id')))}</strong>"
@@ -256,25 +263,43 @@ def _verdicts_section(claims: pd.DataFrame) -> str:
             f'<span class="small"><code>{_e(_text(row.get("metric")))}</code>: {_e(comparison)}'
             f" (means {_e(_num(row.get('mean_a')))} vs {_e(_num(row.get('mean_b')))})</span>"
         )
-        interval = f"{_num(row.get('mean_diff'))} [{_num(row.get('ci_low'))}, {_num(row.get('ci_high'))}]"
+        band = f"\u00b1{_num(row.get('band'))}"
+        if not _missing(row.get("band_reason")) and _text(row.get("band_reason")):
+            band += f'<br><span class="small">{_e(_text(row.get("band_reason")))}</span>'
+        verdict = _verdict_badge(row.get("verdict"))
+        if not _missing(row.get("note")) and _text(row.get("note")):
+            verdict += f'<br><span class="small">{_e(_text(row.get("note")))}</span>'
         table_rows.append(
             [
                 claim,
                 statement,
-                _Num(_e(interval)),
+                _Num(_e(_difference_text(row))),
+                band,
                 _Num(_e(_num(row.get("effect_size")))),
                 _Num(_e(_int(row.get("n_pairs")))),
-                _verdict_badge(row.get("verdict")),
+                verdict,
             ]
         )
     parts.append(
         _table(
-            ["claim", "statement", "mean difference [95% interval]", "effect size", "n", "verdict"],
+            CLAIM_HEADERS,
             table_rows,
             empty="No claims.",
         )
     )
     return "\n".join(parts)
+
+
+def _difference_text(row: Mapping[str, Any]) -> str:
+    """Return the mean difference with its interval and level, or what stands instead of an interval."""
+    mean = _num(row.get("mean_diff"))
+    if _text(row.get("verdict")) == "no variation":
+        return f"{mean} in every pair"
+    if _missing(row.get("ci_low")) or _missing(row.get("ci_high")):
+        return mean
+    text = f"{mean} [{_num(row.get('ci_low'))}, {_num(row.get('ci_high'))}]"
+    level = _as_float(row.get("ci_level"))
+    return text + (f" ({level:.1%})" if isinstance(level, float) else "")
 
 
 def _metrics_section(metrics: pd.DataFrame) -> str:

@@ -8,6 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
+from sim.analysis import compare
 from sim.cli import main
 
 from .conftest import ROOT
@@ -34,7 +35,8 @@ def test_enlargement_experiment_runs_compares_plots_and_reports(tmp_path):
         "H1_consensus_sco8", "H1_diluted_sco8", "H1_output_sco8", "H1_consensus_sco10",
         "H2_objections_sco8", "H2_rounds_sco8", "H2_objections_sco10",
     ]  # fmt: skip
-    assert set(claims["verdict"]) <= {"supported", "contradicted", "inconclusive", "insufficient data"}
+    assert set(claims["verdict"]) <= set(compare.VERDICTS)
+    assert (claims["band"] > 0).all() and claims["band_reason"].str.len().gt(0).all()
     assert (claims["n_pairs"] == 6).all()
     for verdict in claims["verdict"]:
         assert verdict.upper() in proc.stdout

@@ -100,6 +100,7 @@ def claims_table() -> pd.DataFrame:
             "mean_diff": [-0.2, 0.01, 0.5],
             "ci_low": [-0.3, -0.05, np.nan],
             "ci_high": [-0.1, 0.07, np.nan],
+            "band": [0.02, 0.02, 1.0],
             "verdict": ["supported", "inconclusive", "insufficient data"],
         }
     )
@@ -169,8 +170,14 @@ def test_outcome_composition_of_an_arm_with_only_accession_items_is_zero():
 
 def test_differences_data_takes_the_interval_and_verdict_of_each_claim():
     data = batchplots.differences_data(claims_table())
-    assert data.columns.tolist() == ["claim", "label", "mean_diff", "ci_low", "ci_high", "verdict"]
+    assert data.columns.tolist() == ["claim", "label", "mean_diff", "ci_low", "ci_high", "band", "verdict"]
     assert data["claim"].tolist() == ["c1", "c2", "c3"]
+    assert data["band"].tolist() == [0.02, 0.02, 1.0]
+    # a claims table without bands (written before claims had them) draws no band
+    assert data.drop(columns="band").equals(
+        batchplots.differences_data(claims_table().drop(columns="band")).drop(columns="band")
+    )
+    assert batchplots.differences_data(claims_table().drop(columns="band"))["band"].isna().all()
     # the label, else the statement
     assert data["label"].tolist() == [
         "enlargement lowers consensus",
@@ -242,6 +249,10 @@ def test_plots_show_what_the_data_say():
     assert any(line.get_xdata()[0] == 0 == line.get_xdata()[-1] for line in ax.lines)  # the line at 0
     low, high = ax.get_xlim()
     assert low < 0 < high or low <= 0 <= high  # zero is always in view
+    assert low <= -0.02 and 0.02 <= high  # and so is the band, shaded
+    (band,) = ax.patches
+    corners = ax.transData.inverted().transform(band.get_transform().transform(band.get_path().vertices))
+    assert_allclose([corners[:, 0].min(), corners[:, 0].max()], [-0.02, 0.02])
     verdicts = [a.get_title(loc="left").rsplit("[", 1)[1].rstrip("]") for a in figure.axes]
     assert verdicts == list(data["verdict"])
     batchplots.plt.close(figure)

@@ -22,7 +22,7 @@ HYPOTHESES = {
     "H4": "h4_spillover.toml",
     "H5": "h5_rules.toml",
 }
-VERDICTS = {"supported", "contradicted", "inconclusive"}
+VERDICTS = {"supported", "contradicted", "equivalent", "inconclusive", "no variation"}
 
 
 @pytest.mark.parametrize("hypothesis", sorted(HYPOTHESES))

@@ -1,6 +1,7 @@
 """Analysis: tables in, tables out.
 
-- :mod:`sim.analysis.compare`: paired differences between arms, bootstrap intervals, verdicts.
+- :mod:`sim.analysis.compare`: paired differences between arms, intervals, verdicts of claims.
+- :mod:`sim.analysis.verdicts`: the verdict rule: paired t, Holm's adjustment, bands of equivalence.
 - :mod:`sim.analysis.sensitivity`: Morris and Sobol' indices and the robustness of effects.
 - :mod:`sim.analysis.validation`: the historical scenario judged against the record 1996-2017.
 - :mod:`sim.analysis.calibration`: fitting the free parameters to the record.
@@ -10,4 +11,4 @@
 Import the module you need; this package itself loads nothing heavy.
 """
 
-__all__ = ["bargainbench", "calibration", "compare", "narrate", "sensitivity", "validation"]
+__all__ = ["bargainbench", "calibration", "compare", "narrate", "sensitivity", "validation", "verdicts"]

@@ -1,4 +1,4 @@
-"""Compare the arms of a batch: paired differences, bootstrap intervals, effect sizes, verdicts.
+"""Compare the arms of a batch: paired differences, intervals, effect sizes and verdicts.
 
 The analysis only takes tables: ``summaries`` has one row per run (``run_index``,
 ``run_id``, ``arm``, ``point``, ``replication``, ``seed``, ``status``, ``error`` and one
@@ -12,17 +12,33 @@ Method:
   ``(point, replication)``, never by row order. Runs whose ``status`` is not ``"ok"`` (failed
   runs) and runs whose metric is missing are left out, and so is their partner; failures are
   counted and reported.
-- **Percentile bootstrap** of the mean (Efron, B. & Tibshirani, R. J. 1993, *An Introduction
-  to the Bootstrap*, Chapman & Hall, ch. 13): resample the values with replacement
-  ``n_boot`` times and take the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of the
-  resampled means. The resampling draws from ``numpy.random.default_rng(seed)``, so the same
-  seed gives the same interval.
+- **Claims: paired t, Holm across the claims of an experiment.** Each claim's differences
+  get a two-sided one-sample t test of "mean difference = 0" (Student 1908; the paired t
+  test). The p-values of the claims evaluated together (the claims of one experiment) are
+  adjusted with Holm's step-down procedure (Holm, S. 1979, "A simple sequentially
+  rejective multiple test procedure", *Scandinavian Journal of Statistics* 6:65-70), and
+  each claim's t interval is drawn at the level at which Holm tested it
+  (:func:`sim.analysis.verdicts.holm`),
+  so that an interval excludes 0 exactly when Holm declares a difference. The t interval,
+  not a percentile bootstrap, because Holm needs p-values and interval ends far in the tails
+  (1 - 0.05/13 = 99.6% for 13 claims): 2000 bootstrap means put about four draws beyond such
+  a quantile, so its end would be resampling noise, while the t interval and p-value are
+  exact functions of the data, at any level, and agree with each other by construction.
+- **Verdicts with a band of practical equivalence.** Every claim names the smallest
+  difference that matters (``band``, in the metric's units); :func:`sim.analysis.verdicts.verdict`
+  gives the rule.
+- **Percentile bootstrap** of a mean, for the metrics table (Efron, B. & Tibshirani, R. J.
+  1993, *An Introduction to the Bootstrap*, Chapman & Hall, ch. 13): resample the values with
+  replacement ``n_boot`` times and take the ``(1 - level) / 2`` and ``(1 + level) / 2``
+  quantiles of the resampled means. The resampling draws from
+  ``numpy.random.default_rng(seed)``; the default seed is the one ``sco-sim compare`` uses,
+  so the same values give the same interval in a notebook as in ``metrics.csv``.
 - **Effect size** for paired data, Cohen's d_z = mean of the differences / standard
   deviation of the differences (``ddof=1``) (Lakens, D. 2013, "Calculating and reporting
   effect sizes to facilitate cumulative science", *Frontiers in Psychology* 4:863, eq. 7).
 
 A claim reads "``metric`` in ``arm_a`` ``op`` ``metric`` in ``arm_b``"; see
-:func:`evaluate_claim` for the rule that turns an interval into a verdict.
+:func:`evaluate_claims` for what is computed and :func:`verdict` for the verdicts.
 """
 
 from __future__ import annotations
@@ -33,12 +49,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-VERDICTS: tuple[str, ...] = ("supported", "contradicted", "inconclusive", "insufficient data")
-OPS: tuple[str, ...] = ("<", ">")
+from sim.analysis.verdicts import OPS, holm, paired_t, t_interval, verdict
+from sim.analysis.verdicts import VERDICTS as VERDICTS  # re-exported: the verdicts a claim can get
+
+#: the seed and size of the bootstrap of the metrics table, shared by ``sco-sim compare`` and notebooks
+BOOTSTRAP_SEED = 20180609
+N_BOOT = 2000
+#: differences whose spread is below this share of their size count as all equal (float rounding)
+EQUAL_TOLERANCE = 1e-12
 
 CLAIM_COLUMNS: tuple[str, ...] = (
-    "id", "hypothesis", "label", "statement", "metric", "arm_a", "arm_b", "op", "n_pairs", "n_failed",
-    "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "effect_size", "verdict", "note",
+    "id", "hypothesis", "label", "statement", "metric", "arm_a", "arm_b", "op", "band", "band_reason",
+    "n_pairs", "n_failed", "mean_a", "mean_b", "mean_diff", "sd_diff", "effect_size", "p_value", "p_holm",
+    "ci_level", "ci_low", "ci_high", "verdict", "note",
 )  # fmt: skip
 METRIC_COLUMNS: tuple[str, ...] = (
     "metric", "arm", "n", "n_failed", "n_missing", "mean", "ci_low", "ci_high", "median", "sd",
@@ -112,8 +135,8 @@ def paired_differences(summaries: pd.DataFrame, metric: str, arm_a: str, arm_b: 
 def bootstrap_ci(
     values: Sequence[float] | np.ndarray | pd.Series,
     level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
+    n_boot: int = N_BOOT,
+    seed: int = BOOTSTRAP_SEED,
 ) -> tuple[float, float]:
     """Return the percentile bootstrap interval of the mean (Efron & Tibshirani 1993).
 
@@ -121,7 +144,9 @@ def bootstrap_ci(
         values: The sample; missing (NaN) values are left out.
         level: Coverage of the interval, strictly between 0 and 1.
         n_boot: Number of bootstrap resamples.
-        seed: Seed of the resampling generator; the same seed gives the same interval.
+        seed: Seed of the resampling generator; the same seed gives the same interval. The
+            default is the seed of ``sco-sim compare`` (``BOOTSTRAP_SEED``), so an interval
+            computed here equals the one in ``metrics.csv``.
 
     Returns:
         ``(low, high)``; ``(nan, nan)`` when fewer than two values are left, since one
@@ -162,72 +187,46 @@ def _claim_field(claim: Any, name: str, default: str | None = None) -> Any:
     return value
 
 
-def _verdict(op: str, ci_low: float, ci_high: float) -> str:
-    """Return the verdict of a claim from ``[ci_low, ci_high]``, the interval of the mean ``a - b``.
-
-    - ``"supported"``: the whole interval lies on the claimed side of 0 (for ``"<"``:
-      ``ci_high < 0``; for ``">"``: ``ci_low > 0``);
-    - ``"contradicted"``: the whole interval lies on the other side of 0 (for ``"<"``:
-      ``ci_low > 0``; for ``">"``: ``ci_high < 0``);
-    - ``"inconclusive"``: the interval contains 0 (or touches it).
-
-    With fewer than two complete pairs the verdict is ``"insufficient data"`` (not decided here).
-    """
-    claimed_side, other_side = (ci_high < 0, ci_low > 0) if op == "<" else (ci_low > 0, ci_high < 0)
-    if claimed_side:
-        return "supported"
-    if other_side:
-        return "contradicted"
-    return "inconclusive"
+def _band(claim: Any, claim_id: str) -> float:
+    """Return the claim's band: a finite number above 0 (the experiment schema checks files the same way)."""
+    value = _claim_field(claim, "band")
+    try:
+        band = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"claim {claim_id!r}: band must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not np.isfinite(band) or band <= 0:
+        raise ValueError(f"claim {claim_id!r}: band must be a finite number above 0, got {value!r}")
+    return band
 
 
-def evaluate_claim(
-    summaries: pd.DataFrame,
-    claim: Any,
-    level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Test one claim "``metric`` in ``arm_a`` ``op`` ``metric`` in ``arm_b``" on paired runs.
+def _all_equal(diffs: np.ndarray) -> bool:
+    """Return True if the differences do not vary (up to float rounding in ``a - b``)."""
+    return float(np.ptp(diffs)) <= EQUAL_TOLERANCE * max(1.0, float(np.max(np.abs(diffs))))
 
-    The runs are paired by ``(point, replication)`` (see :func:`paired_differences`) and
-    the differences ``a - b`` are summarised by their mean, a percentile bootstrap interval
-    and Cohen's d_z.
 
-    Verdict: ``"insufficient data"`` with fewer than two complete pairs, else as :func:`_verdict`
-    says (``"supported"``, ``"contradicted"`` or ``"inconclusive"``).
+def _side(op: str, band: float, value: float) -> str:
+    """Say where a difference lies against the band, in words."""
+    if abs(value) <= band:
+        return "inside the band"
+    claimed = (value < 0) == (op == "<")
+    return "beyond the band on the claimed side" if claimed else "beyond the band against the claim"
 
-    Args:
-        summaries: One row per run.
-        claim: A mapping or object with fields ``id``, ``metric``, ``arm_a``, ``op``
-            (``"<"`` or ``">"``), ``arm_b`` and optionally ``hypothesis`` and ``label``.
-        level: Coverage of the bootstrap interval.
-        n_boot: Number of bootstrap resamples.
-        seed: Seed of the bootstrap; each claim uses it afresh, so a claim's result does
-            not depend on the other claims evaluated with it.
 
-    Returns:
-        A dict with keys ``id``, ``hypothesis``, ``label``, ``statement``, ``metric``,
-        ``arm_a``, ``arm_b``, ``op``, ``n_pairs``, ``n_failed`` (failed runs in the two
-        arms), ``mean_a``, ``mean_b`` (over the paired runs), ``mean_diff`` (``a - b``),
-        ``ci_low``, ``ci_high``, ``effect_size`` (d_z; NaN when the differences have no
-        spread), ``verdict`` and ``note`` (why a figure is missing, else ``""``).
-
-    Raises:
-        ValueError: If the claim lacks a field, has an unknown ``op``, or names an arm or a
-            metric that the summaries do not hold.
-
-    """
+def _paired_claim(summaries: pd.DataFrame, claim: Any) -> dict[str, Any]:
+    """Pair the runs of one claim and describe the differences; decide what needs no test."""
     keys = ("id", "metric", "arm_a", "arm_b", "op")
     claim_id, metric, arm_a, arm_b, op = (str(_claim_field(claim, k)) for k in keys)
     if op not in OPS:
         raise ValueError(f"claim {claim_id!r}: op must be one of {list(OPS)}, got {op!r}")
+    band = _band(claim, claim_id)
     pairs = paired_differences(summaries, metric, arm_a, arm_b)
     in_arms = summaries["arm"].isin([arm_a, arm_b])
     n_failed = int((in_arms & ~_ok_mask(summaries)).sum())
     notes = [f"{n_failed} failed run(s) excluded"] if n_failed else []
-    stats = _judge_pairs(pairs, op, level, n_boot, seed, notes)
-    return {
+    diffs = pairs["diff"].to_numpy(dtype=float)
+    n, nan = int(diffs.size), float("nan")
+    mean_diff = float(diffs.mean()) if n else nan
+    row: dict[str, Any] = {
         "id": claim_id,
         "hypothesis": str(_claim_field(claim, "hypothesis", "")),
         "label": str(_claim_field(claim, "label", "")),
@@ -236,65 +235,122 @@ def evaluate_claim(
         "arm_a": arm_a,
         "arm_b": arm_b,
         "op": op,
-        "n_pairs": stats.pop("n_pairs"),
+        "band": band,
+        "band_reason": str(_claim_field(claim, "band_reason", "")),
+        "n_pairs": n,
         "n_failed": n_failed,
-        **stats,
-        "note": "; ".join(notes),
+        "mean_a": float(pairs["a"].mean()) if n else nan,
+        "mean_b": float(pairs["b"].mean()) if n else nan,
+        "mean_diff": mean_diff,
+        "sd_diff": float(np.std(diffs, ddof=1)) if n > 1 else nan,
+        "effect_size": nan,
+        "p_value": nan,
+        "p_holm": nan,
+        "ci_level": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "verdict": None,
+        "_diffs": diffs,
+        "_notes": notes,
     }
-
-
-def _judge_pairs(
-    pairs: pd.DataFrame, op: str, level: float, n_boot: int, seed: int, notes: list[str]
-) -> dict[str, Any]:
-    """Return the pairs' count and means, the bootstrap interval, d_z and the verdict; add notes."""
-    diffs = pairs["diff"].to_numpy(dtype=float)
-    n_pairs, nan = int(diffs.size), float("nan")
-    ci_low = ci_high = effect_size = nan
-    if n_pairs < 2:
-        notes.append(f"{n_pairs} complete pair(s); at least 2 are needed")
-        verdict = "insufficient data"
+    if n < 2:
+        notes.append(f"{n} complete pair(s); at least 2 are needed")
+        row["verdict"] = "insufficient data"
+    elif _all_equal(diffs):
+        row["sd_diff"] = 0.0
+        row["ci_low"] = row["ci_high"] = mean_diff
+        notes.append(
+            f"all paired differences are equal ({mean_diff:+.6g} in each of {n} pairs, "
+            f"{_side(op, band, mean_diff)}): nothing varies between seeds, so nothing is tested "
+            "and d_z is undefined"
+        )
+        row["verdict"] = "no variation"
     else:
-        ci_low, ci_high = bootstrap_ci(diffs, level=level, n_boot=n_boot, seed=seed)
-        sd = float(np.std(diffs, ddof=1))
-        if sd > 0:
-            effect_size = float(diffs.mean() / sd)
-        else:
-            notes.append("all paired differences are equal, so d_z is undefined")
-        verdict = _verdict(op, ci_low, ci_high)
-    return {
-        "n_pairs": n_pairs,
-        "mean_a": float(pairs["a"].mean()) if n_pairs else nan,
-        "mean_b": float(pairs["b"].mean()) if n_pairs else nan,
-        "mean_diff": float(diffs.mean()) if n_pairs else nan,
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        "effect_size": effect_size,
-        "verdict": verdict,
-    }
+        row["effect_size"] = mean_diff / row["sd_diff"]
+        row["p_value"] = paired_t(diffs)[1]
+    return row
 
 
-def evaluate_claims(
-    summaries: pd.DataFrame,
-    claims: Iterable[Any],
-    level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Evaluate every claim with :func:`evaluate_claim`.
+def _judge(rows: list[dict[str, Any]], level: float) -> list[dict[str, Any]]:
+    """Adjust the tested claims with Holm, draw their intervals, give verdicts and notes."""
+    tested = [row for row in rows if row["verdict"] is None]
+    adjusted, levels = holm([row["p_value"] for row in tested], alpha=1.0 - level)
+    for row, p_holm, alpha in zip(tested, adjusted, levels, strict=True):
+        row["p_holm"] = float(p_holm)
+        row["ci_level"] = float(1.0 - alpha)
+        low, high = t_interval(row["_diffs"], 1.0 - alpha)
+        row["ci_low"], row["ci_high"] = low, high
+        op, band = row["op"], row["band"]
+        row["verdict"] = verdict(op, band, row["mean_diff"], low, high)
+        near = high if op == "<" else low  # the end of the interval nearer to 0 on the claimed side
+        if row["verdict"] == "supported" and abs(near) <= band:
+            row["_notes"].append(
+                f"the interval reaches into the band (to {near:+.6g}): a difference smaller than the band "
+                "is not ruled out"
+            )
+        elif row["verdict"] == "inconclusive" and (low > 0 or high < 0) and abs(row["mean_diff"]) <= band:
+            row["_notes"].append("the interval excludes 0, but the mean difference lies inside the band")
+    out = []
+    for row in rows:
+        notes = row.pop("_notes")
+        row.pop("_diffs")
+        row["note"] = "; ".join(notes)
+        out.append(row)
+    return out
+
+
+def evaluate_claims(summaries: pd.DataFrame, claims: Iterable[Any], level: float = 0.95) -> pd.DataFrame:
+    """Test the claims of one experiment on paired runs, with Holm's adjustment across them.
+
+    For each claim the runs are paired by ``(point, replication)`` (see
+    :func:`paired_differences`) and the differences ``a - b`` are described by their mean,
+    standard deviation and Cohen's d_z. Then:
+
+    1. fewer than two complete pairs: ``"insufficient data"``;
+    2. all differences equal (up to float rounding): ``"no variation"``; the interval is that one
+       value, and nothing is tested;
+    3. every other claim gets the p-value of the paired t test (:func:`paired_t`); the claims of
+       this step form the family that :func:`holm` adjusts at ``alpha = 1 - level``; each gets
+       its t interval at its Holm level (``ci_level``), and its verdict from that interval, the
+       mean difference and the band (:func:`verdict`).
 
     Args:
         summaries: One row per run.
-        claims: Mappings or objects, each with the fields of a claim.
-        level: Coverage of the bootstrap intervals.
-        n_boot: Number of bootstrap resamples.
-        seed: Seed of the bootstrap, used afresh for each claim.
+        claims: Mappings or objects, each with fields ``id``, ``metric``, ``arm_a``, ``op``
+            (``"<"`` or ``">"``), ``arm_b``, ``band`` (a finite number above 0, in the metric's
+            units) and optionally ``band_reason``, ``hypothesis`` and ``label``.
+        level: The familywise confidence: Holm keeps the chance that any claim is declared
+            supported or contradicted although its mean difference is 0 at most ``1 - level``.
 
     Returns:
-        One row per claim, in the order given, with the columns in ``CLAIM_COLUMNS``.
+        One row per claim, in the order given, with the columns in ``CLAIM_COLUMNS``:
+        ``n_failed`` (failed runs in the two arms), ``mean_a``, ``mean_b`` (over the paired
+        runs), ``mean_diff`` (``a - b``), ``sd_diff``, ``effect_size`` (d_z), ``p_value`` (paired
+        t, unadjusted), ``p_holm``, ``ci_level``, ``ci_low``, ``ci_high``, ``verdict`` and ``note``
+        (why a figure is missing, and what the reader should know about the verdict).
+
+    Raises:
+        ValueError: If ``level`` is not in (0, 1), or a claim lacks a field, has an unknown
+            ``op`` or a band that is not a finite number above 0, or names an arm or a metric
+            that the summaries do not hold.
 
     """
-    rows = [evaluate_claim(summaries, c, level=level, n_boot=n_boot, seed=seed) for c in claims]
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level}")
+    rows = _judge([_paired_claim(summaries, claim) for claim in claims], level)
     return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+
+
+def evaluate_claim(summaries: pd.DataFrame, claim: Any, level: float = 0.95) -> dict[str, Any]:
+    """Test one claim on its own (a family of one, so no adjustment); see :func:`evaluate_claims`.
+
+    Returns:
+        A dict with the keys of ``CLAIM_COLUMNS``.
+
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level}")
+    return _judge([_paired_claim(summaries, claim)], level)[0]
 
 
 def metric_table(
@@ -302,8 +358,8 @@ def metric_table(
     metrics: Sequence[str],
     arms: Sequence[str],
     level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
+    n_boot: int = N_BOOT,
+    seed: int = BOOTSTRAP_SEED,
 ) -> pd.DataFrame:
     """Describe each metric in each arm over its finished runs.
 

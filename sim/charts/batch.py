@@ -199,11 +199,12 @@ def differences_data(claims_table: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         claims_table: One row per claim (``id``, ``mean_diff``, ``ci_low``, ``ci_high``,
-            ``verdict``; ``label`` and ``statement`` if present).
+            ``verdict``; ``label``, ``statement`` and ``band`` if present).
 
     Returns:
         Columns ``claim`` (the id), ``label`` (the claim's label, else its statement),
-        ``mean_diff``, ``ci_low``, ``ci_high`` and ``verdict``, in the order of the claims.
+        ``mean_diff``, ``ci_low``, ``ci_high`` (the interval at the claim's Holm-adjusted level),
+        ``band`` (NaN if the table has none) and ``verdict``, in the order of the claims.
 
     """
     require(claims_table, ("id", "mean_diff", "ci_low", "ci_high", "verdict"), "claims")
@@ -212,6 +213,7 @@ def differences_data(claims_table: pd.DataFrame) -> pd.DataFrame:
         if column in claims_table:
             text = claims_table[column].fillna("").astype(str)
             label = text.where(text != "", label)
+    band = claims_table["band"].astype(float) if "band" in claims_table else np.nan
     return pd.DataFrame(
         {
             "claim": claims_table["id"].astype(str),
@@ -219,28 +221,35 @@ def differences_data(claims_table: pd.DataFrame) -> pd.DataFrame:
             "mean_diff": claims_table["mean_diff"].astype(float),
             "ci_low": claims_table["ci_low"].astype(float),
             "ci_high": claims_table["ci_high"].astype(float),
+            "band": band,
             "verdict": claims_table["verdict"].astype(str),
-        }
+        },
+        index=claims_table.index,
     ).reset_index(drop=True)
 
 
 @style.literal_text
 def plot_differences(data: pd.DataFrame) -> Figure:
-    """Draw each claim's mean difference (a - b) with its interval, coloured by verdict.
+    """Draw each claim's mean difference (a - b) with its interval and band, coloured by verdict.
 
     Claims compare metrics in different units (rates, counts, rounds), so each claim
-    gets its own row with its own horizontal scale, always showing zero.
+    gets its own row with its own horizontal scale, always showing zero and the band of
+    practical equivalence (shaded). A claim with no variation is a dot with no interval.
     """
     n = max(1, len(data))
     figure, axes = plt.subplots(n, 1, figsize=(9, 0.9 + 0.85 * n), dpi=100, squeeze=False)
     for ax, row in zip(axes[:, 0], data.itertuples(index=False), strict=False):
         colour = VERDICT_COLOURS.get(row.verdict, style.TEXT)
+        band = float(getattr(row, "band", np.nan))
+        if np.isfinite(band):
+            ax.axvspan(-band, band, color=style.BAND_FILL, lw=0)
         ax.axvline(0.0, color="black", lw=1)
-        finite = np.isfinite(row.ci_low) and np.isfinite(row.ci_high)
+        finite = np.isfinite(row.ci_low) and np.isfinite(row.ci_high) and row.verdict != "no variation"
         if finite:
             ax.plot([row.ci_low, row.ci_high], [0, 0], color=colour, lw=4, solid_capstyle="butt")
         ax.plot([row.mean_diff], [0], "o", color=colour, markersize=8)
         values = [0.0, row.mean_diff] + ([row.ci_low, row.ci_high] if finite else [])
+        values += [-band, band] if np.isfinite(band) else []
         values = [v for v in values if np.isfinite(v)]
         low, high = min(values), max(values)
         pad = 0.15 * (high - low) if high > low else 1.0
@@ -251,7 +260,10 @@ def plot_differences(data: pd.DataFrame) -> Figure:
         ax.tick_params(axis="x", labelsize=8)
         for side in ("left", "right", "top"):
             ax.spines[side].set_visible(False)
-    figure.suptitle("Claims: paired mean difference (arm a - arm b) with 95% bootstrap interval", fontsize=10)
+    figure.suptitle(
+        "Claims: paired mean difference (arm a - arm b) with its Holm-adjusted interval; shaded: the band",
+        fontsize=10,
+    )
     figure.tight_layout()
     return figure
 

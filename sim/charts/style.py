@@ -64,9 +64,12 @@ ARM_COLOURS: tuple[str, ...] = (
 VERDICT_COLOURS: dict[str, str] = {
     "supported": "#2b8a3e",
     "contradicted": "#c92a2a",
+    "equivalent": "#1c7ed6",
     "inconclusive": "#868e96",
+    "no variation": "#7048e8",
     "insufficient data": "#ced4da",
 }
+BAND_FILL = "#e9ecef"  # the band of practical equivalence of a claim
 #: verdicts of a sensitivity analysis on an effect's sign
 ROBUSTNESS_COLOURS: dict[str, str] = {
     "robust": "#2b8a3e",

@@ -6,15 +6,20 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.cli.options import Command, executor_options, positive
 from sim.errors import InputError, StoreError, WorkerLost
 from sim.files import inside, safe_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def batch_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -152,19 +157,39 @@ def compare_command(args: argparse.Namespace) -> int:
     print(f"{results.experiment.name}: {analysis.n_ok} runs finished, {analysis.n_failed} failed")
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60):
         if len(analysis.claims):
-            print("\nclaims (paired by seed; mean difference a - b with a 95% bootstrap interval):")
-            for row in analysis.claims.itertuples(index=False):
-                print(
-                    f"  {row.id:<22} {row.statement:<48} diff {row.mean_diff:+.4f} "
-                    f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}]  d_z {row.effect_size:+.2f}  "
-                    f"n={row.n_pairs}  {row.verdict.upper()}"
-                )
+            print("\n" + "\n".join(claim_lines(analysis.claims)))
         print("\nmetrics by arm (mean with 95% bootstrap interval):")
         print(analysis.metrics.round(4).to_string(index=False))
     with writing_into(results.folder, "claims.csv and metrics.csv (the analysis above is complete)"):
         files = write_analysis(results, analysis)
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
+
+
+def claim_lines(claims: pd.DataFrame) -> list[str]:
+    """Return the printed claims: one line per claim (and its note), then what the verdicts mean."""
+    from sim.analysis.verdicts import rule_text
+
+    tested = int(claims["p_holm"].notna().sum())
+    lines = [
+        "claims (paired by seed; mean difference a - b, its t interval at the claim's Holm-adjusted "
+        "level, and the band: the smallest difference that matters):"
+    ]
+    for row in claims.itertuples(index=False):
+        figures = f"diff {row.mean_diff:+.4f}"
+        if row.verdict == "no variation":
+            figures += " in every pair"
+        elif row.verdict != "insufficient data":
+            figures += f" [{row.ci_low:+.4f}, {row.ci_high:+.4f}] at {row.ci_level:.1%}"
+        size = "" if math.isnan(row.effect_size) else f"d_z {row.effect_size:+.2f}"
+        lines.append(
+            f"  {row.id:<22} {row.statement:<48} {figures:<44} band {row.band:<6g} {size:<10} "
+            f"n={row.n_pairs}  {str(row.verdict).upper()}"
+        )
+        if row.note:
+            lines.append(f"  {'':<22} note: {row.note}")
+    rule = f"verdicts: {rule_text(tested)} (docs/experiments.md, section 6)"
+    return lines + textwrap.wrap(rule, width=100, subsequent_indent="  ")
 
 
 def plot_command(args: argparse.Namespace) -> int:
@@ -254,7 +279,9 @@ BATCH = Command(
     batch_command,
 )
 COMPARE = _results_command(
-    "compare", "paired differences, bootstrap intervals and verdicts for every claim", compare_command
+    "compare",
+    "paired differences, Holm-adjusted intervals, bands and verdicts for every claim",
+    compare_command,
 )
 PLOT = _results_command(
     "plot", "draw the experiment's charts (PNG and SVG) into RESULTS/charts", plot_command

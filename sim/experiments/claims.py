@@ -1,7 +1,8 @@
 """The one parser of comparisons between arms.
 
-Claims (``metric[a] < metric[b]``) and effects (``metric[a] - metric[b]``) are split into
-their parts and checked against the experiment's metrics and arms.
+Claims (``metric[a] < metric[b]``, each with its band of practical equivalence) and effects
+(``metric[a] - metric[b]``) are split into their parts and checked against the experiment's
+metrics and arms.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ CLAIM = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*(<|>)\s*(\w+)\s*\[\s*(\w+)\s*
 
 @dataclass(frozen=True)
 class ParsedClaim:
-    """A claim split into its parts."""
+    """A claim split into its parts, with its band (the smallest difference that matters) and why."""
 
     id: str
     hypothesis: str
@@ -27,6 +28,8 @@ class ParsedClaim:
     arm_a: str
     op: str
     arm_b: str
+    band: float
+    band_reason: str
 
 
 def parse_claims(experiment: Experiment, where: str = "") -> list[ParsedClaim]:
@@ -39,7 +42,11 @@ def parse_claims(experiment: Experiment, where: str = "") -> list[ParsedClaim]:
     for i, claim in enumerate(experiment.claims):
         match = CLAIM.match(claim.statement)
         if not match:
-            fail(f"claims[{i}].statement", f"expected 'metric[arm] < metric[arm]', got {claim.statement!r}")
+            fail(
+                f"claims[{i}].statement",
+                f"expected 'metric[arm] < metric[arm]' or 'metric[arm] > metric[arm]', "
+                f"got {claim.statement!r}",
+            )
         metric_a, arm_a, op, metric_b, arm_b = match.groups()  # type: ignore[union-attr]
         if metric_a != metric_b:
             fail(f"claims[{i}].statement", f"compare one metric across arms, got {metric_a} and {metric_b}")
@@ -54,7 +61,18 @@ def parse_claims(experiment: Experiment, where: str = "") -> list[ParsedClaim]:
         if arm_a == arm_b:
             fail(f"claims[{i}].statement", "a claim compares two different arms")
         claims.append(
-            ParsedClaim(claim.id, claim.hypothesis, claim.label, claim.statement, metric_a, arm_a, op, arm_b)
+            ParsedClaim(
+                id=claim.id,
+                hypothesis=claim.hypothesis,
+                label=claim.label,
+                statement=claim.statement,
+                metric=metric_a,
+                arm_a=arm_a,
+                op=op,
+                arm_b=arm_b,
+                band=claim.band,
+                band_reason=claim.band_reason,
+            )
         )
     if len({c.id for c in claims}) != len(claims):
         fail("claims", "claim ids must be unique")

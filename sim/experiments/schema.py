@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 CHARTS = ("envelopes", "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections")
 
@@ -77,11 +77,22 @@ class Metric(_Frozen):
     label: str = ""
 
 
+#: the largest band a claim may state: a finite bound, so that a mistyped 1e308 is one line here
+BAND_MAX = 1e6
+
+
 class Claim(_Frozen):
-    """A directional claim, e.g. ``consensus_rate[sco8] < consensus_rate[sco6]``."""
+    """A directional claim, e.g. ``consensus_rate[sco8] < consensus_rate[sco6]``, with its band.
+
+    ``band`` is the smallest difference that matters, in the metric's units: the half-width of
+    the band of practical equivalence around 0 (``sim.analysis.compare`` reads verdicts from it).
+    It must be a finite number above 0, stated with a reason (``band_reason``).
+    """
 
     id: str
     statement: str
+    band: Annotated[float, Field(strict=True, gt=0.0, le=BAND_MAX, allow_inf_nan=False)]
+    band_reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     hypothesis: str = ""
     label: str = ""
 
