@@ -120,3 +120,19 @@ def test_no_variation_is_its_own_verdict_in_compare_csv_and_report(tmp_path, cap
     row = html[html.index("<strong>flat</strong>") :].split("</tr>")[0]
     assert "nan" not in row.lower() and "in every pair" in row and "\u00b10.020" in row
     assert "one item in fifty" in row and "How to read the verdicts" in html
+
+
+def test_a_results_folder_from_before_bands_is_one_line_naming_the_key(tmp_path, capsys):
+    (tmp_path / "tiny.toml").write_text((DATA / "tiny.toml").read_text())
+    path = tmp_path / "mini.toml"
+    path.write_text(re.sub(r"(?m)^charts = .*$", 'charts = ["differences"]', MINI.read_text()))
+    out = tmp_path / "out"
+    assert main(["batch", str(path), "--out", str(out), "--sequential", "--no-progress"]) == 0
+    copy = out / "experiment.toml"
+    copy.write_text(copy.read_text().replace(BAND, "").replace(REASON, ""))
+    capsys.readouterr()
+    assert main(["compare", str(out)]) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "experiment.toml: key 'claims[0].band': missing required key; add band and band_reason" in lines[0]

@@ -172,8 +172,8 @@ def claim_lines(claims: pd.DataFrame) -> list[str]:
 
     tested = int(claims["p_holm"].notna().sum())
     lines = [
-        "claims (paired by seed; mean difference a - b, its t interval at the claim's Holm-adjusted "
-        "level, and the band: the smallest difference that matters):"
+        "claims (paired by seed; mean difference a - b with its t interval at the claim's Holm-adjusted "
+        "level; band: the smallest difference that matters):"
     ]
     for row in claims.itertuples(index=False):
         figures = f"diff {row.mean_diff:+.4f}"
@@ -188,7 +188,7 @@ def claim_lines(claims: pd.DataFrame) -> list[str]:
         )
         if row.note:
             lines.append(f"  {'':<22} note: {row.note}")
-    rule = f"verdicts: {rule_text(tested)} (docs/experiments.md, section 6)"
+    rule = f"verdicts: {rule_text(tested)} See docs/experiments.md, section 6."
     return lines + textwrap.wrap(rule, width=100, subsequent_indent="  ")
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from sim.errors import StoreError
 from sim.experiments import parts
@@ -58,6 +59,7 @@ from sim.files import (
     write_text,
 )
 from sim.model.run import TablesView
+from sim.scenario.messages import first_error
 
 __all__ = [
     "ID_COLUMNS",
@@ -416,8 +418,13 @@ def load_results(folder: str | Path) -> Results:
     )
     try:
         experiment = Experiment.model_validate(copy)
-    except ValueError as exc:
-        raise StoreError(where, f"has an unreadable experiment.toml ({exc})") from None
+    except ValidationError as exc:
+        message, key = first_error(exc)
+        if (key or "").endswith((".band", ".band_reason")):  # a folder from before claims had bands
+            message += (
+                "; add band and band_reason to each claim of this copy (docs/experiments.md, section 2)"
+            )
+        raise StoreError(str(folder / "experiment.toml"), message, key=key) from None
     claims = parse_claims(experiment, str(folder / "experiment.toml"))
     # Every part is checked as it is read; what is damaged or missing is named (after all
     # parts were read, with how many more there are), never silently left out.
