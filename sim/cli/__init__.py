@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sim.cli import experiment, history, narrate, sensitivity, single
+from sim.cli import dashboard, experiment, history, narrate, sensitivity, single
 from sim.cli.options import EXIT_INPUT, Command, Parser
 from sim.errors import InputError
 from sim.version import __version__
@@ -32,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     experiment.REPORT,
     experiment.RERUN,
     narrate.NARRATE,
+    dashboard.DASHBOARD,
     experiment.BENCH,
     history.VALIDATE,
     history.CALIBRATE,
