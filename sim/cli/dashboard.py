@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.options import Command, integer_at_least, seed
+from sim.cli.options import Command, integer_in, seed
 
 
 def dashboard_arguments(cmd: argparse.ArgumentParser) -> None:
     """Arguments of ``sco-sim dashboard``."""
     cmd.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML) the page starts with")
-    cmd.add_argument("--port", type=integer_at_least(0, "port (0 for any free)"), default=8765,
+    cmd.add_argument("--port", type=integer_in(0, 65535, "port (0 for any free)"), default=8765,
                      help="port to listen on (default 8765; 0 picks a free one)")  # fmt: skip
     cmd.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1: this machine only)")  # fmt: skip
