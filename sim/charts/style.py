@@ -26,7 +26,7 @@ from matplotlib.text import Text
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Settings every chart is drawn and saved with: text is shown as written, not as mathtext.
-LITERAL_TEXT: dict[str, Any] = {"text.parse_math": False}
+LITERAL_TEXT: Any = {"text.parse_math": False}
 
 
 def literal_text(draw: F) -> F:

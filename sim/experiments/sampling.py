@@ -26,14 +26,19 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sim.scenario import Area, Membership, Parameters, Rules, State, describe_error
 
 # Tables whose numeric keys can be free parameters (sensitivity, calibration) ...
-FREE_SECTIONS: dict[str, type] = {"parameters": Parameters, "rules": Rules}
+FREE_SECTIONS: dict[str, type[BaseModel]] = {"parameters": Parameters, "rules": Rules}
 # ... and every table a sweep's dotted key may name (``states.KAZ.capability_growth``).
-SWEEP_SECTIONS: dict[str, type] = {**FREE_SECTIONS, "membership": Membership, "states": State, "areas": Area}
+SWEEP_SECTIONS: dict[str, type[BaseModel]] = {
+    **FREE_SECTIONS,
+    "membership": Membership,
+    "states": State,
+    "areas": Area,
+}
 QMC_METHODS = ("latin_hypercube", "sobol")
 SALIB_METHODS = ("morris", "saltelli")
 
 
-def numeric_fields(sections: dict[str, type] | None = None) -> dict[str, tuple[str, bool]]:
+def numeric_fields(sections: dict[str, type[BaseModel]] | None = None) -> dict[str, tuple[str, bool]]:
     """Map each numeric field of ``sections`` (default: [parameters], [rules]) to (section, is integer)."""
     fields: dict[str, tuple[str, bool]] = {}
     for section, model in (sections or FREE_SECTIONS).items():

@@ -179,7 +179,7 @@ def _validate(
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:
-        errors: list[dict[str, Any]] = exc.errors(include_url=False)
+        errors: list[Any] = list(exc.errors(include_url=False))
         # Report the most specific error first: unknown keys and bad values before
         # the knock-on "missing" errors that the same typo can cause.
         errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
