@@ -187,3 +187,16 @@ def test_check_shows_the_rivalries_in_force(capsys):
         "  rivalries    in force in 2017 (each pair at the larger value its two states declare): "
         "CHN-IND 0.5, IND-PAK 0.8, KAZ-UZB 0.2, KGZ-UZB 0.3, TJK-UZB 0.4\n"
     ) in out
+
+
+# Results commands given a file --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["compare", "plot", "report"])
+def test_a_results_command_given_a_file_says_it_expects_a_results_folder(command, capsys):
+    path = str(DATA / "mini_experiment.toml")
+    assert main([command, path]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {path}: expected a results folder (written by `sco-sim batch`), got a file\n"
+    assert main([command, path + ".missing"]) == 2
+    assert "does not exist; expected a results folder" in capsys.readouterr().err

@@ -410,6 +410,10 @@ def load_results(folder: str | Path) -> Results:
 
     folder = Path(folder)
     where = str(folder)
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(where, "expected a results folder (written by `sco-sim batch`), got a file")
+    if not folder.exists():
+        raise StoreError(where, "does not exist; expected a results folder (written by `sco-sim batch`)")
     if not (folder / MANIFEST).is_file():
         raise StoreError(where, "is not a results folder (no manifest.json); run `sco-sim batch` first")
     manifest = read_manifest(folder)
