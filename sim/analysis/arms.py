@@ -15,7 +15,7 @@ seed of the command line, so a notebook gives the same intervals as the report::
     runs = {"consensus": [sim.run(base, seed=s) for s in range(10)],
             "qmv": [sim.run(rule, seed=s) for s in range(10)]}
     result = sim.compare_arms(runs, claims=[
-        {"id": "H5", "statement": "consensus_rate[qmv] > consensus_rate[consensus]", "band": 0.02}])
+        {"id": "H5", "statement": "consensus_rate[qmv] < consensus_rate[consensus]", "band": 0.02}])
     result.claims        # one row per claim: mean difference, Holm-adjusted interval, verdict
     result.metrics       # each metric by arm: mean with its 95% bootstrap interval
 
