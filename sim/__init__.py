@@ -6,6 +6,7 @@ The few lines a notebook needs::
     scenario = sim.load_scenario("scenarios/history_1996.toml")
     result = sim.run(scenario, seed=7)
     result.model, result.states, result.decisions   # pandas DataFrames
+    sim.compare_arms({"a": [...], "b": [...]}, claims=[...])   # as `sco-sim compare` does
 
 ``import sim`` is cheap: the names below are imported on first use (PEP 562), so Mesa,
 pandas and matplotlib load only when something needs them. The layers, from the bottom:
@@ -41,11 +42,14 @@ _EXPORTS = {
     "run": "sim.model",
     "summarise": "sim.model",
     "load_results": "sim.experiments.store",
+    "compare_arms": "sim.analysis.arms",
+    "ArmComparison": "sim.analysis.arms",
     "write_run": "sim.output",
 }
 
 __all__ = [
     "RULES",
+    "ArmComparison",
     "DataError",
     "InputError",
     "RunResult",
@@ -55,6 +59,7 @@ __all__ = [
     "TableError",
     "__version__",
     "bargain",
+    "compare_arms",
     "get_rule",
     "load_results",
     "load_scenario",

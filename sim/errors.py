@@ -99,3 +99,7 @@ class CalibrationError(InputError):
 
 class NarrateError(InputError):
     """A run cannot be narrated: an unknown run id or year, or a folder that holds no run."""
+
+
+class ExportError(InputError):
+    """A results folder or run folder cannot be exported (not one, a bad --out, an unwritable folder)."""

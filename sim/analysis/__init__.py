@@ -1,6 +1,7 @@
 """Analysis: tables in, tables out.
 
 - :mod:`sim.analysis.compare`: paired differences between arms, intervals, verdicts of claims.
+- :mod:`sim.analysis.arms`: ``sim.compare_arms``, the comparison of ``sco-sim compare`` from Python.
 - :mod:`sim.analysis.verdicts`: the verdict rule: paired t, Holm's adjustment, bands of equivalence.
 - :mod:`sim.analysis.sensitivity`: Morris and Sobol' indices and the robustness of effects.
 - :mod:`sim.analysis.validation`: the historical scenario judged against the record 1996-2017.
@@ -11,4 +12,13 @@
 Import the module you need; this package itself loads nothing heavy.
 """
 
-__all__ = ["bargainbench", "calibration", "compare", "narrate", "sensitivity", "validation", "verdicts"]
+__all__ = [
+    "arms",
+    "bargainbench",
+    "calibration",
+    "compare",
+    "narrate",
+    "sensitivity",
+    "validation",
+    "verdicts",
+]

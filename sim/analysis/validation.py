@@ -1,4 +1,4 @@
-"""Pattern checks against the record 1996-2017 (P1-P5 of MODEL.md §1, and P6-P7 added later).
+"""Pattern checks against the record 1996-2017 (P1-P5 of docs/model.md §1, and P6-P7 added later).
 
 The criteria are fixed in ``docs/validation.md`` and were written before the
 parameters were fitted; this module implements them as written. One seed is
@@ -69,7 +69,7 @@ CRITERIA = {
 RECORD_DATES = {
     "border_security": (1996, "1996 Shanghai treaty on military trust in border regions"),
     "three_evils": (2001, "2001 Shanghai Convention"),
-    "economy": (2003, "2001-03 trade memorandum and programme (MODEL.md P1)"),
+    "economy": (2003, "2001-03 trade memorandum and programme (pattern P1, docs/model.md)"),
     "IND member (members decide)": (2017, "2017 Astana summit"),
     "PAK member (members decide)": (2017, "2017 Astana summit"),
 }

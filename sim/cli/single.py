@@ -151,6 +151,20 @@ def _print_states(sc: Scenario) -> None:
         cap = s.capability if not isinstance(s.capability, dict) else _at(s.capability, sc.start_year)
         weights = "  ".join(f"{w:5.2f}" for w in interest_weights(s))
         print(f"    {code}  {sc.status_in(code, sc.start_year):<13}  {cap:10.5f}  {weights}")
+    _print_rivalries(sc)
+
+
+def _print_rivalries(sc: Scenario) -> None:
+    """Print the rivalries the run starts from (the larger declared value of each pair, after past events)."""
+    from sim.scenario.inputs import rivalries_in_force
+
+    pairs = rivalries_in_force(sc)
+    shown = ", ".join(f"{a}-{b} {value:g}" for (a, b), value in pairs.items()) or "none"
+    changed = sorted({e.year for e in sc.events if e.rivalry})
+    later = f"; set again by events in {', '.join(map(str, changed))}" if changed else ""
+    past = ", or as an event before then set it" if any(e.rivalry for e in sc.prehistory) else ""
+    print(f"  rivalries    in force in {sc.start_year} (each pair at the larger value its two states "
+          f"declare{past}): {shown}{later}")  # fmt: skip
 
 
 def _at(series: dict[int, float], year: int) -> float:

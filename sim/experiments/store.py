@@ -409,9 +409,7 @@ def load_results(folder: str | Path) -> Results:
     from sim.experiments.design import Experiment, parse_claims
 
     folder = Path(folder)
-    where = str(folder)
-    if not (folder / MANIFEST).is_file():
-        raise StoreError(where, "is not a results folder (no manifest.json); run `sco-sim batch` first")
+    _check_results_folder(folder)
     manifest = read_manifest(folder)
     copy, _ = read_toml_file(
         folder / "experiment.toml", kind="experiment (the copy kept in a results folder)", error=StoreError
@@ -457,6 +455,17 @@ def load_results(folder: str | Path) -> Results:
             frame = frame[frame["_part"].to_numpy() == frame["run_id"].map(last_part).to_numpy()]
         tables[table] = _tidy(frame, table)
     return Results(folder, manifest, experiment, claims, tables)
+
+
+def _check_results_folder(folder: Path) -> None:
+    """Raise StoreError in one line unless ``folder`` is a folder holding a manifest (a file says so)."""
+    where = str(folder)
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(where, "expected a results folder (written by `sco-sim batch`), got a file")
+    if not folder.exists():
+        raise StoreError(where, "does not exist; expected a results folder (written by `sco-sim batch`)")
+    if not (folder / MANIFEST).is_file():
+        raise StoreError(where, "is not a results folder (no manifest.json); run `sco-sim batch` first")
 
 
 def _tidy(frame: pd.DataFrame, table: str | None) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from sim.errors import DataError, ScenarioError
 from sim.files import check_depth, read_toml_file, real_path
 from sim.scenario import datasets
 from sim.scenario.checks import check_references, local_event_loc, span_problem
+from sim.scenario.inputs import OVERRIDES, partial_table, rivalry_problems
 from sim.scenario.messages import describe_error, dotted, mark, origin, text_values, user_loc
 from sim.scenario.schema import ATOMIC_KEYS, RESERVED_KEYS, DataSources, Event, Scenario, Years
 
@@ -52,8 +53,8 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     own_events: dict[int, str] = {}
     merged, lineage = _resolve(path, origins, own_events, chain=())
     if overrides:
-        check_depth(overrides, "<overrides>", ScenarioError, what="set of overrides")
-        _merge(merged, overrides, origins, "<overrides>", ())
+        check_depth(overrides, OVERRIDES, ScenarioError, what="set of overrides")
+        _merge(merged, overrides, origins, OVERRIDES, ())
     top = str(path)
     for reserved in RESERVED_KEYS & set(merged):
         raise ScenarioError(
@@ -64,6 +65,8 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     _fill_from_data(merged, origins, top)
     scenario = _validate(merged, origins, top)
     check_references(scenario, origins, top)
+    for where, key, message in rivalry_problems(scenario, origins, top, lineage):
+        raise ScenarioError(where, message, key=key)
     scenario = _split_events(scenario, own_events, origins)
     return scenario.model_copy(update={"source": top, "lineage": lineage})
 
@@ -163,9 +166,18 @@ def _merge(
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict) and key not in ATOMIC_KEYS:
             _merge(base[key], value, origins, where, loc)
-        else:
-            base[key] = value
-            mark(value, origins, where, loc)
+            continue
+        if key in ATOMIC_KEYS:
+            problem = partial_table(key, value, base.get(key), loc, where, origin(origins, loc, where))
+            if problem:
+                raise ScenarioError(where, problem, key=dotted(loc))
+        # A value replaced whole: what the replaced value's keys were marked with goes too, so a
+        # problem inside the new value is reported against the layer that wrote it.
+        if isinstance(base.get(key), dict | list):
+            for stale in [k for k in origins if len(k) > len(loc) and k[: len(loc)] == loc]:
+                del origins[stale]
+        base[key] = value
+        mark(value, origins, where, loc)
 
 
 def _validate(
