@@ -99,3 +99,20 @@ class CalibrationError(InputError):
 
 class NarrateError(InputError):
     """A run cannot be narrated: an unknown run id or year, or a folder that holds no run."""
+
+
+class DiscoverError(InputError):
+    """``sco-sim discover`` cannot be done: no swept inputs, several arms, too few runs, no contrast."""
+
+
+class OutcomeError(DiscoverError):
+    """An outcome expression (``--outcome``) that cannot be read, or that names what the results lack.
+
+    The message quotes the expression and the character where reading stopped.
+    """
+
+    def __init__(self, expression: str, message: str, at: int | None = None) -> None:
+        where = f" (at character {at + 1})" if at is not None else ""
+        shown = expression if len(expression) <= 120 else expression[:117] + "..."
+        self.expression = expression
+        super().__init__("--outcome", f"{message}{where} in '{shown}'; see docs/discover.md")
