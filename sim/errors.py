@@ -108,11 +108,12 @@ class DiscoverError(InputError):
 class OutcomeError(DiscoverError):
     """An outcome expression (``--outcome``) that cannot be read, or that names what the results lack.
 
-    The message quotes the expression and the character where reading stopped.
+    The line quotes the expression (``--outcome 'EXPR': ...``) and, for a reading error, the
+    character where reading stopped.
     """
 
     def __init__(self, expression: str, message: str, at: int | None = None) -> None:
         where = f" (at character {at + 1})" if at is not None else ""
         shown = expression if len(expression) <= 120 else expression[:117] + "..."
         self.expression = expression
-        super().__init__("--outcome", f"{message}{where} in '{shown}'; see docs/discover.md")
+        super().__init__(f"--outcome '{shown}'", f"{message}{where}; see docs/discover.md")

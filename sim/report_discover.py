@@ -23,8 +23,8 @@ INTRO = (
     "the outcome that fall in the box; density is the share of the runs in the box that have "
     "the outcome. PRIM (patient rule induction) peels the input space a little at a time; the box "
     "reported has the highest coverage among the boxes of its peeling trajectory that reach the "
-    "density asked for. CART (a classification tree) reports each leaf where the outcome holds in "
-    "most runs. Both come from the EMA Workbench. The boxes describe the model's runs over the "
+    "density asked for. CART (a classification tree) reports each leaf whose density reaches it. "
+    "Both come from the EMA Workbench. The boxes describe the model's runs over the "
     "swept ranges, not the SCO."
 )
 

@@ -12,7 +12,7 @@ boxes, a lower and an upper limit per input:
   highest coverage among those whose density reaches ``density`` (default 0.8); if none does, the
   densest. With ``boxes`` > 1, PRIM looks for another box among the runs the earlier boxes leave out.
 - **CART** (a classification tree, scikit-learn's, through the Workbench) splits the inputs in two
-  again and again; each leaf where the outcome holds in most runs is a box.
+  again and again; each leaf whose density reaches ``density`` is a box.
 
 For a box, **coverage** is the share of all runs with the outcome that fall in the box, and
 **density** the share of the runs in the box that have the outcome; **mass** is the share of all runs
@@ -117,6 +117,14 @@ class Discovery:
             ),
             f"inputs: {', '.join(self.inputs)}"
             + (f" (not varied, left out: {', '.join(self.constant)})" if self.constant else ""),
+            *(
+                [
+                    f"note: the density asked for ({short(self.settings.density)}) is hardly above the share "
+                    "of all runs with the outcome, so a box says little; ask for more with --density"
+                ]
+                if self.settings.density < share + 0.1
+                else []
+            ),
             "",
             "boxes (coverage: share of the runs with the outcome that are in the box; density: share of "
             "the runs in the box that have the outcome):",
@@ -145,7 +153,7 @@ class Discovery:
                     f"(runs span {short(row.min)} .. {short(row.max)}){p}"
                 )
         if not self.cart:
-            out.append("  CART: no leaf where the outcome holds in most runs")
+            out.append(f"  CART: no leaf reaches density {short(self.settings.density)}")
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -245,7 +253,7 @@ def discover_frame(
     flags = np.asarray(y, dtype=bool)
     if len(flags) != len(x):
         raise ValueError(f"{len(flags)} outcomes for {len(x)} runs")
-    where = "--outcome" if outcome else "discover"
+    where = f"--outcome '{outcome}'" if outcome else "discover"
     if len(x) < MIN_RUNS:
         raise DiscoverError(
             where, f"only {len(x)} run(s) with a defined outcome; discover needs {MIN_RUNS} or more"
@@ -254,8 +262,8 @@ def discover_frame(
     if k in (0, len(flags)):
         raise DiscoverError(
             where,
-            f"the outcome holds in {k} of {len(flags)} runs: with no run on the "
-            f"{'other' if k else 'one'} side there is nothing to tell apart; choose another threshold",
+            f"the outcome holds in {k} of {len(flags)} runs, so there is nothing to tell apart: choose a "
+            "threshold that some runs meet and others do not",
         )
     varying = [c for c in x.columns if x[c].nunique(dropna=False) > 1]
     constant = [c for c in x.columns if c not in varying]

@@ -391,10 +391,11 @@ def _check_names(expression: str, tree: Any, tables: dict[str, pd.DataFrame], me
             if node.years is not None:
                 low, high = int(frame["year"].min()), int(frame["year"].max())
                 if node.years[1] < low or node.years[0] > high:
+                    first, last = node.years
+                    years = f"the years {first}-{last} are" if first != last else f"the year {first} is"
                     raise OutcomeError(
                         expression,
-                        f"the years {node.years[0]}-{node.years[1]} of {node.function}({node.column}) "
-                        f"are outside the runs ({low}-{high})",
+                        f"{years} outside the runs ({low}-{high}) in {node.function}({node.column})",
                     )
 
 

@@ -226,7 +226,7 @@ def prim_boxes(
                     "coverage": trajectory["coverage"].astype(float),
                     "density": trajectory["density"].astype(float),
                     "mass": trajectory["mass"].astype(float),
-                    "restricted": trajectory["res_dim"].astype(int),
+                    "n_restricted": trajectory["res_dim"].astype(int),
                     "n_runs": trajectory["n"].astype(int),
                     "n_outcome": trajectory["k"].astype(int),
                     "chosen": [i == step for i in range(len(trajectory))],
@@ -235,12 +235,15 @@ def prim_boxes(
         )
         if int(y.sum()) - sum(b.k for b in boxes) <= 0:
             break
-    columns = ["box", "step", "coverage", "density", "mass", "restricted", "n_runs", "n_outcome", "chosen"]
+    columns = ["box", "step", "coverage", "density", "mass", "n_restricted", "n_runs", "n_outcome", "chosen"]
     return boxes, pd.concat(steps, ignore_index=True) if steps else pd.DataFrame(columns=columns)
 
 
 def cart_boxes(cart: Any, x: pd.DataFrame, y: np.ndarray, settings: Settings) -> list[Box]:
-    """CART's leaves where the outcome holds in most runs, as boxes, the largest coverage first."""
+    """CART's leaves whose density reaches ``settings.density``, as boxes, the largest coverage first.
+
+    The tree's other leaves (a few runs each, where the outcome holds in some) are left out.
+    """
     n = len(y)
     mass_min = max(settings.mass_min, 1.000001 / n)  # scikit-learn needs a leaf of one run at least
     tree = cart.CART(x, y, mass_min=mass_min)
@@ -253,7 +256,7 @@ def cart_boxes(cart: Any, x: pd.DataFrame, y: np.ndarray, settings: Settings) ->
     leaves = []
     for lims, stats in zip(tree.boxes, tree.stats, strict=True):
         density = float(stats["density"])
-        if density <= 0.5:  # the tree does not predict the outcome in this leaf
+        if density < settings.density - 1e-12:
             continue
         mass = float(stats["mass"])
         in_box = round(mass * n)

@@ -4,7 +4,7 @@ Drawn from the tables ``sco-sim discover`` writes (``peeling.csv`` and ``boxes.c
 chart can be redrawn without the EMA Workbench. One panel per PRIM box: every step of the
 trajectory is a point, coloured by the number of inputs the box restricts; the chosen box is
 ringed and labelled; a dashed line marks the density asked for. The first panel also shows the
-CART leaves where the outcome holds in most runs. PNG at 300 dpi, SVG with its text as text.
+CART leaves that reach the density asked for. PNG at 300 dpi, SVG with its text as text.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
 from sim.charts import style
-from sim.charts.style import INK, TEXT, require
+from sim.charts.style import BAND, BAND_FILL, INK, MARKER, TEXT, require
 
 __all__ = ["DPI", "NAME", "plot_tradeoff", "write_tradeoff_chart"]
 
 NAME = "discover_tradeoff"
 DPI = 300
-CHOSEN = "#D55E00"  # the chosen box (Okabe & Ito vermilion)
-CART = "#000000"
-GUIDE = "#868e96"
+# colours from the one table (sim.charts.style)
+CHOSEN = MARKER  # the box reported
+CART = INK  # CART's leaves
+GUIDE = BAND  # the trajectory's line and the guide lines
 COVERAGE = "coverage: share of the runs with the outcome that fall in the box"
 DENSITY = "density: share of the runs in the box that have the outcome"
 
@@ -44,18 +45,19 @@ def plot_tradeoff(
     """Draw coverage (x) against density (y) for every step of every PRIM box's peeling trajectory.
 
     Args:
-        trajectory: ``peeling.csv``: ``box``, ``step``, ``coverage``, ``density``, ``restricted``, ``chosen``.
+        trajectory: ``peeling.csv``: ``box``, ``step``, ``coverage``, ``density``, ``n_restricted``,
+            ``chosen``.
         cart: One row per CART box (``box``, ``coverage``, ``density``), shown on the first panel.
         outcome: The outcome expression, shown under the title as written.
         density: The density asked for (a dashed line).
         base_rate: The share of all runs with the outcome (a dotted line: the box of every run).
 
     """
-    require(trajectory, ("box", "step", "coverage", "density", "restricted", "chosen"), "peeling")
+    require(trajectory, ("box", "step", "coverage", "density", "n_restricted", "chosen"), "peeling")
     boxes = list(dict.fromkeys(trajectory["box"])) or [1]
     figure = Figure(figsize=(6.8, 0.9 + 4.2 * len(boxes)), dpi=DPI, layout="constrained")
     axes = figure.subplots(len(boxes), 1, squeeze=False)[:, 0]
-    top = int(max(trajectory["restricted"].max() if len(trajectory) else 1, 1))
+    top = int(max(trajectory["n_restricted"].max() if len(trajectory) else 1, 1))
     cmap = matplotlib.colormaps["viridis"].resampled(top + 1)
     norm = BoundaryNorm(np.arange(-0.5, top + 1.5), cmap.N)
     scatter = None
@@ -85,7 +87,7 @@ def _trajectory_panel(ax: Any, rows: pd.DataFrame, number: int, cmap: Any, norm:
     """One PRIM box's trajectory: points coloured by inputs restricted, the chosen box ringed and labelled."""
     rows = rows.sort_values("step")
     ax.plot(rows["coverage"], rows["density"], color=GUIDE, linewidth=0.8, zorder=1)
-    scatter = ax.scatter(rows["coverage"], rows["density"], c=rows["restricted"], cmap=cmap, norm=norm,
+    scatter = ax.scatter(rows["coverage"], rows["density"], c=rows["n_restricted"], cmap=cmap, norm=norm,
                          s=22, edgecolors="none", zorder=2)  # fmt: skip
     for row in rows[rows["chosen"].astype(bool)].itertuples():
         ax.scatter([row.coverage], [row.density], s=140, facecolors="none", edgecolors=CHOSEN,
@@ -98,15 +100,15 @@ def _trajectory_panel(ax: Any, rows: pd.DataFrame, number: int, cmap: Any, norm:
     ax.set_xlabel(COVERAGE, fontsize=8.5)
     ax.set_ylabel(DENSITY, fontsize=8.5)
     ax.set_title(f"PRIM box {number}: peeling trajectory", fontsize=10, color=INK, loc="left")
-    ax.grid(color="#e9ecef", linewidth=0.6)
+    ax.grid(color=BAND_FILL, linewidth=0.6)
     ax.tick_params(labelsize=8)
     return scatter
 
 
 def _cart_leaves(ax: Any, cart: pd.DataFrame) -> None:
-    """CART's leaves where the outcome holds in most runs: crosses, each labelled."""
+    """CART's leaves that reach the density asked for: crosses, each labelled."""
     ax.scatter(cart["coverage"], cart["density"], marker="x", s=36, color=CART, linewidths=1.2, zorder=4,
-               label="CART leaf (outcome in most runs)")  # fmt: skip
+               label="CART leaf")  # fmt: skip
     for row in cart.itertuples():
         ax.annotate(f"CART {row.box}", (row.coverage, row.density), xytext=(5, 4), textcoords="offset points",
                     fontsize=7.5, color=CART)  # fmt: skip

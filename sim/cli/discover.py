@@ -36,12 +36,16 @@ def discover_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--arm", metavar="NAME", default=None, help="the arm to look at (needed with several arms)"
     )
-    cmd.add_argument("--density", type=share("a density"), default=0.8,
+    cmd.add_argument("--density", metavar="D", type=share("a density"), default=0.8,
                      help="the density a PRIM box should reach (default 0.8)")  # fmt: skip
-    cmd.add_argument("--mass-min", type=share("a share of runs", 0.5, False), default=0.05,
+    cmd.add_argument("--mass-min", metavar="M", type=share("a share of runs", 0.5, False), default=0.05,
                      help="the smallest share of runs a box may hold (default 0.05)")  # fmt: skip
     cmd.add_argument(
-        "--boxes", type=positive, default=1, help="PRIM boxes to look for, one after another (default 1)"
+        "--boxes",
+        metavar="N",
+        type=positive,
+        default=1,
+        help="PRIM boxes to look for, one after another (default 1)",
     )
     cmd.add_argument("--out", metavar="DIR", default=None, help="where to write (default RESULTS/discover)")
     cmd.add_argument("--no-charts", action="store_true", help="write the tables only, no trade-off chart")
