@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import report
+from sim import report, report_discover
 from sim.analysis import compare
 from sim.analysis.sensitivity import SensitivityAnalysis
 from sim.analysis.validation import Validation, date_chart_data, write_tables
@@ -22,6 +22,7 @@ from sim.charts.sensitivity import write_sensitivity_charts
 from sim.charts.validation import write_date_chart
 from sim.errors import InputError
 from sim.experiments.store import Results, load_results
+from sim.files import write_text
 
 # fixed, so the intervals of the metrics table are reproducible; the same as bootstrap_ci's default
 BOOTSTRAP_SEED = compare.BOOTSTRAP_SEED
@@ -76,7 +77,11 @@ def make_charts(results: Results, analysis: Analysis | None = None, out: Path | 
 
 
 def make_report(results: Results, out: Path | None = None) -> Path:
-    """Write the self-contained HTML report (default RESULTS/report.html)."""
+    """Write the self-contained HTML report (default RESULTS/report.html).
+
+    A folder with a result of ``sco-sim discover`` (RESULTS/discover) gets its section too
+    (:mod:`sim.report_discover`).
+    """
     analysis = analyse(results)
     charts = make_charts(results, analysis)
     manifest = results.manifest
@@ -94,14 +99,19 @@ def make_report(results: Results, out: Path | None = None) -> Path:
         "n_failed": analysis.n_failed,
         "failures": manifest.get("failures", []),
     }
-    return report.write_report(
-        out or results.folder / "report.html",
+    discovered = report_discover.discover_section(results.folder)
+    page = report.render_report(
         manifest.get("experiment", {}),
         analysis.claims,
         analysis.metrics,
         charts,
         flat,
+        extra_sections=[discovered] if discovered else [],
     )
+    target = out or results.folder / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text(target, page)  # atomically, as report.write_report does
+    return target
 
 
 def load(folder: str | Path) -> Results:
@@ -130,3 +140,29 @@ def write_validation(validation: Validation, out_dir: str | Path) -> list[Path]:
     written = write_tables(validation, out_dir)
     data = date_chart_data(validation.runs)
     return written + write_date_chart(data, len(validation.runs), Path(out_dir))
+
+
+def write_discover(discovery: Any, out: str | Path, charts: bool = True) -> list[Path]:
+    """Write a scenario discovery's tables (:func:`sim.analysis.discover.write_discovery`) and its chart.
+
+    ``out`` is ``RESULTS/discover`` unless the user chose another folder; ``sco-sim report``
+    shows the result found there.
+    """
+    from sim.analysis.discover import write_discovery
+    from sim.charts.discover import write_tradeoff_chart
+
+    written = write_discovery(discovery, out)
+    if charts:
+        cart = pd.DataFrame(
+            [{"box": b.number, "coverage": b.coverage, "density": b.density} for b in discovery.cart],
+            columns=["box", "coverage", "density"],
+        )
+        written += write_tradeoff_chart(
+            discovery.trajectory,
+            out,
+            cart=cart,
+            outcome=discovery.outcome,
+            density=discovery.settings.density,
+            base_rate=discovery.n_interest / discovery.n_runs,
+        )
+    return written

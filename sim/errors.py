@@ -103,3 +103,21 @@ class NarrateError(InputError):
 
 class ExportError(InputError):
     """A results folder or run folder cannot be exported (not one, a bad --out, an unwritable folder)."""
+
+
+class DiscoverError(InputError):
+    """``sco-sim discover`` cannot be done: no swept inputs, several arms, too few runs, no contrast."""
+
+
+class OutcomeError(DiscoverError):
+    """An outcome expression (``--outcome``) that cannot be read, or that names what the results lack.
+
+    The line quotes the expression (``--outcome 'EXPR': ...``) and, for a reading error, the
+    character where reading stopped.
+    """
+
+    def __init__(self, expression: str, message: str, at: int | None = None) -> None:
+        where = f" (at character {at + 1})" if at is not None else ""
+        shown = expression if len(expression) <= 120 else expression[:117] + "..."
+        self.expression = expression
+        super().__init__(f"--outcome '{shown}'", f"{message}{where}; see docs/discover.md")

@@ -146,6 +146,7 @@ def render_report(
     metrics: pd.DataFrame,
     charts: Sequence[str | os.PathLike[str]],
     manifest: Mapping[str, Any],
+    extra_sections: Sequence[tuple[str, str, str]] = (),
 ) -> str:
     """Return the report page (a complete HTML5 document) as a string; arguments as :func:`write_report`."""
     name = str(experiment.get("name") or "experiment")
@@ -157,6 +158,7 @@ def render_report(
         ("verdicts", "Verdicts", _verdicts_section(claims)),
         ("metrics", "Metrics by arm", _metrics_section(metrics)),
         ("charts", "Charts", _charts_section(chart_items)),
+        *extra_sections,
     ]
     if failures:
         sections.append(("failures", "Failures", _failures_section(failures)))

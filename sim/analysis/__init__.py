@@ -8,6 +8,9 @@
 - :mod:`sim.analysis.calibration`: fitting the free parameters to the record.
 - :mod:`sim.analysis.bargainbench`: the decision rules scored on real decisions (DEU III).
 - :mod:`sim.analysis.narrate`: one run of a run folder or a batch, read back to tell its summits.
+- :mod:`sim.analysis.outcome`: outcome expressions (``--outcome``), read by a parser, never executed.
+- :mod:`sim.analysis.discover`: scenario discovery, the input ranges where an outcome occurs
+  (PRIM and CART of the EMA Workbench, through :mod:`sim.analysis.workbench`).
 
 Import the module you need; this package itself loads nothing heavy.
 """
@@ -17,8 +20,11 @@ __all__ = [
     "bargainbench",
     "calibration",
     "compare",
+    "discover",
     "narrate",
+    "outcome",
     "sensitivity",
     "validation",
     "verdicts",
+    "workbench",
 ]
