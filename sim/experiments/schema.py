@@ -9,7 +9,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-CHARTS = ("envelopes", "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections")
+CHARTS = (
+    "envelopes",
+    "outcome_composition",
+    "differences",
+    "balancing_index",
+    "depth_by_area",
+    "objections",
+    "dissent",
+)
 
 
 class _Frozen(BaseModel):
