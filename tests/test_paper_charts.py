@@ -259,7 +259,15 @@ def test_no_variation_reads_as_such_on_the_command_line():
     from sim.cli.experiment import claim_lines
 
     frame = summaries().assign(m=lambda t: t["replication"] + 0.0)
-    claim = {"id": "flat", "metric": "m", "arm_a": "y", "arm_b": "x", "op": ">", "band": 0.5, "band_reason": "r"}
+    claim = {
+        "id": "flat",
+        "metric": "m",
+        "arm_a": "y",
+        "arm_b": "x",
+        "op": ">",
+        "band": 0.5,
+        "band_reason": "r",
+    }
     lines = claim_lines(compare.evaluate_claims(frame, [claim]))
     row = next(line for line in lines if line.strip().startswith("flat"))
     assert "diff +0.0000 in every pair" in row and "d_z undefined" in row and row.endswith("NO VARIATION")

@@ -53,7 +53,7 @@ code { font: 0.85em ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
 .v-insufficient { background: #e9ecef; color: #343a40; border-color: #ced4da; }
 .v-other { background: #f8f9fa; color: #343a40; border-color: #ced4da; }
 figure { margin: 1rem 0 2rem; }
-figure img { max-width: 100%; height: auto; display: block; border: 1px solid #f1f3f5; }
+figure img { width: 100%; max-width: 60rem; height: auto; display: block; border: 1px solid #f1f3f5; }
 figcaption { font-size: 0.9rem; color: #495057; margin-top: 0.35rem; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0.5rem 0; }
 dl.meta dt { font-weight: 600; }
