@@ -132,6 +132,7 @@ def check_depth(
     stack: list[tuple[Any, int, str | None]] = [(value, 1, None)]
     while stack:
         node, depth, top = stack.pop()
+        children: list[tuple[Any, str | None]]
         if isinstance(node, dict):
             children = [(v, str(k) if top is None else top) for k, v in node.items()]
         elif isinstance(node, list | tuple):

@@ -25,7 +25,7 @@ print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
 
 
 @pytest.mark.parametrize(
-    "command", [None, "run", "batch", "sensitivity", "bench", "validate", "calibrate", "narrate"]
+    "command", [None, "run", "batch", "sensitivity", "bench", "validate", "calibrate", "narrate", "dashboard"]
 )
 def test_help_loads_no_heavy_library(command):
     """`sco-sim --help` (and a command's help) is instant: the handlers import the library when they run."""
@@ -41,7 +41,7 @@ def test_every_command_is_in_the_table_once_and_parses_to_its_handler():
     from sim.cli import COMMANDS, build_parser
 
     names = [command.name for command in COMMANDS]
-    assert len(names) == len(set(names)) == 15
+    assert len(names) == len(set(names)) == 16
     assert build_parser().parse_args(["rules"]).handler is COMMANDS[names.index("rules")].handler
     args = build_parser().parse_args(["compare", "somewhere"])
     assert args.results == "somewhere" and args.handler is COMMANDS[names.index("compare")].handler

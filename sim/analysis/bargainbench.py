@@ -295,8 +295,8 @@ def benchmark(
     rules = list(RULES) if rules is None else rules
     data = data.subset(data.scored)
     n = len(data.issues)
-    if n == 0:
-        raise ValueError("no issue has both an outcome and a position")
+    if n < 2:  # cross-validation holds out one fold and fits on the others
+        raise ValueError(f"{n} issue(s) have both an outcome and a position; at least 2 are needed")
     folds = max(2, min(folds, n))
     outcome = data.issues["outcome"].to_numpy(float)
     inputs = _inputs(data, default_status_quo)

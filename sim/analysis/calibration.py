@@ -38,7 +38,9 @@ from sim.experiments.design import derive_seeds
 from sim.experiments.executors import ExecutorChoice
 from sim.experiments.progress import Progress, counting
 from sim.experiments.sampling import Dimension, draw, free_field, to_points, whole
+from sim.experiments.schema import Value
 from sim.files import append_line, read_json_lines, read_text, write_text
+from sim.limits import MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, SEED_MAX
 from sim.scenario import load_scenario, read_validated
 from sim.version import __version__
 
@@ -46,16 +48,16 @@ from sim.version import __version__
 class CalibrationFile(BaseModel):
     """The keys of a calibration file (see experiments/calibrate_history.toml)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     scenario: str
-    samples: Annotated[int, Field(ge=2)] = 400
-    seeds: Annotated[int, Field(ge=1)] = 8
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 400
+    seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 8
     accept: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
-    refine_top: Annotated[int, Field(ge=1)] = 10
-    refine_seeds: Annotated[int, Field(ge=1)] = 40
-    base_seed: Annotated[int, Field(ge=0)] = 1996
-    ranges: dict[str, tuple[float, float]]
+    refine_top: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 10
+    refine_seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 40
+    base_seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 1996
+    ranges: dict[str, tuple[Value, Value]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Calibration:
     def with_budget(self, **changes: int | float) -> Calibration:
         """Return a copy with a different budget (samples, seeds, ...), e.g. for a quick trial."""
         file = self.file.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        _check_budget(file, str(self.path))
         return Calibration(self.path, file, self.scenario, self.sections, self.integers, _digest(file))
 
 
@@ -88,6 +91,7 @@ def load_calibration(path: str | Path) -> Calibration:
     file, _ = read_validated(path, CalibrationFile, "calibration", CalibrationError)
     if not file.ranges:
         raise CalibrationError(where, "expected at least one parameter range", key="ranges")
+    _check_budget(file, where)
     sections, integers = {}, set()
     for name, (low, high) in file.ranges.items():
         found = free_field(name)
@@ -117,6 +121,18 @@ def load_calibration(path: str | Path) -> Calibration:
             where, f"the range ends do not give a valid scenario: {exc}", key="ranges"
         ) from None
     return Calibration(path, file, scenario, sections, frozenset(integers), _digest(file))
+
+
+def _check_budget(file: CalibrationFile, where: str) -> None:
+    """Refuse a search of more than MAX_RUNS seed-judgements (docs/calibration.md), in one line."""
+    n = judgements(file)
+    if n > MAX_RUNS:
+        raise CalibrationError(
+            where,
+            f"samples x seeds + refine_top x refine_seeds = {n:,} seed-judgements (2 runs each); "
+            f"expected at most {MAX_RUNS:,}: lower samples or seeds",
+            key="samples",
+        )
 
 
 def _corner(file: CalibrationFile, integers: set[str], end: int) -> dict[str, float]:
@@ -284,7 +300,11 @@ def calibrate(
 
 def total_runs(calibration: Calibration) -> int:
     """Seed-judgements the search makes (each is two model runs)."""
-    file = calibration.file
+    return judgements(calibration.file)
+
+
+def judgements(file: CalibrationFile) -> int:
+    """Seed-judgements a calibration file asks for: the search, then the best points re-judged."""
     return file.samples * file.seeds + min(file.refine_top, file.samples) * file.refine_seeds
 
 

@@ -29,7 +29,7 @@ from matplotlib.text import Text
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Settings every chart is drawn and saved with: text is shown as written, not as mathtext.
-LITERAL_TEXT: dict[str, Any] = {"text.parse_math": False}
+LITERAL_TEXT: Any = {"text.parse_math": False}
 #: Resolution of every PNG (print quality); the SVG is vector and has real text.
 PNG_DPI = 300
 #: Settings of every saved file: stable ids inside the SVG, its text kept as text, literal text.

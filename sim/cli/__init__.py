@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from contextlib import redirect_stdout
 from typing import TextIO
 
-from sim.cli import experiment, history, narrate, sensitivity, single
+from sim.cli import dashboard, experiment, history, narrate, sensitivity, single
 from sim.cli.options import EXIT_INPUT, Command, Parser
 from sim.errors import InputError, WorkerLost, printable
 from sim.version import __version__
@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     experiment.REPORT,
     experiment.RERUN,
     narrate.NARRATE,
+    dashboard.DASHBOARD,
     experiment.BENCH,
     history.VALIDATE,
     history.CALIBRATE,

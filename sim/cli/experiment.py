@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.options import Command, executor_options, positive
+from sim.cli.options import Command, executor_options, integer_in, positive, workers
 from sim.errors import InputError, StoreError, WorkerLost
 from sim.files import inside, safe_name
 
@@ -287,13 +287,15 @@ def rerun_command(args: argparse.Namespace) -> int:
     return 0 if report.identical else 1
 
 
+BENCH_RUNS = 100_000  # the reference batch's runs are made in memory at once
+
+
 def bench_arguments(cmd: argparse.ArgumentParser) -> None:
     """Arguments of ``sco-sim bench``."""
-    cmd.add_argument("--runs", type=positive, default=400, help="runs in the reference batch (default 400)")
-    cmd.add_argument(
-        "--workers", type=positive, nargs="+", default=[1, 2], help="worker counts (default 1 2)"
-    )
-    cmd.add_argument("--memory-runs", type=positive, default=None,
+    runs = integer_in(1, BENCH_RUNS, "positive")
+    cmd.add_argument("--runs", type=runs, default=400, help="runs in the reference batch (default 400)")
+    cmd.add_argument("--workers", type=workers, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
+    cmd.add_argument("--memory-runs", type=runs, default=None,
                      help="also run this many runs into a store and report peak memory")  # fmt: skip
     cmd.add_argument("--memory-only", action="store_true", help="with --memory-runs: skip the speed figures")
 

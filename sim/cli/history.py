@@ -6,7 +6,8 @@ import argparse
 import sys
 import time
 
-from sim.cli.options import Command, positive, seed
+from sim.cli.options import Command, integer_in, positive, seed, workers
+from sim.limits import MAX_REPLICATIONS, MAX_SAMPLES
 
 
 def validate_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -15,7 +16,7 @@ def validate_arguments(cmd: argparse.ArgumentParser) -> None:
                      help="scenario file (default scenarios/history_1996.toml)")  # fmt: skip
     cmd.add_argument("--seeds", type=positive, default=100, help="seeds (default 100)")
     cmd.add_argument("--base-seed", type=seed, default=2017, help="base seed (default 2017)")
-    cmd.add_argument("--workers", type=positive, default=2, help="worker processes (default 2)")
+    cmd.add_argument("--workers", type=workers, default=2, help="worker processes (default 2)")
     cmd.add_argument("--out", metavar="DIR", default="results/validation",
                      help="folder for the tables and chart (default results/validation)")  # fmt: skip
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -34,11 +35,12 @@ def validate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# the options and their ranges are those of the calibration file's keys (sim.analysis.calibration)
 CALIBRATION_BUDGET = (
-    ("--samples", "Latin hypercube points"),
-    ("--seeds", "seeds per point"),
-    ("--refine-top", "points re-judged"),
-    ("--refine-seeds", "fresh seeds"),
+    ("--samples", "Latin hypercube points", integer_in(2, MAX_SAMPLES, "positive")),
+    ("--seeds", "seeds per point", integer_in(1, MAX_REPLICATIONS, "positive")),
+    ("--refine-top", "points re-judged", integer_in(1, MAX_SAMPLES, "positive")),
+    ("--refine-seeds", "fresh seeds", integer_in(1, MAX_REPLICATIONS, "positive")),
 )
 
 
@@ -49,12 +51,12 @@ def calibrate_arguments(cmd: argparse.ArgumentParser) -> None:
                      help="calibration file (default experiments/calibrate_history.toml)")  # fmt: skip
     cmd.add_argument("--out", metavar="DIR", default="results/calibration",
                      help="results folder (default results/calibration)")  # fmt: skip
-    cmd.add_argument("--workers", type=positive, default=2, help="worker processes (default 2)")
+    cmd.add_argument("--workers", type=workers, default=2, help="worker processes (default 2)")
     cmd.add_argument("--resume", action="store_true", help="keep the points already judged in --out")
     cmd.add_argument("--apply", action="store_true",
                      help="write the chosen values into the scenario file")  # fmt: skip
-    for option, what in CALIBRATION_BUDGET:
-        cmd.add_argument(option, type=positive, default=None, help=f"override the file's {what}")
+    for option, what, kind in CALIBRATION_BUDGET:
+        cmd.add_argument(option, type=kind, default=None, help=f"override the file's {what}")
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.options import Command
+from sim.cli.options import Command, year
 
 
 def narrate_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -12,7 +12,7 @@ def narrate_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("folder", metavar="RESULTS_OR_RUN",
                      help="a run folder (sco-sim run --out DIR) or a batch's results folder")  # fmt: skip
     cmd.add_argument("--run", metavar="ID", default=None, help="run id, for a results folder of a batch")
-    cmd.add_argument("--year", metavar="Y", type=int, default=None, help="tell only this year's summit")
+    cmd.add_argument("--year", metavar="Y", type=year, default=None, help="tell only this year's summit")
 
 
 def narrate_command(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.options import Command, folds, seed
+from sim.cli.options import Command, folds, integer_in, number_in, seed, year
 from sim.errors import InputError
 from sim.files import inside, safe_name
 
@@ -25,7 +25,7 @@ def run_arguments(cmd: argparse.ArgumentParser) -> None:
         help="output folder (default results/<scenario name>, characters other than letters, digits, "
              "'_', '-', '.' and spaces written as '_')",
     )  # fmt: skip
-    cmd.add_argument("--until", metavar="YEAR", type=int, default=None, help="stop after this year")
+    cmd.add_argument("--until", metavar="YEAR", type=year, default=None, help="stop after this year")
     cmd.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     cmd.add_argument("--no-texts", action="store_true",
                      help="skip the texts table (every text tabled, member by member)")  # fmt: skip
@@ -164,16 +164,19 @@ def bargain_arguments(cmd: argparse.ArgumentParser) -> None:
     """Arguments of ``sco-sim bargain``."""
     cmd.add_argument("table", metavar="TABLE.csv", help="actor table (CSV or tab-separated)")
     cmd.add_argument("--rule", default="compromise", help="decision rule (see `sco-sim rules`)")
-    cmd.add_argument("--status-quo", type=float, default=0.0, help="status quo on 0-100 (default 0)")
+    # the ranges of the scenario keys of the same meaning ([rules], docs/scenarios.md)
+    scale = number_in(0.0, 100.0)
+    cmd.add_argument("--status-quo", type=scale, default=0.0, help="status quo on 0-100 (default 0)")
     cmd.add_argument(
-        "--proposal", type=float, default=None, help="text tabled, 0-100 (default: weighted mean)"
+        "--proposal", type=scale, default=None, help="text tabled, 0-100 (default: weighted mean)"
     )
     cmd.add_argument(
-        "--tolerance", type=float, default=0.05, help="loss accepted without objecting (default 0.05)"
+        "--tolerance", type=scale, default=0.05, help="loss accepted without objecting, 0-100 (default 0.05)"
     )
-    cmd.add_argument("--max-rounds", type=int, default=6, help="dilution rounds (default 6)")
-    cmd.add_argument("--threshold", type=float, default=2 / 3,
-                     help="qualified-majority threshold (default 2/3)")  # fmt: skip
+    cmd.add_argument("--max-rounds", type=integer_in(0, 50, "non-negative"), default=6,
+                     help="dilution rounds, 0-50 (default 6)")  # fmt: skip
+    cmd.add_argument("--threshold", type=number_in(0.5, 1.0, low_open=True), default=2 / 3,
+                     help="qualified-majority threshold, above 0.5 and at most 1 (default 2/3)")  # fmt: skip
 
 
 def bargain_command(args: argparse.Namespace) -> int:
@@ -226,8 +229,15 @@ def bargain_bench_command(args: argparse.Namespace) -> int:
     from sim.rules.decisiondata import read_decision_data
 
     data = read_decision_data(args.data)
-    if not data.scored.any():
+    scored = int(data.scored.sum())
+    if not scored:
         raise InputError(args.data, "no issue has both an outcome and a position; nothing to score")
+    if scored < 2:
+        raise InputError(
+            args.data,
+            "only 1 issue has both an outcome and a position; the rules' parameters are fitted by "
+            "cross-validation over issues, which needs at least 2",
+        )
     started = time.perf_counter()
     result = benchmark(data, folds=args.folds, seed=args.seed)
     elapsed = time.perf_counter() - started

@@ -14,11 +14,11 @@ numbers), so comparisons between arms are paired.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -30,7 +30,6 @@ from sim.experiments.claims import (
     parse_effects,
     sensitivity_settings,
 )
-from sim.experiments.sampling import Dimension, draw, is_integer_key, to_points, whole
 from sim.experiments.schema import CHARTS, Experiment
 from sim.experiments.sensitivity import (
     FreeParameter,
@@ -39,6 +38,7 @@ from sim.experiments.sensitivity import (
     free_parameters,
     sample_points,
 )
+from sim.experiments.sweep import nested, shared, sweep_points
 from sim.files import is_safe_name, real_path
 from sim.model.recorder import table_columns
 from sim.scenario import Scenario, dotted, load_scenario, read_validated
@@ -59,6 +59,62 @@ class RunSpec:
     point_values: tuple[tuple[str, float], ...] = ()
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One arm at one sweep point: its resolved scenario, shared by the cell's replications."""
+
+    arm: str
+    point: int
+    scenario: Scenario = field(repr=False)
+    digest: str
+    point_values: tuple[tuple[str, float], ...] = ()
+
+
+class Runs(Sequence[RunSpec]):
+    """The runs of a design, made when asked for: cells (arm x point, in that order) x seeds.
+
+    Only the cells and the seeds are held, so a design of many runs takes little memory
+    until a run is used; ``runs[i]`` is always the same run (index, id, seed, scenario).
+    """
+
+    def __init__(self, cells: list[Cell], seeds: list[int]) -> None:
+        self.cells = cells
+        self.seeds = seeds
+
+    def __len__(self) -> int:
+        return len(self.cells) * len(self.seeds)
+
+    @overload
+    def __getitem__(self, index: int) -> RunSpec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RunSpec]: ...
+    def __getitem__(self, index: int | slice) -> RunSpec | list[RunSpec]:
+        if isinstance(index, slice):
+            return [self._make(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"run {index} of {len(self)}")
+        return self._make(index)
+
+    def __iter__(self) -> Iterator[RunSpec]:
+        return (self._make(i) for i in range(len(self)))
+
+    def _make(self, index: int) -> RunSpec:
+        cell, r = self.cells[index // len(self.seeds)], index % len(self.seeds)
+        seed = self.seeds[r]
+        return RunSpec(
+            run_index=index,
+            run_id=run_id(cell.scenario, seed, cell.arm, cell.point, cell.digest),
+            arm=cell.arm,
+            point=cell.point,
+            replication=r,
+            seed=seed,
+            scenario=cell.scenario,
+            point_values=cell.point_values,
+        )
+
+
 @dataclass
 class Design:
     """An experiment resolved into run specifications."""
@@ -69,7 +125,7 @@ class Design:
     claims: list[ParsedClaim]
     points: list[dict[str, float]]
     seeds: list[int]
-    runs: list[RunSpec]
+    runs: Sequence[RunSpec]
 
     @property
     def arms(self) -> list[str]:
@@ -195,12 +251,12 @@ def _expand(
 ) -> Design:
     where = str(path)
     seeds = derive_seeds(experiment.base_seed, experiment.replications)
-    runs: list[RunSpec] = []
-    scenarios: dict[tuple[str, int], Scenario] = {}
+    cells: list[Cell] = []
     for arm_name, arm in experiment.arms.items():
         scenario_path = real_path(path.parent / arm.scenario)
+        first: Scenario | None = None
         for p, values in enumerate(points):
-            overrides = _nested(values, arm.overrides)
+            overrides = nested(values, arm.overrides, where, arm_name)
             try:
                 scenario = load_scenario(scenario_path, overrides=overrides or None)
             except InputError as exc:
@@ -209,27 +265,14 @@ def _expand(
                 ) from None
             # each scenario keeps its own focal state; the experiment's is for charts
             _check_metrics(experiment, scenario, arm_name, where)
-            scenarios[(arm_name, p)] = scenario
-    index = 0
-    for arm_name in experiment.arms:
-        for p, values in enumerate(points):
-            scenario = scenarios[(arm_name, p)]
+            # the points of an arm differ in a few values: they share every other part (memory)
+            if first is None:
+                first = scenario
+            else:
+                scenario = shared(scenario, first)
             digest = scenario_digest(scenario)
-            for r, seed in enumerate(seeds):
-                runs.append(
-                    RunSpec(
-                        run_index=index,
-                        run_id=run_id(scenario, seed, arm_name, p, digest),
-                        arm=arm_name,
-                        point=p,
-                        replication=r,
-                        seed=seed,
-                        scenario=scenario,
-                        point_values=tuple(sorted(values.items())),
-                    )
-                )
-                index += 1
-    return Design(experiment, path, file_hash, claims, points, seeds, runs)
+            cells.append(Cell(arm_name, p, scenario, digest, tuple(sorted(values.items()))))
+    return Design(experiment, path, file_hash, claims, points, seeds, Runs(cells, seeds))
 
 
 def _check_metrics(experiment: Experiment, scenario: Scenario, arm_name: str, where: str) -> None:
@@ -256,60 +299,6 @@ def _check_metrics(experiment: Experiment, scenario: Scenario, arm_name: str, wh
                 f"window {list(metric.years)} is outside arm '{arm_name}' "
                 f"({scenario.start_year}-{scenario.end_year})",
             )
-
-
-def sweep_points(experiment: Experiment, where: str = "") -> list[dict[str, float]]:
-    """Return the sweep's points (one empty point when there is no sweep)."""
-    sweep = experiment.sweep
-    if sweep is None or not sweep.parameters:
-        return [{}]
-    names = list(sweep.parameters)
-    for name, parameter in sweep.parameters.items():
-        if sweep.method == "grid" and not parameter.values:
-            raise ExperimentError(where, "a grid sweep needs values = [...]", key=f"sweep.parameters.{name}")
-        if sweep.method != "grid" and not parameter.range:
-            raise ExperimentError(
-                where, "a sampled sweep needs range = [low, high]", key=f"sweep.parameters.{name}"
-            )
-        if parameter.range and parameter.range[0] >= parameter.range[1]:
-            raise ExperimentError(
-                where, "range must be [low, high] with low < high", key=f"sweep.parameters.{name}"
-            )
-        if not name.startswith(("parameters.", "rules.", "membership.", "states.", "areas.")):
-            raise ExperimentError(
-                where,
-                "expected a dotted scenario key such as 'parameters.balancing_rate'",
-                key=f"sweep.parameters.{name}",
-            )
-    integers = {
-        name: parameter.integer or is_integer_key(name) for name, parameter in sweep.parameters.items()
-    }
-    if sweep.method == "grid":  # listed values are taken as written (a whole number as an int)
-        grid = itertools.product(*(sweep.parameters[n].values or [] for n in names))
-        return [{n: _listed(v, integers[n]) for n, v in zip(names, c, strict=True)} for c in grid]
-    dimensions = [
-        Dimension(n, *sweep.parameters[n].range, integer=integers[n])  # type: ignore[misc]
-        for n in names
-    ]
-    seed = sweep.seed if sweep.seed is not None else experiment.base_seed
-    return to_points(draw(sweep.method, dimensions, seed, samples=sweep.samples), dimensions)
-
-
-def _listed(value: float, integer: bool) -> int | float:
-    """Return a listed grid value as written: a whole number of an integer key as an int, else a float."""
-    return whole(value) if integer and float(value).is_integer() else float(value)
-
-
-def _nested(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
-    """Merge dotted sweep keys into an arm's overrides (as nested tables)."""
-    merged = json.loads(json.dumps(base))
-    for dotted_key, value in values.items():
-        node = merged
-        parts = dotted_key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return merged
 
 
 def compute_metrics(experiment: Experiment, tables: dict[str, Any]) -> dict[str, float]:

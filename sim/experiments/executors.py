@@ -110,7 +110,7 @@ def _open_dask(scheduler: str | None, local_workers: int | None) -> Pool:
     if scheduler:
         try:
             client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: an address Dask cannot parse
             raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     else:
         cluster = LocalCluster(

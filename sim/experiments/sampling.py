@@ -15,22 +15,30 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from sim.scenario import Area, Membership, Parameters, Rules, State
+from sim.scenario import Area, Membership, Parameters, Rules, State, describe_error
 
 # Tables whose numeric keys can be free parameters (sensitivity, calibration) ...
-FREE_SECTIONS: dict[str, type] = {"parameters": Parameters, "rules": Rules}
+FREE_SECTIONS: dict[str, type[BaseModel]] = {"parameters": Parameters, "rules": Rules}
 # ... and every table a sweep's dotted key may name (``states.KAZ.capability_growth``).
-SWEEP_SECTIONS: dict[str, type] = {**FREE_SECTIONS, "membership": Membership, "states": State, "areas": Area}
+SWEEP_SECTIONS: dict[str, type[BaseModel]] = {
+    **FREE_SECTIONS,
+    "membership": Membership,
+    "states": State,
+    "areas": Area,
+}
 QMC_METHODS = ("latin_hypercube", "sobol")
 SALIB_METHODS = ("morris", "saltelli")
 
 
-def numeric_fields(sections: dict[str, type] | None = None) -> dict[str, tuple[str, bool]]:
+def numeric_fields(sections: dict[str, type[BaseModel]] | None = None) -> dict[str, tuple[str, bool]]:
     """Map each numeric field of ``sections`` (default: [parameters], [rules]) to (section, is integer)."""
     fields: dict[str, tuple[str, bool]] = {}
     for section, model in (sections or FREE_SECTIONS).items():
@@ -54,6 +62,52 @@ def is_integer_key(dotted: str) -> bool:
     model = SWEEP_SECTIONS.get(parts[0])
     info = model.model_fields.get(parts[-1]) if model is not None and len(parts) > 1 else None
     return info is not None and info.annotation is int
+
+
+def key_type(dotted: str) -> Any | None:
+    """Return the type, with its range, of the scenario value a dotted sweep key sets (None if unknown).
+
+    ``rules.tolerance``, ``states.KAZ.capability_growth`` and ``states.KAZ.alignment.RUS`` name a
+    number; a key that names a table, or no key of the scenario, gives None (loading the scenario
+    then says what is wrong).
+    """
+    parts = dotted.split(".")
+    annotation: Any = SWEEP_SECTIONS.get(parts[0])
+    for part in parts[2:] if parts[0] in ("states", "areas") else parts[1:]:
+        annotation = _step(annotation, part)
+    if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return None
+    return annotation
+
+
+def _step(annotation: Any, part: str) -> Any | None:
+    """Step from a type into its field or table value named ``part``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        info = annotation.model_fields.get(part)
+        return None if info is None else info.rebuild_annotation()
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _step(typing.get_args(annotation)[0], part)
+    if origin is dict:
+        return typing.get_args(annotation)[1]
+    if origin in (typing.Union, types.UnionType):  # a number or a table (capability): the table
+        for arg in typing.get_args(annotation):
+            inner = _step(arg, part)
+            if inner is not None:
+                return inner
+    return None
+
+
+def value_problem(dotted: str, value: float) -> str | None:
+    """Say why ``value`` cannot be given to the scenario key ``dotted`` (its range), or None."""
+    annotation = key_type(dotted)
+    if annotation is None:
+        return None
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError as exc:
+        return describe_error(exc.errors()[0])
+    return None
 
 
 def whole(value: float) -> int:

@@ -9,6 +9,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from sim.limits import (
+    MAX_LEVELS,
+    MAX_REPLICATIONS,
+    MAX_SAMPLES,
+    MAX_TRAJECTORIES,
+    SEED_MAX,
+    VALUE_BOUND,
+    YEAR_MAX,
+    YEAR_MIN,
+)
+
 CHARTS = (
     "envelopes",
     "outcome_composition",
@@ -20,8 +31,16 @@ CHARTS = (
 )
 
 
+# Every number has a finite range (docs/experiments.md), and nan and inf are refused.
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
+Replications = Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)]
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+# A value for a scenario key (then checked against that key's own range) or a threshold.
+Value = Annotated[float, Field(ge=-VALUE_BOUND, le=VALUE_BOUND)]
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Arm(_Frozen):
@@ -35,8 +54,8 @@ class Arm(_Frozen):
 class SweepParameter(_Frozen):
     """A scenario key to vary: listed values (grid) or a range (samples)."""
 
-    values: list[float] | None = None
-    range: tuple[float, float] | None = None
+    values: list[Value] | None = None
+    range: tuple[Value, Value] | None = None
     integer: bool = False
 
 
@@ -44,8 +63,8 @@ class Sweep(_Frozen):
     """Parameter sweep: a full grid of values, or a Latin hypercube / Sobol sample of ranges."""
 
     method: Literal["grid", "latin_hypercube", "sobol"] = "grid"
-    samples: Annotated[int, Field(ge=1)] = 8
-    seed: int | None = None
+    samples: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 8
+    seed: Seed | None = None
     parameters: dict[str, SweepParameter]
 
 
@@ -61,12 +80,12 @@ class Sensitivity(_Frozen):
     """Global sensitivity analysis of effects to free parameters (``sco-sim sensitivity``)."""
 
     method: Literal["morris", "sobol"] = "morris"
-    trajectories: Annotated[int, Field(ge=2)] = 10
-    levels: Annotated[int, Field(ge=2)] = 4
-    samples: Annotated[int, Field(ge=2)] = 64
-    seed: Annotated[int, Field(ge=0)] | None = None
-    replications: Annotated[int, Field(ge=1)] | None = None
-    parameters: dict[str, tuple[float, float]]
+    trajectories: Annotated[int, Field(ge=2, le=MAX_TRAJECTORIES)] = 10
+    levels: Annotated[int, Field(ge=2, le=MAX_LEVELS)] = 4
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 64
+    seed: Seed | None = None
+    replications: Replications | None = None
+    parameters: dict[str, tuple[Value, Value]]
     # an effect is written as its difference alone, or as a table with an expected sign and a label
     effects: dict[
         str, Annotated[Effect, BeforeValidator(lambda v: {"difference": v} if isinstance(v, str) else v)]
@@ -79,8 +98,8 @@ class Metric(_Frozen):
     column: str
     table: Literal["model", "states"] = "model"
     aggregate: Literal["mean", "sum", "last", "first", "max", "min", "first_above"] = "mean"
-    years: tuple[int, int] | None = None
-    threshold: float | None = None
+    years: tuple[Year, Year] | None = None
+    threshold: Value | None = None
     state: str | None = None
     label: str = ""
 
@@ -111,8 +130,8 @@ class Experiment(_Frozen):
     schema_version: Literal[1] = 1
     name: str
     description: str = ""
-    base_seed: Annotated[int, Field(ge=0)]
-    replications: Annotated[int, Field(ge=1)]
+    base_seed: Seed
+    replications: Replications
     arms: dict[str, Arm]
     sweep: Sweep | None = None
     sensitivity: Sensitivity | None = None

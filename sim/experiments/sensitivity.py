@@ -34,6 +34,7 @@ from sim.experiments.sampling import (
     whole,
 )
 from sim.experiments.schema import Experiment
+from sim.experiments.size import check_size, sensitivity_size
 from sim.scenario import describe_error
 
 SECTIONS = FREE_SECTIONS  # the tables whose numeric keys can be free: [parameters], [rules]
@@ -154,8 +155,14 @@ def check_sensitivity(experiment: Experiment, where: str = "") -> None:
                 f"Sobol' samples must be a power of 2 (e.g. 64, 128), got {n}",
                 key="sensitivity.samples",
             )
-    free_parameters(experiment, where)
+    parameters = free_parameters(experiment, where)
     parse_effects(experiment, where)
+    replications = settings.replications or experiment.replications
+    check_size(
+        where, len(experiment.arms), sensitivity_size(settings, len(parameters)), replications,
+        "sensitivity.trajectories" if settings.method == "morris" else "sensitivity.samples",
+        "sensitivity.replications" if settings.replications else "replications",
+    )  # fmt: skip
 
 
 def dimensions(parameters: list[FreeParameter]) -> list[Dimension]:

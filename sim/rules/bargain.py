@@ -29,6 +29,24 @@ from sim.rules.base import OUTCOMES, BargainInput, RuleSettings
 from sim.rules.registry import get_rule
 
 REQUIRED = ("Actor", "Capability", "Position", "Salience")
+# Capabilities are weights (votes, GDP in millions, CINC shares): finite and at most this,
+# so that sums of capability x salience x position stay far from overflow.
+MAX_CAPABILITY = 1e12
+
+
+def check_header(columns: list[str], where: str) -> None:
+    """Raise TableError if a column name appears twice (ignoring case and spaces; blank names aside).
+
+    A second ``Position`` column, or a DEU actor's ``pde``/``sde`` pair listed twice, would
+    otherwise be read twice (or fail deep inside pandas).
+    """
+    seen: set[str] = set()
+    for column in columns:
+        name = column.strip().lower()
+        if name in seen:
+            raise TableError(where, f"line 1, column '{column.strip()}': the column appears twice")
+        if name:
+            seen.add(name)
 
 
 def split_rows(text: str, where: str) -> list[list[str]]:
@@ -94,6 +112,7 @@ def read_actor_table(path: str | Path) -> pd.DataFrame:
 
 def check_actor_table(table: pd.DataFrame, where: str = "<table>") -> pd.DataFrame:
     """Check columns and values of an actor table; return a clean copy."""
+    check_header([str(c) for c in table.columns], where)
     columns = {c.strip().lower(): c for c in table.columns}
     rename = {}
     for name in (*REQUIRED, "Issue"):
@@ -109,17 +128,22 @@ def check_actor_table(table: pd.DataFrame, where: str = "<table>") -> pd.DataFra
         raise TableError(where, "has no actor rows")
     for column in ("Capability", "Position", "Salience"):
         values = pd.to_numeric(table[column], errors="coerce")
-        bad = values.isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise TableError(
-                where,
-                f"row {row + 2}, column '{column}': expected a number, got {table[column].iloc[row]!r}",
-            )
+        for bad, what in (
+            (values.isna().to_numpy(), "a number"),
+            (~np.isfinite(np.asarray(values, dtype=float)), "a finite number"),
+        ):
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise TableError(
+                    where,
+                    f"row {row + 2}, column '{column}': expected {what}, got {table[column].iloc[row]!r}",
+                )
         table[column] = values.astype(float)
     checks = (
         ("Capability", table["Capability"] < 0, "expected a capability >= 0"),
+        ("Capability", table["Capability"] > MAX_CAPABILITY, f"expected a capability <= {MAX_CAPABILITY:g}"),
         ("Salience", table["Salience"] < 0, "expected a salience >= 0"),
+        ("Salience", table["Salience"] > 100, "expected a salience in 0-1 or 0-100"),
         ("Position", (table["Position"] < 0) | (table["Position"] > 100), "expected a position in 0-100"),
     )
     for column, bad, message in checks:

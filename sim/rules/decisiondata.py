@@ -34,7 +34,14 @@ import pandas as pd
 
 from sim.errors import TableError
 from sim.files import read_text
-from sim.rules.bargain import ActorRows, actor_matrices, parse_actor_rows, split_rows
+from sim.rules.bargain import (
+    MAX_CAPABILITY,
+    ActorRows,
+    actor_matrices,
+    check_header,
+    parse_actor_rows,
+    split_rows,
+)
 
 UNANIMITY, QUALIFIED_MAJORITY, OTHER = "unanimity", "qualified_majority", "other"
 #: Extra per-issue columns of the actor-table layout (lower case) and their DEU names.
@@ -113,6 +120,7 @@ def read_decision_data(path: str | Path, require_outcome: bool = True) -> Decisi
     text = read_text(path, TableError, "a decision-data file (CSV or tab-separated)")
     rows = split_rows(text, where)
     columns = [c.strip() for c in rows[0]]
+    check_header(columns, where)  # an actor listed twice would be counted twice
     lowered = {c.lower() for c in columns}
     if {"actor", "position"} <= lowered:
         return _from_actor_table(parse_actor_rows(rows, where, count="line"), where, require_outcome)
@@ -236,9 +244,10 @@ def _deu_capabilities(
         value = _number(_cell(first, i), where, line, columns[i])
         if np.isnan(value):
             raise TableError(where, f"line {line}, column '{columns[i]}': capability row has no value")
-        if value < 0:
+        if not 0 <= value <= MAX_CAPABILITY:
+            bound = ">= 0" if value < 0 else f"<= {MAX_CAPABILITY:g}"
             raise TableError(
-                where, f"line {line}, column '{columns[i]}': expected a capability >= 0, got {value:g}"
+                where, f"line {line}, column '{columns[i]}': expected a capability {bound}, got {value:g}"
             )
         capabilities[k] = value
     notes.append(f"capabilities from the row at line {line} (before the issues)")

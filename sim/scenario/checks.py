@@ -5,10 +5,12 @@ Every state, area, pole, rule and event a scenario names must exist and fit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.limits import MAX_CAPABILITY_REACHED, MAX_RUN_YEARS
 from sim.rules import RULES
 from sim.scenario.messages import dotted, origin
 from sim.scenario.schema import WEIGHT_TOLERANCE, Area, Event, Scenario, State, TabledItem
@@ -76,8 +78,9 @@ def _need_area(scenario: Scenario, name: str, loc: tuple[Any, ...]) -> Iterator[
 
 def _top_level(scenario: Scenario) -> Iterator[Problem]:
     rules = scenario.rules
-    if scenario.end_year < scenario.start_year:
-        yield ("end_year",), f"{scenario.end_year} is before start_year {scenario.start_year}"
+    span = span_problem(scenario.start_year, scenario.end_year)
+    if span:
+        yield ("end_year",), span
     if rules.decision_rule not in RULES:
         yield (
             ("rules", "decision_rule"),
@@ -99,6 +102,36 @@ def _top_level(scenario: Scenario) -> Iterator[Problem]:
         yield ("states",), "expected at least one state"
     if not scenario.areas:
         yield ("areas",), "expected at least one issue area"
+
+
+def span_problem(start_year: int, end_year: int) -> str | None:
+    """Say what is wrong with a run's years (ends before it starts, or too long), or None."""
+    if end_year < start_year:
+        return f"{end_year} is before start_year {start_year}"
+    if end_year - start_year > MAX_RUN_YEARS:
+        return (
+            f"{end_year} is {end_year - start_year} years after start_year {start_year}; "
+            f"expected at most {MAX_RUN_YEARS}"
+        )
+    return None
+
+
+def capability_reached(scenario: Scenario, code: str, state: State) -> float:
+    """Return the largest capability ``state`` can reach in the run (log10; -inf if always 0).
+
+    The written value (or the table's largest) grown at ``capability_growth`` from the last
+    year written to the end of the run, times every event's rise in it.
+    """
+    cap = state.capability
+    written = cap if isinstance(cap, dict) else {scenario.start_year: cap}
+    top = max(written.values())
+    if top <= 0:
+        return -math.inf
+    grown = max(0, scenario.end_year - max(written))  # a table grows from its last year on
+    log = math.log10(top) + max(0.0, grown * math.log10(1.0 + state.capability_growth))
+    for event in [*scenario.prehistory, *scenario.events]:
+        log += math.log10(max(1.0, 1.0 + event.capability.get(code, 0.0)))
+    return log
 
 
 def _state(scenario: Scenario, code: str, state: State) -> Iterator[Problem]:
@@ -130,6 +163,13 @@ def _state(scenario: Scenario, code: str, state: State) -> Iterator[Problem]:
             yield (*loc, "rivalries", other), "a state cannot be its own rival"
     if isinstance(state.capability, dict) and not state.capability:
         yield (*loc, "capability"), "expected a number or a table of year = value"
+    elif (reached := capability_reached(scenario, code, state)) > math.log10(MAX_CAPABILITY_REACHED):
+        key = "capability_growth" if state.capability_growth > 0 else "capability"
+        yield (
+            (*loc, key),
+            f"the capability would grow to about 1e{reached:.0f} by {scenario.end_year} (the value written, "
+            f"capability_growth and the events' changes); expected at most {MAX_CAPABILITY_REACHED:g}",
+        )
 
 
 def _area(scenario: Scenario, key: str, area: Area) -> Iterator[Problem]:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import DataError, ScenarioError
 from sim.files import check_depth, read_toml_file, real_path
 from sim.scenario import datasets
-from sim.scenario.checks import check_references, local_event_loc
+from sim.scenario.checks import check_references, local_event_loc, span_problem
 from sim.scenario.messages import describe_error, dotted, mark, origin, text_values, user_loc
 from sim.scenario.schema import ATOMIC_KEYS, RESERVED_KEYS, DataSources, Event, Scenario, Years
 
@@ -179,7 +179,7 @@ def _validate(
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:
-        errors: list[dict[str, Any]] = exc.errors(include_url=False)
+        errors: list[Any] = list(exc.errors(include_url=False))
         # Report the most specific error first: unknown keys and bad values before
         # the knock-on "missing" errors that the same typo can cause.
         errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
@@ -207,11 +207,9 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
         return
     sources: DataSources = _validate(merged["data"], origins, top, model=DataSources, prefix=("data",))
     frame: Years = _validate(merged, origins, top, model=Years)
-    if frame.end_year < frame.start_year:
-        where = origin(origins, ("end_year",), top)
-        raise ScenarioError(
-            where, f"{frame.end_year} is before start_year {frame.start_year}", key="end_year"
-        )
+    span = span_problem(frame.start_year, frame.end_year)
+    if span:
+        raise ScenarioError(origin(origins, ("end_year",), top), span, key="end_year")
     merged["data"] = _resolved_sources(sources, frame)
     if not isinstance(merged.get("states"), dict):
         return  # validation reports it

@@ -167,6 +167,11 @@ def describe_error(error: Mapping[str, Any]) -> str:
     if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
         want = "a whole number" if kind.startswith("int") else "a number"
         return f"expected {want}, got {shown}"
+    if kind == "finite_number":
+        return f"expected a finite number, got {shown}"
+    if kind == "too_long":
+        count = ctx.get("actual_length") or (len(got) if isinstance(got, dict | list) else "more")
+        return f"expected at most {ctx.get('max_length')} entries, got {count}"
     if kind == "greater_than_equal":
         return f"expected a number >= {ctx.get('ge')}, got {shown}"
     if kind == "greater_than":

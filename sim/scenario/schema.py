@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.limits import MAX_AREAS, MAX_CAPABILITY, MAX_STATES, YEAR_MAX, YEAR_MIN
+
 SCHEMA_VERSION = 1
 
 
@@ -43,26 +45,43 @@ WEIGHT_TOLERANCE = 1e-3
 RESERVED_KEYS = frozenset({"source", "lineage", "prehistory"})
 
 
+# Every number of a scenario has a finite range (docs/scenarios.md gives each), and nan and
+# inf are refused everywhere (allow_inf_nan below): a mistyped 1e308 or nan is one line
+# naming the key, never a table of NaN. tests/test_hostile_numbers.py walks the schema.
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-NonNeg = Annotated[float, Field(ge=0.0)]
 
 
 Ambition = Annotated[float, Field(ge=0.0, le=100.0)]
 
 
+# A multiplier or rate with no natural top: 100 is far above any meaningful value.
+Scale = Annotated[float, Field(ge=0.0, le=100.0)]
+
+
+Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+
+
+# A weight: they sum to 1, or to anything up to 400 with normalize_weights (percentages, ranks).
+Weight = Annotated[float, Field(ge=0.0, le=100.0)]
+
+
+Capability = Annotated[float, Field(ge=0.0, le=MAX_CAPABILITY)]
+
+
+Lag = Annotated[int, Field(ge=0, le=100)]
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Weights(_Frozen):
     """Four non-negative interest weights that sum to 1 (thesis ch. IV.1)."""
 
-    security: NonNeg
-    economy: NonNeg
-    balancing: NonNeg
-    regime: NonNeg
+    security: Weight
+    economy: Weight
+    balancing: Weight
+    regime: Weight
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         """Return the weights in the order of ``INTERESTS``."""
@@ -77,8 +96,8 @@ class State(_Frozen):
     """One state agent's attributes as written in the scenario."""
 
     name: str
-    status: dict[int, Status] = Field(default_factory=dict)
-    capability: NonNeg | dict[int, NonNeg]
+    status: dict[Year, Status] = Field(default_factory=dict)
+    capability: Capability | dict[Year, Capability]
     capability_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     weights: Weights
     normalize_weights: bool = False
@@ -110,15 +129,15 @@ class Rules(_Frozen):
     """The organisation's rule set (SCO Charter art. 16 by default: consensus)."""
 
     decision_rule: str = "consensus"
-    norm_strength: Annotated[float, Field(gt=0.0)] = 1.0
-    tolerance: NonNeg = 0.05
+    norm_strength: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    tolerance: Scale = 0.05
     max_rounds: Annotated[int, Field(ge=0, le=50)] = 6
     dilution_step: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.25
     diluted_below: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
-    min_increment: NonNeg = 2.0
-    deferral_margin: Annotated[float, Field(ge=1.0)] = 1.5
+    min_increment: Ambition = 2.0
+    deferral_margin: Annotated[float, Field(ge=1.0, le=100.0)] = 1.5
     opt_out_allowed: bool | None = None
-    opt_out_ceiling: Annotated[float, Field(ge=1.0)] = 2.0
+    opt_out_ceiling: Annotated[float, Field(ge=1.0, le=100.0)] = 2.0
     opt_out_min_share: Unit = 0.5
     majority_threshold: Annotated[float, Field(gt=0.5, le=1.0)] = 2.0 / 3.0
     majority_weighted: bool = False
@@ -129,9 +148,9 @@ class Membership(_Frozen):
 
     mode: Literal["scheduled", "endogenous"] = "scheduled"
     moratorium: bool = False
-    lag_application: Annotated[int, Field(ge=0)] = 1
-    lag_procedure: Annotated[int, Field(ge=0)] = 1
-    lag_memorandum: Annotated[int, Field(ge=0)] = 1
+    lag_application: Lag = 1
+    lag_procedure: Lag = 1
+    lag_memorandum: Lag = 1
     packages: list[list[str]] = Field(default_factory=list)
     apply_probability: Unit = 0.0
 
@@ -139,33 +158,33 @@ class Membership(_Frozen):
 class Parameters(_Frozen):
     """Free model parameters (ranges and meaning: docs/scenarios.md)."""
 
-    agenda_size: Annotated[int, Field(ge=0)] = 5
-    min_readiness: NonNeg = 0.1
-    spillover_depth: Annotated[float, Field(gt=0.0)] = 50.0
-    spillover_shape: Annotated[float, Field(gt=0.0)] = 2.0
-    position_base: float = 0.15
-    position_scale: NonNeg = 1.2
-    pole_weight: NonNeg = 0.5
-    threat_weight: NonNeg = 3.0
-    pole_salience: NonNeg = 0.5
-    max_deferrals: Annotated[int, Field(ge=0)] = 2
-    rivalry_weight: NonNeg = 0.3
-    position_noise: NonNeg = 0.05
-    salience_noise: NonNeg = 0.05
+    agenda_size: Annotated[int, Field(ge=0, le=100)] = 5
+    min_readiness: Unit = 0.1
+    spillover_depth: Annotated[float, Field(gt=0.0, le=1000.0)] = 50.0
+    spillover_shape: Annotated[float, Field(gt=0.0, le=100.0)] = 2.0
+    position_base: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.15
+    position_scale: Scale = 1.2
+    pole_weight: Scale = 0.5
+    threat_weight: Scale = 3.0
+    pole_salience: Scale = 0.5
+    max_deferrals: Annotated[int, Field(ge=0, le=100)] = 2
+    rivalry_weight: Scale = 0.3
+    position_noise: Unit = 0.05
+    salience_noise: Unit = 0.05
     implementation_rate: Unit = 0.6
     trust_initial: Unit = 0.5
     trust_newcomer: Unit = 0.3
     trust_gain: Unit = 0.03
     trust_loss: Unit = 0.08
-    trust_tolerance: NonNeg = 1.0
-    influence_gain: NonNeg = 0.05
+    trust_tolerance: Scale = 1.0
+    influence_gain: Scale = 0.05
     influence_decay: Unit = 0.15
-    balancing_rate: NonNeg = 0.5
+    balancing_rate: Scale = 0.5
     alignment_reversion: Unit = 0.1
     shock_decay: Unit = 0.5
     retable_probability: Unit = 0.5
-    enlargement_scale: NonNeg = 4.0
-    voice_dilution: NonNeg = 0.5
+    enlargement_scale: Scale = 4.0
+    voice_dilution: Scale = 0.5
     # Finite ranges, so that a mistyped inf or 1e308 is one line here, not NaN tables later.
     claim_cost: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     rivalry_cost: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
@@ -203,7 +222,7 @@ class EventProcess(_Frozen):
     ``scripts/estimate_event_rates.py`` (docs/model.md).
     """
 
-    from_year: Annotated[int, Field(ge=-9999, le=9999)]
+    from_year: Year
     salience: dict[str, Shock] = Field(default_factory=dict)
     threat: Shock = Shock(rate=0.0, size=0.0)
     rivalry: Shock = Shock(rate=0.0, size=0.0)
@@ -215,8 +234,8 @@ class Claim(_Frozen):
 
     states: Annotated[list[str], Field(min_length=2, max_length=2)]
     salience: Annotated[float, Field(ge=0.0, le=12.0)]
-    start_year: int
-    end_year: int | None = None
+    start_year: Year
+    end_year: Year | None = None
     source: Annotated[str, Field(min_length=1)]
 
 
@@ -237,12 +256,13 @@ class Event(_Frozen):
     """Something that happens in a given year (MODEL.md section 3, step 1)."""
 
     id: str | None = None
-    year: int
+    year: Year
     label: str
-    salience: dict[str, float] = Field(default_factory=dict)
-    threat: dict[str, dict[str, float]] = Field(default_factory=dict)
+    salience: dict[str, Annotated[float, Field(ge=-10.0, le=10.0)]] = Field(default_factory=dict)
+    threat: dict[str, dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]]] = Field(default_factory=dict)
     rivalry: dict[str, dict[str, Unit]] = Field(default_factory=dict)
-    capability: dict[str, float] = Field(default_factory=dict)
+    # a relative change: -1 takes the capability to 0, 100 multiplies it by 101
+    capability: dict[str, Annotated[float, Field(ge=-1.0, le=100.0)]] = Field(default_factory=dict)
     status: dict[str, Status] = Field(default_factory=dict)
     moratorium: bool | None = None
     table: list[TabledItem] = Field(default_factory=list)
@@ -256,7 +276,7 @@ class CapabilityData(_Frozen):
 
 class _YearData(_Frozen):
     source: str
-    year: int | None = None  # the data year; the scenario's start year if left out (filled in on loading)
+    year: Year | None = None  # the data year; the scenario's start year if left out (filled in on loading)
 
 
 class AlignmentData(_YearData):
@@ -317,8 +337,8 @@ class Years(BaseModel):
     """The keys the data filling needs before the whole scenario can be validated."""
 
     model_config = ConfigDict(extra="ignore")
-    start_year: int
-    end_year: int
+    start_year: Year
+    end_year: Year
     poles: list[str] = Field(default_factory=lambda: ["RUS", "CHN"])
 
 
@@ -328,15 +348,15 @@ class Scenario(_Frozen):
     schema_version: Literal[1] = 1
     name: str
     description: str = ""
-    start_year: int
-    end_year: int
+    start_year: Year
+    end_year: Year
     focal_state: str = "KAZ"
     poles: list[str] = Field(default_factory=lambda: ["RUS", "CHN"])
     parameters: Parameters = Field(default_factory=Parameters)
     rules: Rules = Field(default_factory=Rules)
     membership: Membership = Field(default_factory=Membership)
-    states: dict[str, State]
-    areas: dict[str, Area]
+    states: Annotated[dict[str, State], Field(max_length=MAX_STATES)]
+    areas: Annotated[dict[str, Area], Field(max_length=MAX_AREAS)]
     events: list[Event] = Field(default_factory=list)
     data: DataSources | None = None
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
