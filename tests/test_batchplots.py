@@ -235,6 +235,7 @@ def test_plot_envelopes_gives_each_arm_a_panel_where_bands_overlap():
         "Arm X",
         "y",
     ]  # labels from the file, else the key
+    assert figure.get_suptitle() == "Consensus"
     for ax in figure.axes:
         assert len(ax.collections) == 2  # its own two bands, no other arm's band over them
         assert len(ax.lines) == 2  # its mean, and the other arm's mean in grey

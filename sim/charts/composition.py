@@ -116,22 +116,31 @@ def depth_data(model: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
 
 @style.paper
 def plot_depth(data: pd.DataFrame, labels: Mapping[str, str] | None = None) -> Figure:
-    """Draw one panel per issue area (and group of up to four arms): median depth by year, a line per arm."""
-    colours = style.arm_colours(data["arm"])
+    """Draw one panel per issue area: median depth by year, a line per arm, at most four arms to a panel.
+
+    With more than four arms, each group of four gets its own block of panels with its own key.
+    """
+    colours = style.panel_colours(data["arm"])
     groups = layout.arm_groups(list(colours))
     areas = list(dict.fromkeys(data["area"]))
-    figure, axes = layout.panels(len(areas) * len(groups), ncols_max=4, height=1.45)
-    cells = [(area, group) for group in groups for area in areas]
-    for ax, (area, group) in zip(axes, cells, strict=True):
-        rows = data[data["area"] == area]
-        for arm in group:
-            line = rows[rows["arm"] == arm]
-            ax.plot(line["year"].to_numpy(), line["median_depth"].to_numpy(float), lw=1.4, color=colours[arm])
-        ax.set_ylim(0, 100)
-        ax.set_title(area.replace("_", " "), fontsize=7.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
-    layout.first_column_label(axes, "depth (0\u2013100)")
-    layout.colour_key(figure, [(layout.arm_label(arm, labels), colour) for arm, colour in colours.items()])
+    rows = -(-max(1, len(areas)) // layout.columns(len(areas), 4))
+    height = 0.5 + len(groups) * (0.45 + 1.45 * rows)
+    figure = Figure(figsize=(style.PAGE_WIDTH, height), dpi=100, layout="constrained")
+    blocks = figure.subfigures(len(groups), 1, squeeze=False)[:, 0] if len(groups) > 1 else [figure]
+    for block, group in zip(blocks, groups, strict=True):
+        axes = layout.panel_grid(block, len(areas), ncols_max=4)
+        for ax, area in zip(axes, areas, strict=True):
+            lines = data[data["area"] == area]
+            for arm in group:
+                line = lines[lines["arm"] == arm]
+                ax.plot(
+                    line["year"].to_numpy(), line["median_depth"].to_numpy(float), lw=1.4, color=colours[arm]
+                )
+            ax.set_ylim(0, 100)
+            ax.set_title(area.replace("_", " "), fontsize=7.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
+        layout.first_column_label(axes, "depth (0\u2013100)")
+        layout.colour_key(block, [(layout.arm_label(arm, labels), colours[arm]) for arm in group])
     layout.note(
         figure, "year \u00b7 median depth of cooperation across runs, by issue area (spillover order)"
     )

@@ -18,7 +18,9 @@ from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from sim.charts import layout, style
 from sim.charts.style import require
@@ -131,54 +133,58 @@ def _grid(data: pd.DataFrame, arm: str, kind: str) -> pd.DataFrame:
     return rows.pivot(index="state", columns="target", values="share").reindex(index=states, columns=targets)
 
 
+def _heatmap(ax: Axes, values: np.ndarray, cmap: str, top: float) -> AxesImage:
+    """Draw one panel's shares, written in as whole percentages where they are at least 0.5%."""
+    ax.set_facecolor(style.NO_DATA)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=top, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value) and value >= 0.005:
+            colour = "white" if value > 0.6 * top else "black"
+            ax.text(j, i, f"{value:.0%}".rstrip("%"), ha="center", va="center", fontsize=5, color=colour)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return image
+
+
 @style.paper
 def plot_dissent(
     data: pd.DataFrame, by: str = "initiator", labels: Mapping[str, str] | None = None
 ) -> Figure:
-    """Draw heatmaps, one per arm (columns) and kind (rows): states by initiators (or areas), share of runs.
+    """Draw heatmaps per arm and kind: states by initiators (or areas), the share of runs.
 
-    Each cell holds the share of the arm's runs in which the state objected to (top row) or
-    stood aside from (bottom row) at least one item of that initiator or area, written in as a
-    percentage where it is at least 1%. One colour scale per kind, from 0 to the largest share.
+    Each cell holds the share of the arm's runs in which the state objected to (upper rows) or
+    stood aside from (lower rows) at least one item of that initiator or area, written in as a
+    percentage where it is at least 1%. Arms run across, at most four to a row; one colour
+    scale per kind, from 0 to the largest share.
     """
     arms = list(dict.fromkeys(data["arm"]))
     states = list(dict.fromkeys(data["state"]))
-    targets = list(dict.fromkeys(data["target"]))
-    cell = 0.17
-    height = 0.9 + len(KINDS) * (0.5 + cell * max(1, len(states)))
+    targets = [t.replace("_", " ") for t in dict.fromkeys(data["target"])]
+    groups = layout.arm_groups(arms)
+    ncols = max(1, len(groups[0]))
+    height = 0.9 + len(KINDS) * len(groups) * (0.55 + 0.17 * max(1, len(states)))
     figure = Figure(figsize=(style.PAGE_WIDTH, height), dpi=100, layout="constrained")
-    axes = figure.subplots(len(KINDS), max(1, len(arms)), squeeze=False, sharey=True)
+    grid = figure.subplots(len(KINDS) * len(groups), ncols, squeeze=False, sharey=True)
     for k, kind in enumerate(KINDS):
         shares = data.loc[data["kind"] == kind, "share"].to_numpy(dtype=float)
         top = float(np.nanmax(shares)) if np.isfinite(shares).any() and np.nanmax(shares) > 0 else 1.0
+        rows = grid[k * len(groups) : (k + 1) * len(groups)]
         image = None
-        for ax, arm in zip(axes[k], arms, strict=False):
-            values = _grid(data, arm, kind).to_numpy(dtype=float)
-            ax.set_facecolor(style.NO_DATA)
-            image = ax.imshow(
-                np.ma.masked_invalid(values), cmap=style.DISSENT_MAPS[kind], vmin=0, vmax=top, aspect="auto"
-            )
-            for (i, j), value in np.ndenumerate(values):
-                if np.isfinite(value) and value >= 0.005:
-                    ax.text(
-                        j,
-                        i,
-                        f"{value:.0%}".rstrip("%"),
-                        ha="center",
-                        va="center",
-                        fontsize=5,
-                        color="white" if value > 0.6 * top else "black",
-                    )
-            ax.set_xticks(
-                np.arange(len(targets)), [t.replace("_", " ") for t in targets], rotation=90, fontsize=6
-            )
-            ax.set_yticks(np.arange(len(states)), states, fontsize=6)
-            ax.tick_params(length=0)
-            for side in ax.spines.values():
-                side.set_visible(False)
-            ax.set_title(f"{layout.arm_label(arm, labels)}: {kind}", fontsize=7.5)
+        for row, group in zip(rows, groups, strict=True):
+            for ax in row[len(group) :]:
+                ax.set_visible(False)
+            for ax, arm in zip(row, group, strict=False):
+                image = _heatmap(
+                    ax, _grid(data, arm, kind).to_numpy(dtype=float), style.DISSENT_MAPS[kind], top
+                )
+                ax.set_xticks(np.arange(len(targets)), targets, rotation=90, fontsize=6)
+                ax.set_yticks(np.arange(len(states)), states, fontsize=6)
+                ax.set_title(
+                    layout.fit_title(f"{layout.arm_label(arm, labels)}: {kind}", ncols), fontsize=7.5
+                )
         if image is not None:
-            bar = figure.colorbar(image, ax=list(axes[k]), shrink=0.9, pad=0.01)
+            bar = figure.colorbar(image, ax=list(rows.ravel()), shrink=0.9, pad=0.01)
             bar.set_label(f"share of runs, {kind}\n(scale 0\u2013{top:.0%})", fontsize=7)
             bar.ax.tick_params(labelsize=6)
     layout.note(

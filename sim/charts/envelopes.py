@@ -150,7 +150,7 @@ def plot_envelopes(
     vertical axis fits the bands, within ``scale`` (the column's natural scale, if it has one),
     and a note under the chart says which part of the scale it shows.
     """
-    colours = style.arm_colours(data["arm"])
+    colours = style.panel_colours(data["arm"])
     arms = list(colours)
     alone = len(arms) > 1 and bands_overlap(data)
     groups = [[arm] for arm in arms] if alone else layout.arm_groups(arms)
@@ -175,7 +175,8 @@ def plot_envelopes(
         ax.set_ylim(low, high)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
         if alone:
-            ax.set_title(layout.arm_label(group[0], labels), color=colours[group[0]])
+            heading = layout.fit_title(layout.arm_label(group[0], labels), layout.columns(len(groups), 3))
+            ax.set_title(heading, color=colours[group[0]])
         layout.label_ends(ax, ends)
     layout.first_column_label(axes, ylabel)
     note = layout.scale_note(low, high, scale)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 
 from sim.charts import style
@@ -115,17 +115,35 @@ def metric_label(name: str, metric: Any = None) -> str:
 
 def panels(n: int, ncols_max: int = 3, height: float = 2.1, sharey: bool = True) -> tuple[Figure, list[Axes]]:
     """Return a page-wide figure with ``n`` panels in rows of at most ``ncols_max`` (spare ones hidden)."""
+    ncols = columns(n, ncols_max)
+    figure = Figure(
+        figsize=(style.PAGE_WIDTH, 0.9 + height * -(-max(1, n) // ncols)), dpi=100, layout="constrained"
+    )
+    return figure, panel_grid(figure, n, ncols_max, sharey)
+
+
+def columns(n: int, ncols_max: int) -> int:
+    """Return the number of columns for ``n`` panels: one row if they fit, else rows of ``ncols_max``."""
     n = max(1, n)
-    ncols = n if n <= ncols_max else (2 if n == 4 else ncols_max)
-    nrows = -(-n // ncols)
-    figure = Figure(figsize=(style.PAGE_WIDTH, 0.9 + height * nrows), dpi=100, layout="constrained")
-    grid = figure.subplots(nrows, ncols, sharex=True, sharey=sharey, squeeze=False)
+    return n if n <= ncols_max else (2 if n == 4 else ncols_max)
+
+
+def panel_grid(parent: Figure | SubFigure, n: int, ncols_max: int = 3, sharey: bool = True) -> list[Axes]:
+    """Add ``n`` panels to a figure or subfigure in rows of at most ``ncols_max``; spare ones hidden."""
+    n = max(1, n)
+    ncols = columns(n, ncols_max)
+    grid = parent.subplots(-(-n // ncols), ncols, sharex=True, sharey=sharey, squeeze=False)
     axes = list(grid.ravel())
     for ax in axes[n:]:
         ax.set_visible(False)
     for k in range(max(0, n - ncols), n):  # no visible panel below: show the year labels here
         axes[k].tick_params(axis="x", labelbottom=True)
-    return figure, axes[:n]
+    return axes[:n]
+
+
+def fit_title(text: str, ncols: int) -> str:
+    """Wrap a panel title to the width of one of ``ncols`` panels across the page."""
+    return textwrap.fill(text, max(16, int(style.PAGE_WIDTH * 72 / max(1, ncols) / 4.6)))
 
 
 def label_ends(ax: Axes, ends: Sequence[tuple[float, float, str, str]], gap: float = 0.075) -> None:
@@ -178,8 +196,8 @@ def first_column_label(axes: Sequence[Axes], text: str) -> None:
             ax.set_ylabel(text)
 
 
-def colour_key(figure: Figure, entries: Sequence[tuple[str, str]]) -> None:
-    """Write a row of names, each in its line's colour, above the panels (for charts of many small panels)."""
+def colour_key(figure: Figure | SubFigure, entries: Sequence[tuple[str, str]]) -> None:
+    """Write the names, each in its line's colour, above the panels (for charts of many small panels)."""
     if not entries:
         return
     handles = [Line2D([], [], color=colour, lw=2) for _, colour in entries]
@@ -187,7 +205,7 @@ def colour_key(figure: Figure, entries: Sequence[tuple[str, str]]) -> None:
         handles,
         [name for name, _ in entries],
         loc="outside upper left",
-        ncols=len(entries),
+        ncols=min(len(entries), 2 if max(len(name) for name, _ in entries) > 24 else 4),
         frameon=False,
         handlelength=1.4,
         fontsize=7.5,

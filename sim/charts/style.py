@@ -146,6 +146,16 @@ def arm_colours(arms: Iterable[str]) -> dict[str, str]:
     return {arm: ARM_COLOURS[k % len(ARM_COLOURS)] for k, arm in enumerate(dict.fromkeys(arms))}
 
 
+def panel_colours(arms: Iterable[str]) -> dict[str, str]:
+    """Return a colour for each distinct arm of a batch chart: the first four colours, per group of four.
+
+    The batch charts put at most ``MAX_COLOURS`` arms in a panel (each group of four has its
+    own panels and its own key), so four well-separated colours suffice and the pale ones
+    (yellow) are never used for a line or a band.
+    """
+    return {arm: ARM_COLOURS[k % MAX_COLOURS] for k, arm in enumerate(dict.fromkeys(arms))}
+
+
 def area_colours() -> list[Any]:
     """Return 20 colours for issue areas: the dark shades of tab20 first, so neighbouring areas differ."""
     tab20 = plt.get_cmap("tab20")

@@ -72,7 +72,7 @@ def plot_sweep_metric(
 
     """
     require(data, ("arm", "mean", "ci_low", "ci_high", *parameters), "per-point metrics")
-    colours = style.arm_colours(data["arm"])
+    colours = style.panel_colours(data["arm"])
     cells = [(group, parameter) for group in layout.arm_groups(list(colours)) for parameter in parameters]
     figure, axes = layout.panels(len(cells), ncols_max=max(1, min(3, len(parameters))), height=2.2)
     values = data[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float).ravel()
