@@ -53,14 +53,16 @@ def decisions_table() -> pd.DataFrame:
         ("y", 0): ["deferred", "diluted"],
     }
     rows = [
-        {**ids(arm, r, r + 5 * (arm == "y")), "year": 2000, "area": "trade", "outcome": o, "origin": "agenda"}
+        {**ids(arm, r, r + 5 * (arm == "y")), "year": 2000, "area": "trade", "outcome": o, "origin": "agenda",
+         "initiator": "RUS", "dissenters": "KAZ" if o == "blocked" else "", "stood_aside": ""}
         for (arm, r), series in outcomes.items()
         for o in series
-    ]
+    ]  # fmt: skip
     # accession items are not policy items
     rows.append(
-        {**ids("x", 0, 0), "year": 2000, "area": "enlargement", "outcome": "adopted", "origin": "membership"}
-    )
+        {**ids("x", 0, 0), "year": 2000, "area": "enlargement", "outcome": "adopted", "origin": "membership",
+         "initiator": "chair", "dissenters": "", "stood_aside": ""}
+    )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -116,7 +118,8 @@ def assert_png(path) -> None:
 
 def test_envelope_quantiles_of_five_runs():
     data = batchplots.envelope_data(model_table(), "consensus_rate", ["y", "x"])
-    assert data.columns.tolist() == ["arm", "year", "n", "q05", "q25", "median", "q75", "q95"]
+    assert data.columns.tolist() == ["arm", "year", "n", "mean", "q05", "q25", "median", "q75", "q95"]
+    assert_allclose(data["mean"], [0.5, 0.5, 0.5, 0.625])  # the line: the mean of the runs
     assert data[["arm", "year"]].values.tolist() == [["y", 2000], ["y", 2001], ["x", 2000], ["x", 2001]]
     x2000 = data.iloc[2]
     # values 0, .25, .5, .75, 1: linear interpolation between order statistics
@@ -224,22 +227,43 @@ def test_objections_count_a_run_without_the_state_as_zero():
 # --- plot functions draw ----------------------------------------------------------------------
 
 
-def test_plot_envelopes_draws_a_median_and_two_bands_per_arm():
+def test_plot_envelopes_gives_each_arm_a_panel_where_bands_overlap():
     data = batchplots.envelope_data(model_table(), "consensus_rate", ["x", "y"])
-    figure = batchplots.plot_envelopes(data, title="Consensus", ylabel="rate")
-    ax = figure.axes[0]
-    assert len(ax.collections) == 4  # two bands per arm
-    medians = [line for line in ax.lines if line.get_label().endswith("(median)")]
-    assert [line.get_label() for line in medians] == ["x (median)", "y (median)"]
-    assert medians[0].get_color() != medians[1].get_color()
-    batchplots.plt.close(figure)
+    assert batchplots.bands_overlap(data)  # x spans 0.05-0.95, y sits at 0.5
+    figure = batchplots.plot_envelopes(data, title="Consensus", ylabel="rate", labels={"x": "Arm X"})
+    assert [ax.get_title(loc="left") for ax in figure.axes] == [
+        "Arm X",
+        "y",
+    ]  # labels from the file, else the key
+    assert figure.get_suptitle() == "Consensus"
+    for ax in figure.axes:
+        assert len(ax.collections) == 2  # its own two bands, no other arm's band over them
+        assert len(ax.lines) == 2  # its mean, and the other arm's mean in grey
+    own, other = (line.get_color() for line in figure.axes[0].lines[::-1])
+    assert other == batchplots.style.REFERENCE and own != other
+    batchplots.style.close(figure)
+
+
+def test_plot_envelopes_shares_a_panel_and_names_lines_where_bands_do_not_overlap():
+    model = model_table()
+    model.loc[model["arm"] == "y", "consensus_rate"] += 5.0  # far apart
+    data = batchplots.envelope_data(model, "consensus_rate", ["x", "y"])
+    assert not batchplots.bands_overlap(data)
+    figure = batchplots.plot_envelopes(data, labels={"x": "Arm X", "y": "Arm Y"})
+    (ax,) = figure.axes
+    assert len(ax.collections) == 4
+    assert sorted(t.get_text() for t in ax.texts) == ["Arm X", "Arm Y"]  # direct labels, no legend
+    assert ax.get_legend() is None
+    batchplots.style.close(figure)
 
 
 def test_plots_show_what_the_data_say():
     figure = batchplots.plot_outcome_composition(
         batchplots.outcome_composition_data(decisions_table(), ["x", "y"])
     )
-    assert len(figure.axes[0].containers) == 5  # one bar series per outcome class
+    assert len(figure.axes) == 5  # one panel per outcome class, each one colour
+    assert all(len(ax.containers) == 1 for ax in figure.axes)
+    assert [t.get_text() for t in figure.axes[0].texts] == ["50.0%", "0.0%"]  # every bar's value written
     batchplots.plt.close(figure)
     data = batchplots.differences_data(claims_table())
     figure = batchplots.plot_differences(data)
@@ -257,11 +281,15 @@ def test_plots_show_what_the_data_say():
     assert verdicts == list(data["verdict"])
     batchplots.plt.close(figure)
     figure = batchplots.plot_depth(batchplots.depth_data(model_table(), ["x", "y"]))
-    assert [ax.get_title() for ax in figure.axes] == ["x", "y"]
-    assert [len(ax.lines) for ax in figure.axes] == [2, 2]
+    assert [ax.get_title(loc="left") for ax in figure.axes] == [
+        "border security",
+        "trade",
+    ]  # a panel per area
+    assert [len(ax.lines) for ax in figure.axes] == [2, 2]  # a line per arm
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["x", "y"]
     batchplots.plt.close(figure)
     figure = batchplots.plot_balancing(batchplots.balancing_data(model_table(), ["x"]), focal="KAZ")
-    assert figure.axes[0].get_title().startswith("KAZ")
+    assert figure.get_suptitle().startswith("KAZ")
     batchplots.plt.close(figure)
     figure = batchplots.plot_objections(batchplots.objections_data(states_table(), ["x", "y"]))
     texts = [t.get_text() for t in figure.axes[0].texts]
@@ -283,7 +311,7 @@ def test_write_charts_draws_every_chart(tmp_path):
         tables(), claims_table(), ["x", "y"], tmp_path / "charts", formats=("png",)
     )
     names = [p.name for p in paths]
-    assert names == [f"{name}.png" for name in batchplots.CHART_NAMES]
+    assert names == [f"{name}.png" for name in batchplots.CHART_NAMES]  # dissent charts too
     assert names[:3] == [
         "envelopes_consensus_rate.png",
         "envelopes_diluted_share.png",
@@ -296,24 +324,27 @@ def test_write_charts_draws_every_chart(tmp_path):
 
 
 def test_write_charts_skips_charts_without_input(tmp_path):
-    paths = batchplots.write_charts({"decisions": decisions_table()}, claims_table().iloc[0:0], ["x", "y"],
-                                    tmp_path, formats=("png",))  # fmt: skip
-    assert [p.name for p in paths] == ["outcome_composition.png"]
+    context = batchplots.ChartContext()
+    charts = batchplots.chart_list({"decisions": decisions_table()}, claims_table().iloc[0:0], ["x", "y"], "KAZ",
+                                   context)  # fmt: skip
+    assert [name for name, _ in charts] == ["outcome_composition", "dissent_by_initiator", "dissent_by_area"]
     assert batchplots.write_charts({}, None, ["x"], tmp_path) == []
     with pytest.raises(ValueError, match="pdf"):
         batchplots.write_charts(tables(), None, ["x"], tmp_path, formats=("pdf",))
 
 
-def test_chart_files_are_byte_identical_when_written_twice(tmp_path):
+@pytest.mark.parametrize("fmt", ["svg", pytest.param("png", marks=pytest.mark.slow)])
+def test_chart_files_are_byte_identical_when_written_twice(tmp_path, fmt):
     sources = {"decisions": decisions_table()}
-    first = batchplots.write_charts(sources, None, ["x", "y"], tmp_path / "a")
-    second = batchplots.write_charts(sources, None, ["x", "y"], tmp_path / "b")
-    assert [p.name for p in first] == ["outcome_composition.png", "outcome_composition.svg"]
-    for a, b in zip(first, second, strict=True):
-        assert a.read_bytes() == b.read_bytes(), a.name
-    svg = first[1].read_bytes()
-    assert svg.startswith(b"<?xml") and b"<svg" in svg
-    assert b"<dc:date>" not in svg
+    only = ["outcome_composition"]
+    first = batchplots.write_charts(sources, None, ["x", "y"], tmp_path / "a", formats=(fmt,), only=only)
+    second = batchplots.write_charts(sources, None, ["x", "y"], tmp_path / "b", formats=(fmt,), only=only)
+    assert [p.name for p in first] == [f"outcome_composition.{fmt}"]
+    assert first[0].read_bytes() == second[0].read_bytes()
+    if fmt == "svg":
+        svg = first[0].read_bytes()
+        assert svg.startswith(b"<?xml") and b"<svg" in svg
+        assert b"<dc:date>" not in svg
 
 
 def test_write_charts_skips_tables_without_rows_for_the_arms(tmp_path):

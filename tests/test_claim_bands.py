@@ -119,7 +119,7 @@ def test_no_variation_is_its_own_verdict_in_compare_csv_and_report(tmp_path, cap
     assert '<span class="verdict v-novariation">no variation</span>' in html
     row = html[html.index("<strong>flat</strong>") :].split("</tr>")[0]
     assert "nan" not in row.lower() and "in every pair" in row and "\u00b10.020" in row
-    assert "one item in fifty" in row and "How to read the verdicts" in html
+    assert "one item in fifty" in row and "How to read this report" in html
 
 
 def test_a_results_folder_from_before_bands_is_one_line_naming_the_key(tmp_path, capsys):

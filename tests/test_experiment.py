@@ -134,7 +134,7 @@ BAD = {
     "bad_override": (lambda t: t.replace('decision_rule = "qualified_majority"', 'decision_rule = "vote"'), "unknown decision rule 'vote'"),
     "window_outside": (lambda t: t.replace("years = [2001, 2005]", "years = [2001, 2040]"), "metrics.consensus_rate.years"),
     "syntax": (lambda t: t.replace('name = "mini"', 'name = "mini'), "TOML syntax error"),
-    "unknown_chart": (lambda t: t.replace('"objections"]', '"pie"]'), "unknown chart 'pie'"),
+    "unknown_chart": (lambda t: t.replace('"dissent"]', '"pie"]'), "unknown chart 'pie'"),
     "unknown_column": (lambda t: t.replace('column = "consensus_rate"', 'column = "consensus"'), "metrics.consensus_rate.column"),
     "no_threshold": (lambda t: t.replace('aggregate = "sum"', 'aggregate = "first_above"'), "metrics.blocked.threshold"),
     "stray_threshold": (lambda t: t.replace('aggregate = "sum"', 'aggregate = "sum"\nthreshold = 1.0'), "only with aggregate = 'first_above'"),

@@ -37,11 +37,17 @@ def experiment() -> dict:
         "description": 'Does the 2017 enlargement lower the consensus rate? Uses S&P-style "quotes".',
         "file": "experiments/enlargement.toml",
         "arms": [
-            {"name": "sco6", "scenario": "scenarios/sco6_2017.toml", "overrides": {}},
+            {
+                "name": "sco6",
+                "scenario": "scenarios/sco6_2017.toml",
+                "overrides": {},
+                "label": "SCO-6, no enlargement",
+            },
             {
                 "name": "sco8",
                 "scenario": "scenarios/sco8_2017.toml",
                 "overrides": {"rules": {"decision_rule": "consensus"}},
+                "label": "SCO-8 from 2017",
             },
         ],
         "replications": 20,
@@ -53,6 +59,7 @@ def experiment() -> dict:
                 "column": "consensus_rate",
                 "aggregate": "mean",
                 "years": [2018, 2035],
+                "label": "share of items decided with no member objecting",
             },
             {
                 "name": "kaz_balancing",
@@ -171,13 +178,27 @@ def render_charts(folder: Path) -> list[Path]:
     return paths
 
 
+CAPTIONS = {
+    "kaz-balancing": (
+        "Kazakhstan's balancing index",
+        "How evenly Kazakhstan stands between Russia & China, by year.",
+    )
+}
+
+
 @pytest.fixture
 def report(tmp_path: Path) -> Path:
     charts_dir = tmp_path / "charts"
     charts_dir.mkdir()
     charts = render_charts(charts_dir)
     return write_report(
-        tmp_path / "out" / "report.html", experiment(), claims(), metrics(), charts, manifest()
+        tmp_path / "out" / "report.html",
+        experiment(),
+        claims(),
+        metrics(),
+        charts,
+        manifest(),
+        captions=CAPTIONS,
     )
 
 
@@ -237,14 +258,15 @@ def test_report_is_one_self_contained_html_file(report: Path, tmp_path: Path):
                 assert attrs[key].startswith(("data:", "#")), (tag, attrs[key][:40])
 
     # Sections, verdicts, tables.
-    for heading in ("Experiment", "Verdicts", "Metrics by arm", "Charts", "Failures", "Provenance"):
+    for heading in ("How to read this report", "Experiment", "Verdicts", "Metrics by arm", "Charts", "Failures",
+                    "Provenance"):  # fmt: skip
         assert f"<h2>{heading}</h2>" in text
     assert 'class="verdict v-supported">supported<' in text
     assert 'class="verdict v-inconclusive">inconclusive<' in text
     assert "-0.110 [-0.150, -0.070]" in text  # mean difference with its 95% interval
     assert "1 supported, 1 inconclusive" in text
     assert tags.count("table") >= 4  # arms, metric definitions, verdicts, metrics, failures
-    assert "<td><code>kaz_balancing</code></td><td>sco8</td>" in text
+    assert "<td><code>kaz_balancing</code></td><td>sco8" in text
     assert "scenarios/sco6_2017.toml" in text and "scenarios/sco8_2017.toml" in text
     assert "abc123def456" in text and "2024-05-01T10:03:12+00:00" in text and "349969b" in text
     assert "sco8-r07" in text
@@ -262,8 +284,36 @@ def test_report_is_one_self_contained_html_file(report: Path, tmp_path: Path):
     assert any(s.startswith("data:image/png;base64,") for s in sources)
     assert any(s.startswith("data:image/svg+xml") for s in sources) or inline_svgs == 1
     assert all(attrs.get("alt") for attrs in images)
-    assert "Consensus rate by arm" in text and "Kaz balancing" in text
+    assert "Consensus rate by arm" in text  # a chart without a caption is titled from its file name
+    assert (
+        "Kazakhstan&#x27;s balancing index.</strong> How evenly Kazakhstan stands between Russia &amp; China"
+        in text
+    )
     assert tags.count("figure") == 2 and tags.count("figcaption") == 2
+
+
+def test_report_explains_the_rule_and_names_arms_and_metrics_by_their_labels(report: Path):
+    text = report.read_text(encoding="utf-8")
+    reading = text.split('<section id="reading">')[1].split("</section>")[0]
+    # the verdict rule, the band and the effect size, in words
+    assert "Supported = the interval excludes 0 and the mean difference lies beyond the band" in reading
+    assert "<dt>band</dt><dd>The smallest difference that matters" in reading
+    assert "<dt>effect size (d_z)</dt>" in reading and "does not decide the verdict" in reading
+    # the calibration note says what the parameters were fitted to, and which arms leave the fitted point
+    assert "fitted to the record of 1996\u20132017 only" in reading and "docs/calibration.md" in reading
+    assert "sco8 (rules.decision_rule)" in reading
+    # labels from the experiment file beside the keys
+    assert "<td>sco6</td><td>SCO-6, no enlargement</td>" in text
+    assert "share of items decided with no member objecting" in text
+    assert "SCO-8 from 2017 &lt; SCO-6, no enlargement" in text  # a claim's arms by their labels
+
+
+def test_no_variation_reads_as_such_in_the_report(tmp_path: Path):
+    flat = claims().iloc[:1].assign(verdict="no variation", mean_diff=0.0, ci_low=0.0, ci_high=0.0,
+                                    effect_size=float("nan"), note="all paired differences are equal")  # fmt: skip
+    text = write_report(tmp_path / "r.html", experiment(), flat, metrics(), [], {}).read_text()
+    assert "0.000 in every pair" in text and "undefined (no variation)" in text
+    assert not re.search(r"\bnan\b", text, re.I)
 
 
 def test_report_bytes_are_deterministic(tmp_path: Path):

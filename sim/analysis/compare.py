@@ -341,6 +341,35 @@ def evaluate_claims(summaries: pd.DataFrame, claims: Iterable[Any], level: float
     return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
 
 
+def evaluate_claims_by_point(
+    summaries: pd.DataFrame, claims: Iterable[Any], level: float = 0.95
+) -> pd.DataFrame:
+    """Test every claim at every sweep point on its own, with Holm's adjustment across all of them.
+
+    The runs of each ``point`` are paired and judged as in :func:`evaluate_claims`; the family
+    that Holm adjusts is every claim at every point (``claims x points`` tests), so the chance
+    of any false supported or contradicted verdict in the whole table stays at ``1 - level``.
+
+    Returns:
+        One row per point and claim (points in order, claims in the order given), with
+        ``point`` followed by the columns of ``CLAIM_COLUMNS``.
+
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level}")
+    _require(summaries, ("arm", *PAIR_KEYS))
+    claims = list(claims)
+    rows, points = [], []
+    for point in sorted(pd.unique(summaries["point"])):
+        runs = summaries[summaries["point"] == point]
+        for claim in claims:
+            rows.append(_paired_claim(runs, claim))
+            points.append(int(point))
+    table = pd.DataFrame(_judge(rows, level), columns=list(CLAIM_COLUMNS))
+    table.insert(0, "point", points)
+    return table
+
+
 def evaluate_claim(summaries: pd.DataFrame, claim: Any, level: float = 0.95) -> dict[str, Any]:
     """Test one claim on its own (a family of one, so no adjustment); see :func:`evaluate_claims`.
 

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from sim.charts.layout import clip_to_scale, fitted_limits, scale_note
 from sim.charts.style import INDEX_LINE, OUTCOME_COLOURS, OUTCOME_LABELS, literal_text, require
 from sim.rules import OUTCOMES
 
@@ -58,8 +59,13 @@ def plot_run_outcomes(data: pd.DataFrame, title: str = "", focal: str = "") -> A
     right = ax.twinx()
     right.plot(years, data["balancing_index"].to_numpy(), color=INDEX_LINE, marker="o", lw=2,
                label=f"{focal} balancing index (right axis)".strip())  # fmt: skip
-    right.set_ylim(0, 1)
-    right.set_ylabel("balancing index, 0-1", color=INDEX_LINE)
+    # the index's own range, in the upper part of the chart above the bars, within its 0-1 scale
+    low, high = fitted_limits(data["balancing_index"].to_numpy(dtype=float), pad=0.0)
+    span = max(high - low, 0.02)
+    low, high = clip_to_scale((low - 2.2 * span, high + 0.6 * span), (0.0, 1.0))
+    right.set_ylim(low, high)
+    note = scale_note(low, high, (0.0, 1.0))
+    right.set_ylabel(f"balancing index ({note})" if note else "balancing index, 0-1", color=INDEX_LINE)
     handles, labels = ax.get_legend_handles_labels()
     h2, l2 = right.get_legend_handles_labels()
     ax.legend(handles + h2, labels + l2, loc="upper left", fontsize=8, ncols=2, framealpha=0.9)

@@ -3,9 +3,12 @@
 Every colour a chart draws with is named here, so the run, batch and sensitivity charts
 speak the same language (an outcome class, an arm, a verdict has one colour everywhere).
 :func:`save` writes PNG or SVG files whose bytes depend only on the figure, so the same
-data always give the same files. Every chart is drawn under :func:`literal_text` and saved
-the same way: names from files (a scenario, an arm, an area, a claim) are shown as written,
-never parsed as mathtext (``$x$`` is two dollar signs and an x).
+data always give the same files: PNG at 300 dpi (``PNG_DPI``, for print) and SVG with its
+text as ``<text>`` elements (``svg.fonttype = "none"``), so a title or label can be edited
+in a vector editor. Every chart is drawn under :func:`literal_text` and saved the same way:
+names from files (a scenario, an arm, an area, a claim) are shown as written, never parsed
+as mathtext (``$x$`` is two dollar signs and an x). The batch charts are also drawn under
+:func:`paper`: small type on a figure a printed page can hold (7.2 inches wide).
 """
 
 from __future__ import annotations
@@ -27,6 +30,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Settings every chart is drawn and saved with: text is shown as written, not as mathtext.
 LITERAL_TEXT: Any = {"text.parse_math": False}
+#: Resolution of every PNG (print quality); the SVG is vector and has real text.
+PNG_DPI = 300
+#: Settings of every saved file: stable ids inside the SVG, its text kept as text, literal text.
+SAVE_SETTINGS: Any = {"svg.hashsalt": "sco-sim", "svg.fonttype": "none", **LITERAL_TEXT}
+#: The width of a figure meant for a printed page (two columns of a journal page), in inches.
+PAGE_WIDTH = 7.2
+#: The most colours (besides black, grey and white) one panel of a batch chart uses.
+MAX_COLOURS = 4
+#: Type sizes and frames of the batch charts (figures a paper can print at their size).
+PAPER: Any = {
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "legend.fontsize": 7.5,
+    "figure.titlesize": 9.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlelocation": "left",
+}
 
 
 def literal_text(draw: F) -> F:
@@ -35,6 +59,17 @@ def literal_text(draw: F) -> F:
     @functools.wraps(draw)
     def drawn(*args: Any, **kwargs: Any) -> Any:
         with matplotlib.rc_context(LITERAL_TEXT):
+            return draw(*args, **kwargs)
+
+    return drawn  # type: ignore[return-value]
+
+
+def paper(draw: F) -> F:
+    """Decorate a batch chart function: literal text and the type sizes of :data:`PAPER`."""
+
+    @functools.wraps(draw)
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context({**PAPER, **LITERAL_TEXT}):
             return draw(*args, **kwargs)
 
     return drawn  # type: ignore[return-value]
@@ -91,6 +126,10 @@ SIGN_LABELS: dict[str, str] = {
     "missing": "no value",
 }
 INDEX_LINE = "#1c7ed6"  # the balancing index of one run
+REFERENCE = "#adb5bd"  # the other arms' lines, drawn behind an arm's own panel
+DOTS = "#868e96"  # one paired difference per seed
+NO_DATA = "#f1f3f5"  # a heatmap cell with no value (e.g. a state that is not a member in that arm)
+DISSENT_MAPS: dict[str, str] = {"objected": "Reds", "stood aside": "Blues"}  # share of runs
 BAND = "#868e96"  # legend swatch of an envelope's bands
 TEXT = "#495057"  # titles without a verdict colour
 INK = "#212529"  # error bars
@@ -105,6 +144,16 @@ RECORD_DATE = "#d62728"  # the date in the record (validation)
 def arm_colours(arms: Iterable[str]) -> dict[str, str]:
     """Return a colour for each distinct arm, in order of first appearance."""
     return {arm: ARM_COLOURS[k % len(ARM_COLOURS)] for k, arm in enumerate(dict.fromkeys(arms))}
+
+
+def panel_colours(arms: Iterable[str]) -> dict[str, str]:
+    """Return a colour for each distinct arm of a batch chart: the first four colours, per group of four.
+
+    The batch charts put at most ``MAX_COLOURS`` arms in a panel (each group of four has its
+    own panels and its own key), so four well-separated colours suffice and the pale ones
+    (yellow) are never used for a line or a band.
+    """
+    return {arm: ARM_COLOURS[k % MAX_COLOURS] for k, arm in enumerate(dict.fromkeys(arms))}
 
 
 def area_colours() -> list[Any]:
@@ -142,7 +191,7 @@ def save(figure: Figure, path: str | Path, fmt: str = "png") -> Path:
     Args:
         figure: The figure to save.
         path: Where to write.
-        fmt: ``"png"`` or ``"svg"``.
+        fmt: ``"png"`` (at ``PNG_DPI``) or ``"svg"`` (text kept as ``<text>`` elements).
 
     Returns:
         The path written.
@@ -152,8 +201,10 @@ def save(figure: Figure, path: str | Path, fmt: str = "png") -> Path:
     path = Path(path)
     for text in figure.findobj(Text):  # also texts made outside literal_text
         text.set_parse_math(False)
-    with matplotlib.rc_context({"svg.hashsalt": "sco-sim", **LITERAL_TEXT}):  # stable ids inside the SVG
-        figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt])
+    with matplotlib.rc_context(SAVE_SETTINGS):
+        figure.savefig(
+            path, format=fmt, metadata=SAVE_METADATA[fmt], dpi=PNG_DPI if fmt == "png" else "figure"
+        )
     return path
 
 

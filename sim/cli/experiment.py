@@ -147,23 +147,60 @@ def results_argument(cmd: argparse.ArgumentParser) -> None:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    """Evaluate every claim and print the verdicts and the metrics by arm."""
+    """Evaluate every claim and print the verdicts and the metrics by arm (and, with a sweep, by point)."""
     import pandas as pd
 
-    from sim.commands import analyse, load, write_analysis
+    from sim.commands import analyse, arm_labels, load, write_analysis
 
     results = load(args.results)
     analysis = analyse(results)
     print(f"{results.experiment.name}: {analysis.n_ok} runs finished, {analysis.n_failed} failed")
+    for line in label_lines(arm_labels(results), results.experiment.metrics):
+        print(line)
+    points = analysis.metrics_by_point["point"].nunique() if analysis.metrics_by_point is not None else 1
+    if analysis.parameters:
+        print(
+            f"sweep: {points} points over {', '.join(analysis.parameters)}; the claims and metrics by arm "
+            "pool all points, the tables by point follow them"
+        )
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60):
         if len(analysis.claims):
             print("\n" + "\n".join(claim_lines(analysis.claims)))
         print("\nmetrics by arm (mean with 95% bootstrap interval):")
         print(analysis.metrics.round(4).to_string(index=False))
+        if analysis.claims_by_point is not None and analysis.metrics_by_point is not None:
+            print("\n" + "\n".join(point_lines(analysis.claims_by_point, analysis.parameters)))
+            print("\nmetrics at each sweep point (mean with 95% bootstrap interval):")
+            shown = ["point", *analysis.parameters, "metric", "arm", "n", "mean", "ci_low", "ci_high"]
+            print(analysis.metrics_by_point[shown].round(4).to_string(index=False))
     with writing_into(results.folder, "claims.csv and metrics.csv (the analysis above is complete)"):
         files = write_analysis(results, analysis)
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
+
+
+def label_lines(arms: dict[str, str], metrics: Any) -> list[str]:
+    """Return the labels the experiment file gives its arms and metrics, one line each."""
+    lines = [f"arm {name}: {label}" for name, label in arms.items() if label and label != name]
+    lines += [f"metric {name}: {metric.label}" for name, metric in metrics.items() if metric.label]
+    return lines
+
+
+def _figures(row: Any) -> str:
+    """Return a claim's mean difference with its interval and level, or "in every pair" with no variation."""
+    figures = f"diff {row.mean_diff:+.4f}"
+    if row.verdict == "no variation":
+        figures += " in every pair"
+    elif row.verdict != "insufficient data":
+        figures += f" [{row.ci_low:+.4f}, {row.ci_high:+.4f}] at {row.ci_level:.1%}"
+    return figures
+
+
+def _size(row: Any) -> str:
+    """Return d_z, or what stands for it where the differences do not vary."""
+    if row.verdict == "no variation":
+        return "d_z undefined"
+    return "" if math.isnan(row.effect_size) else f"d_z {row.effect_size:+.2f}"
 
 
 def claim_lines(claims: pd.DataFrame) -> list[str]:
@@ -176,20 +213,28 @@ def claim_lines(claims: pd.DataFrame) -> list[str]:
         "level; band: the smallest difference that matters):"
     ]
     for row in claims.itertuples(index=False):
-        figures = f"diff {row.mean_diff:+.4f}"
-        if row.verdict == "no variation":
-            figures += " in every pair"
-        elif row.verdict != "insufficient data":
-            figures += f" [{row.ci_low:+.4f}, {row.ci_high:+.4f}] at {row.ci_level:.1%}"
-        size = "" if math.isnan(row.effect_size) else f"d_z {row.effect_size:+.2f}"
         lines.append(
-            f"  {row.id:<22} {row.statement:<48} {figures:<44} band {row.band:<6g} {size:<10} "
+            f"  {row.id:<22} {row.statement:<48} {_figures(row):<44} band {row.band:<6g} {_size(row):<13} "
             f"n={row.n_pairs}  {str(row.verdict).upper()}"
         )
         if row.note:
             lines.append(f"  {'':<22} note: {row.note}")
     rule = f"verdicts: {rule_text(tested)} See docs/experiments.md, section 6."
     return lines + textwrap.wrap(rule, width=100, subsequent_indent="  ")
+
+
+def point_lines(claims: pd.DataFrame, parameters: list[str]) -> list[str]:
+    """Return the printed claims at each sweep point, with the point's values (Holm across all of them)."""
+    tested = int(claims["p_holm"].notna().sum())
+    lines = [f"claims at each sweep point (Holm-adjusted across the {tested} tested claim x point pairs):"]
+    for _, row in claims.iterrows():
+        values = ", ".join(f"{name}={row[name]:g}" for name in parameters)
+        point = f"point {row['point']} ({values})"
+        lines.append(
+            f"  {point:<36} {row['id']:<22} {_figures(row):<44} {_size(row):<13} n={row['n_pairs']}  "
+            f"{str(row['verdict']).upper()}"
+        )
+    return lines
 
 
 def plot_command(args: argparse.Namespace) -> int:

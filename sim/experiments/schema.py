@@ -20,7 +20,15 @@ from sim.limits import (
     YEAR_MIN,
 )
 
-CHARTS = ("envelopes", "outcome_composition", "differences", "balancing_index", "depth_by_area", "objections")
+CHARTS = (
+    "envelopes",
+    "outcome_composition",
+    "differences",
+    "balancing_index",
+    "depth_by_area",
+    "objections",
+    "dissent",
+)
 
 
 # Every number has a finite range (docs/experiments.md), and nan and inf are refused.
