@@ -35,6 +35,7 @@ MAX_REPLICATIONS = 100_000
 MAX_SAMPLES = 65_536  # points of a sampled sweep, Sobol' base samples of a sensitivity analysis
 MAX_TRAJECTORIES = 10_000  # Morris trajectories
 MAX_LEVELS = 100  # Morris levels
+MAX_DRAWS = 65_536  # posterior draws of an experiment's [posterior] table
 MAX_RUNS = 1_000_000  # arms x points x replications
 MAX_SCENARIOS = 20_000  # arms x points: each is resolved, kept in memory and stored
 # Rough memory a design takes before it runs, for the message that refuses one.

@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.errors import NarrateError
 from sim.experiments.rerun import rerun
-from sim.experiments.store import ID_COLUMNS, MANIFEST, TEXTS, load_results
+from sim.experiments.store import MANIFEST, TEXTS, id_columns, load_results
 from sim.model.narrative import narrate
 
 RUN_TABLES = ("model", "states", "decisions")
@@ -128,7 +128,8 @@ def _batch_run(path: Path, run: str | None) -> RunRecord:
     if row.get("status", "ok") != "ok":
         raise NarrateError(str(path), f"run '{run}' failed ({row.get('error', 'no error stored')}); "
                            "there is nothing to tell", key="--run")  # fmt: skip
-    title = (f"Run {run} of {path}: arm {row['arm']}, point {int(row['point'])}, "
+    draw = f"posterior draw {int(row['draw'])}, " if pd.notna(row.get("draw")) else ""
+    title = (f"Run {run} of {path}: arm {row['arm']}, point {int(row['point'])}, {draw}"
              f"replication {int(row['replication'])}, seed {int(row['seed'])}")  # fmt: skip
     stored = [TEXTS, *RUN_TABLES] if TEXTS in results.tables else list(RUN_TABLES)
     tables = {name: _one_run(results.tables[name], run) for name in stored}
@@ -149,7 +150,7 @@ def _batch_run(path: Path, run: str | None) -> RunRecord:
 def _one_run(frame: pd.DataFrame, run: str) -> pd.DataFrame:
     """The rows of one run, without the id columns."""
     rows = frame[frame["run_id"] == run]
-    return rows.drop(columns=[c for c in ID_COLUMNS if c in rows.columns]).reset_index(drop=True)
+    return rows.drop(columns=[c for c in id_columns(draws=True) if c in rows.columns]).reset_index(drop=True)
 
 
 def _examples(summaries: pd.DataFrame) -> str:

@@ -3,6 +3,7 @@
 - :mod:`sim.experiments.schema`: the experiment file format.
 - :mod:`sim.experiments.claims`: the one parser of claims and effects between arms.
 - :mod:`sim.experiments.design`: an experiment file resolved into runs with seeds and ids.
+- :mod:`sim.experiments.posterior`: an experiment's ``[posterior]`` file, read, checked, its draws chosen.
 - :mod:`sim.experiments.sampling`: the one sampler (scipy.stats.qmc, SALib), its rounding
   rule and the lookup of numeric scenario keys.
 - :mod:`sim.experiments.sensitivity`: free parameters and SALib's sample for ``[sensitivity]``.

@@ -31,7 +31,7 @@ from sim.experiments.executors import (
     open_pool,
 )
 from sim.experiments.progress import progress_bar
-from sim.experiments.store import ID_COLUMNS, ResultStore, run_tables
+from sim.experiments.store import DRAW, ResultStore, run_tables
 from sim.model import SCOModel
 
 
@@ -64,6 +64,7 @@ def execute_chunk(run_specs: list[RunSpec], experiment: Experiment) -> dict[str,
             "run_id": run_spec.run_id,
             "arm": run_spec.arm,
             "point": run_spec.point,
+            **({DRAW: run_spec.draw} if run_spec.draw is not None else {}),  # a posterior batch's draw
             "replication": run_spec.replication,
             "seed": run_spec.seed,
         }
@@ -97,7 +98,7 @@ def _with_ids(runs: list[dict[str, np.ndarray]], owners: list[dict[str, Any]]) -
         key: np.repeat(
             np.array([o[key] for o in owners], dtype=object if key in ("run_id", "arm") else None), lengths
         )
-        for key in ID_COLUMNS
+        for key in owners[0]  # the id columns of the design (ID_COLUMNS, and ``draw`` with [posterior])
     }
     for key in runs[0]:
         columns[key] = np.concatenate([run[key] for run in runs])

@@ -9,6 +9,12 @@ experiment file is data: nothing in it is executed.
 Seeds are derived in the parent with :class:`numpy.random.SeedSequence`: one
 child per replication, shared by every arm and sweep point (common random
 numbers), so comparisons between arms are paired.
+
+With a ``[posterior]`` table (:mod:`sim.experiments.posterior`) every arm and sweep point
+also runs at each of ``draws`` posterior draws: the draw's values are overrides under the
+arm's own (an arm or a sweep that sets a key keeps its value there), and each draw has its
+own ``replications`` seeds (:func:`derive_draw_seeds`), shared by every arm and point, so
+runs are paired by (point, draw, replication).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from sim.errors import ExperimentError, InputError
+from sim.errors import ExperimentError
 from sim.experiments.claims import (
     ParsedClaim,
     ParsedEffect,
@@ -30,6 +36,7 @@ from sim.experiments.claims import (
     parse_effects,
     sensitivity_settings,
 )
+from sim.experiments.posterior import PosteriorDraws, check_posterior, drawn_scenario
 from sim.experiments.schema import CHARTS, Experiment
 from sim.experiments.sensitivity import (
     FreeParameter,
@@ -38,10 +45,10 @@ from sim.experiments.sensitivity import (
     free_parameters,
     sample_points,
 )
-from sim.experiments.sweep import nested, shared, sweep_points
+from sim.experiments.sweep import load_arm, nested, shared, sweep_points
 from sim.files import is_safe_name, real_path
 from sim.model.recorder import table_columns
-from sim.scenario import Scenario, dotted, load_scenario, read_validated
+from sim.scenario import Scenario, dotted, read_validated
 from sim.version import __version__
 
 
@@ -57,32 +64,41 @@ class RunSpec:
     seed: int
     scenario: Scenario = field(repr=False)
     point_values: tuple[tuple[str, float], ...] = ()
+    draw: int | None = None  # the posterior draw (the file's number), None without [posterior]
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One arm at one sweep point: its resolved scenario, shared by the cell's replications."""
+    """One arm at one sweep point (and posterior draw): its resolved scenario, shared by its replications."""
 
     arm: str
     point: int
     scenario: Scenario = field(repr=False)
     digest: str
     point_values: tuple[tuple[str, float], ...] = ()
+    draw: int | None = None  # the posterior draw's number in its file
+    draw_index: int = 0  # its position among the experiment's draws: which seeds it takes
 
 
 class Runs(Sequence[RunSpec]):
-    """The runs of a design, made when asked for: cells (arm x point, in that order) x seeds.
+    """The runs of a design, made when asked for: cells (arm x point [x draw], in that order) x seeds.
 
     Only the cells and the seeds are held, so a design of many runs takes little memory
     until a run is used; ``runs[i]`` is always the same run (index, id, seed, scenario).
+    ``draw_seeds`` (posterior designs) holds each draw's seeds, which replace ``seeds`` for
+    the cells of that draw.
     """
 
-    def __init__(self, cells: list[Cell], seeds: list[int]) -> None:
+    def __init__(
+        self, cells: list[Cell], seeds: list[int], draw_seeds: list[list[int]] | None = None
+    ) -> None:
         self.cells = cells
         self.seeds = seeds
+        self.draw_seeds = draw_seeds
+        self.replications = len(draw_seeds[0]) if draw_seeds else len(seeds)
 
     def __len__(self) -> int:
-        return len(self.cells) * len(self.seeds)
+        return len(self.cells) * self.replications
 
     @overload
     def __getitem__(self, index: int) -> RunSpec: ...
@@ -101,17 +117,18 @@ class Runs(Sequence[RunSpec]):
         return (self._make(i) for i in range(len(self)))
 
     def _make(self, index: int) -> RunSpec:
-        cell, r = self.cells[index // len(self.seeds)], index % len(self.seeds)
-        seed = self.seeds[r]
+        cell, r = self.cells[index // self.replications], index % self.replications
+        seed = (self.draw_seeds[cell.draw_index] if self.draw_seeds else self.seeds)[r]
         return RunSpec(
             run_index=index,
-            run_id=run_id(cell.scenario, seed, cell.arm, cell.point, cell.digest),
+            run_id=run_id(cell.scenario, seed, cell.arm, cell.point, cell.digest, cell.draw),
             arm=cell.arm,
             point=cell.point,
             replication=r,
             seed=seed,
             scenario=cell.scenario,
             point_values=cell.point_values,
+            draw=cell.draw,
         )
 
 
@@ -124,8 +141,9 @@ class Design:
     file_hash: str
     claims: list[ParsedClaim]
     points: list[dict[str, float]]
-    seeds: list[int]
+    seeds: list[Any]  # one per replication; with [posterior], one list of them per draw
     runs: Sequence[RunSpec]
+    posterior: PosteriorDraws | None = None
 
     @property
     def arms(self) -> list[str]:
@@ -133,8 +151,9 @@ class Design:
         return list(self.experiment.arms)
 
     def describe(self) -> dict[str, Any]:
-        """Plain description for the manifest and the report."""
+        """Plain description for the manifest and the report (with the posterior file, if any)."""
         e = self.experiment
+        posterior = {"posterior": self.posterior.describe()} if self.posterior is not None else {}
         return {
             "name": e.name,
             "description": e.description,
@@ -153,6 +172,7 @@ class Design:
             ],
             "charts": list(e.charts),
             "texts": e.texts,
+            **posterior,
             "n_runs": len(self.runs),
         }
 
@@ -163,14 +183,35 @@ def derive_seeds(base_seed: int, replications: int) -> list[int]:
     The seeds are distinct 63-bit integers; the same base seed always gives the
     same list, and a longer list starts with the shorter one.
     """
-    children = np.random.SeedSequence(base_seed).spawn(replications)
-    seeds = []
-    for child in children:
-        low, high = (int(word) for word in child.generate_state(2, dtype=np.uint32))
-        seeds.append((low | (high << 32)) >> 1)
+    seeds = [_seed(child) for child in np.random.SeedSequence(base_seed).spawn(replications)]
     if len(set(seeds)) != len(seeds):  # astronomically unlikely; never silently repeat a seed
         raise ValueError("seed derivation produced a repeated seed; choose another base_seed")
     return seeds
+
+
+def derive_draw_seeds(base_seed: int, draws: int, replications: int) -> list[list[int]]:
+    """Return ``replications`` seeds for each of ``draws`` posterior draws: ``SeedSequence`` grandchildren.
+
+    Draw ``k`` takes the children of ``SeedSequence(base_seed).spawn(draws)[k]``, so every draw
+    has seeds of its own (the seed noise of one draw is independent of another's, and the
+    per-draw means that :mod:`sim.analysis.compare` tests are independent), while every arm and
+    sweep point shares them (common random numbers). More draws or more replications keep the
+    earlier seeds. All seeds are distinct.
+    """
+    seeds = [
+        [_seed(grandchild) for grandchild in child.spawn(replications)]
+        for child in np.random.SeedSequence(base_seed).spawn(draws)
+    ]
+    flat = [seed for row in seeds for seed in row]
+    if len(set(flat)) != len(flat):  # astronomically unlikely; never silently repeat a seed
+        raise ValueError("seed derivation produced a repeated seed; choose another base_seed")
+    return seeds
+
+
+def _seed(sequence: np.random.SeedSequence) -> int:
+    """A distinct 63-bit integer from a seed sequence (the one rule of every derived seed)."""
+    low, high = (int(word) for word in sequence.generate_state(2, dtype=np.uint32))
+    return (low | (high << 32)) >> 1
 
 
 def scenario_digest(scenario: Scenario) -> str:
@@ -182,16 +223,26 @@ def scenario_digest(scenario: Scenario) -> str:
     return hashlib.sha256(json.dumps(scenario.to_dict(), sort_keys=False, default=str).encode()).hexdigest()
 
 
-def run_id(scenario: Scenario, seed: int, arm: str = "", point: int = 0, digest: str | None = None) -> str:
-    """Content hash of a run: the resolved scenario, the seed, the code version, arm and point.
+def run_id(
+    scenario: Scenario,
+    seed: int,
+    arm: str = "",
+    point: int = 0,
+    digest: str | None = None,
+    draw: int | None = None,
+) -> str:
+    """Content hash of a run: the resolved scenario, the seed, the code version, arm, point (and draw).
 
     The arm and sweep point are part of the identity, so two arms that resolve to
     the same scenario (a control arm, or repeated sample points) stay separate
-    runs. ``digest`` is :func:`scenario_digest` of the scenario, if already known.
+    runs; so is the posterior draw of a run of a ``[posterior]`` design (an equal-weight
+    sample repeats draws). Without a draw the id is what it was before posteriors existed.
+    ``digest`` is :func:`scenario_digest` of the scenario, if already known.
     """
-    content = json.dumps(
-        [digest or scenario_digest(scenario), seed, __version__, arm, point], separators=(",", ":")
-    )
+    parts: list[Any] = [digest or scenario_digest(scenario), seed, __version__, arm, point]
+    if draw is not None:
+        parts.append(draw)
+    content = json.dumps(parts, separators=(",", ":"))
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
@@ -239,7 +290,8 @@ def resolve(experiment: Experiment, path: Path, file_hash: str = "") -> Design:
     if experiment.sensitivity is not None:
         check_sensitivity(experiment, where)
     points = sweep_points(experiment, where)
-    return _expand(experiment, path, file_hash, claims, points)
+    posterior = check_posterior(experiment, path, points) if experiment.posterior is not None else None
+    return _expand(experiment, path, file_hash, claims, points, posterior)
 
 
 def _expand(
@@ -248,21 +300,20 @@ def _expand(
     file_hash: str,
     claims: list[ParsedClaim],
     points: list[dict[str, float]],
+    posterior: PosteriorDraws | None = None,
 ) -> Design:
     where = str(path)
-    seeds = derive_seeds(experiment.base_seed, experiment.replications)
+    seeds: list[Any] = derive_seeds(experiment.base_seed, experiment.replications)
+    draw_seeds = None
+    if posterior is not None:
+        draw_seeds = derive_draw_seeds(experiment.base_seed, len(posterior.draws), experiment.replications)
     cells: list[Cell] = []
     for arm_name, arm in experiment.arms.items():
         scenario_path = real_path(path.parent / arm.scenario)
         first: Scenario | None = None
         for p, values in enumerate(points):
             overrides = nested(values, arm.overrides, where, arm_name)
-            try:
-                scenario = load_scenario(scenario_path, overrides=overrides or None)
-            except InputError as exc:
-                raise ExperimentError(
-                    where, f"arm '{arm_name}': {exc.one_line()}", key=f"arms.{arm_name}"
-                ) from None
+            scenario = load_arm(scenario_path, overrides, where, arm_name)
             # each scenario keeps its own focal state; the experiment's is for charts
             _check_metrics(experiment, scenario, arm_name, where)
             # the points of an arm differ in a few values: they share every other part (memory)
@@ -270,9 +321,17 @@ def _expand(
                 first = scenario
             else:
                 scenario = shared(scenario, first)
-            digest = scenario_digest(scenario)
-            cells.append(Cell(arm_name, p, scenario, digest, tuple(sorted(values.items()))))
-    return Design(experiment, path, file_hash, claims, points, seeds, Runs(cells, seeds))
+            point_values = tuple(sorted(values.items()))
+            if posterior is None:
+                cells.append(Cell(arm_name, p, scenario, scenario_digest(scenario), point_values))
+                continue
+            for k, draw in enumerate(posterior.draws):
+                drawn = drawn_scenario(
+                    scenario, scenario_path, overrides, posterior.values[k], where, arm_name
+                )
+                cells.append(Cell(arm_name, p, drawn, scenario_digest(drawn), point_values, draw, k))
+    runs = Runs(cells, seeds, draw_seeds)
+    return Design(experiment, path, file_hash, claims, points, draw_seeds or seeds, runs, posterior)
 
 
 def _check_metrics(experiment: Experiment, scenario: Scenario, arm_name: str, where: str) -> None:

@@ -1,11 +1,12 @@
 """The manifest of a results folder: reading it safely, versions, and whether a batch may be resumed.
 
-``manifest.json`` records the experiment (with the hash of its file), a hash of every arm's
-resolved scenario, the seeds, the versions, times, status and failures. :func:`read_manifest`
-refuses, in one line, a file that is not the JSON object sco-sim writes;
-:func:`check_resumable` refuses to resume a batch with another design: another experiment,
-an edited experiment file, another ``texts`` setting, or an arm whose resolved scenario
-(its file, a file it ``extends``, its overrides) changed since the batch started.
+``manifest.json`` records the experiment (with the hash of its file, and of its posterior
+file if it has one), a hash of every arm's resolved scenario, the seeds, the versions, times,
+status and failures. :func:`read_manifest` refuses, in one line, a file that is not the JSON
+object sco-sim writes; :func:`check_resumable` refuses to resume a batch with another design:
+another experiment, an edited experiment file, another ``texts`` setting, a changed posterior
+file, or an arm whose resolved scenario (its file, a file it ``extends``, its overrides)
+changed since the batch started.
 """
 
 from __future__ import annotations
@@ -109,33 +110,42 @@ def resume_command(folder: str | Path, manifest: dict[str, Any] | None) -> str:
 # Resuming ------------------------------------------------------------------------------
 
 
-def arm_points(design: Any) -> dict[tuple[str, int], Any]:
-    """The resolved scenario of every arm and sweep point of ``design``, in run order."""
-    scenarios: dict[tuple[str, int], Any] = {}
+def scenario_file(arm: str, point: int, draw: int | None = None) -> str:
+    """The name of a stored resolved scenario: ``ARM-POINT.json``, or ``ARM-POINT-drawD.json`` at a draw."""
+    return f"{arm}-{point}.json" if draw is None else f"{arm}-{point}-draw{draw}.json"
+
+
+def arm_points(design: Any) -> dict[tuple[str, int, int | None], Any]:
+    """The resolved scenario of every arm, sweep point and posterior draw (or None), in run order."""
+    scenarios: dict[tuple[str, int, int | None], Any] = {}
     for run_spec in design.runs:
-        scenarios.setdefault((run_spec.arm, run_spec.point), run_spec.scenario)
+        scenarios.setdefault((run_spec.arm, run_spec.point, run_spec.draw), run_spec.scenario)
     return scenarios
 
 
 def scenarios_hash(design: Any) -> str:
-    """SHA-256 over every arm and sweep point's resolved scenario (``extends``, overrides applied)."""
+    """SHA-256 over every arm and sweep point's resolved scenario (``extends``, overrides applied).
+
+    A posterior draw is hashed with its cell; without draws the hash is what it was before.
+    """
     from sim.experiments.design import scenario_digest
 
     digest = hashlib.sha256()
-    for (arm, point), scenario in arm_points(design).items():
-        digest.update(json.dumps([arm, point, scenario_digest(scenario)]).encode())
+    for (arm, point, draw), scenario in arm_points(design).items():
+        cell = [arm, point] if draw is None else [arm, point, draw]
+        digest.update(json.dumps([*cell, scenario_digest(scenario)]).encode())
     return digest.hexdigest()
 
 
-def changed_scenario(folder: Path, design: Any) -> tuple[str, int] | None:
-    """The first arm and point whose stored scenario (``scenarios/ARM-POINT.json``) is not the design's."""
-    for (arm, point), scenario in arm_points(design).items():
+def changed_scenario(folder: Path, design: Any) -> tuple[str, int, int | None] | None:
+    """The first arm, point and draw whose stored scenario (``scenarios/...json``) is not the design's."""
+    for (arm, point, draw), scenario in arm_points(design).items():
         try:
-            stored = json.loads((folder / "scenarios" / f"{arm}-{point}.json").read_text())
+            stored = json.loads((folder / "scenarios" / scenario_file(arm, point, draw)).read_text())
         except (OSError, ValueError):
             continue
         if stored != json.loads(json.dumps(scenario.to_dict(), default=str)):
-            return arm, point
+            return arm, point, draw
     return None
 
 
@@ -181,7 +191,28 @@ def check_resumable(
             f"texts = {str(texts).lower()} would store the texts table for only some runs; "
             "resume with the same setting, or run into another --out folder",
         )
+    _check_posterior(where, stored.get("posterior"), getattr(design, "posterior", None))
     _check_scenarios(folder, manifest.get("scenarios_hash"), design, hashed or scenarios_hash(design))
+
+
+def _check_posterior(where: str, stored: Any, posterior: Any) -> None:
+    """Refuse to resume if the posterior file (its bytes) or its choice of draws changed."""
+    if stored is None and posterior is None:
+        return
+    now = posterior.describe() if posterior is not None else None
+    if isinstance(stored, dict) and now is not None and stored.get("sha256") != now["sha256"]:
+        raise StoreError(
+            where,
+            f"the posterior file {now['file']} has changed since this batch started (SHA-256 "
+            f"{str(stored.get('sha256'))[:12]}... then, {now['sha256'][:12]}... now), so --resume would mix "
+            "runs at two posteriors; restore the file, or run into another --out folder",
+        )
+    if not isinstance(stored, dict) or now is None or stored.get("draws") != now["draws"]:
+        raise StoreError(
+            where,
+            "this batch was started with other posterior draws (another [posterior] table), so --resume "
+            "would mix two designs; resume with the same file and options, or run into another --out folder",
+        )
 
 
 def _check_scenarios(folder: Path, stored: Any, design: Any, hashed: str) -> None:
@@ -197,9 +228,10 @@ def _check_scenarios(folder: Path, stored: Any, design: Any, hashed: str) -> Non
         return  # a folder from before scenarios were hashed, whose stored scenarios all agree
     what = "the resolved scenario of an arm"
     if changed is not None:
-        arm, point = changed
+        arm, point, draw = changed
         source = design.experiment.arms[arm].scenario
         sweep = f" at sweep point {point}" if len(design.points) > 1 else ""
+        sweep += f" at posterior draw {draw}" if draw is not None else ""
         what = f"the resolved scenario of arm '{arm}'{sweep} ({source}, or a file it extends)"
     raise StoreError(
         str(folder),

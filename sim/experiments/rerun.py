@@ -13,7 +13,8 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.experiments.design import run_id as content_id
-from sim.experiments.store import ID_COLUMNS, TEXTS, load_results, run_tables
+from sim.experiments.manifest import scenario_file
+from sim.experiments.store import DRAW, TEXTS, id_columns, load_results, run_tables
 from sim.files import inside, read_json
 from sim.model import SCOModel
 from sim.model.run import RunResult
@@ -32,6 +33,7 @@ class RerunReport:
     code_changed: bool
     differing: list[str]
     result: RunResult = field(repr=False)
+    draw: int | None = None  # the posterior draw of a run of a [posterior] batch
 
     @property
     def identical(self) -> bool:
@@ -46,9 +48,10 @@ class RerunReport:
                 f"note: the code version differs from the one that stored {self.run_id}; results may differ"
             )
         out += [f"  {name}: DIFFERS from the stored table" for name in self.differing]
+        at = f"posterior draw {self.draw}, " if self.draw is not None else ""
         out.append(
             f"run {self.run_id}: arm {self.arm}, point {self.point}, "
-            f"replication {self.replication}, seed {self.seed}"
+            f"{at}replication {self.replication}, seed {self.seed}"
         )
         out.append(f"  identical to the stored tables: {'yes' if self.identical else 'no'}")
         return out
@@ -62,7 +65,8 @@ def rerun(run: str, folder: str | Path) -> RerunReport:
     if not len(match):
         raise InputError(str(folder), f"no run with id '{run}' is stored here", key="RUN_ID")
     row = match.iloc[0]
-    path = inside(Path(folder) / "scenarios", f"{row['arm']}-{int(row['point'])}.json")
+    draw = int(row[DRAW]) if DRAW in row.index and pd.notna(row[DRAW]) else None  # a posterior batch
+    path = inside(Path(folder) / "scenarios", scenario_file(str(row["arm"]), int(row["point"]), draw))
     try:
         scenario = Scenario.model_validate(read_json(path, InputError, "a stored scenario (JSON)"))
     except InputError as exc:
@@ -76,7 +80,8 @@ def rerun(run: str, folder: str | Path) -> RerunReport:
     differing = []
     for name in run_tables(TEXTS in results.tables):
         stored = results.tables[name]
-        stored = stored[stored["run_id"] == run].drop(columns=ID_COLUMNS).reset_index(drop=True)
+        stored = stored[stored["run_id"] == run].drop(columns=id_columns(draw is not None))
+        stored = stored.reset_index(drop=True)
         fresh = tables[name].reset_index(drop=True)
         try:
             pd.testing.assert_frame_equal(fresh, stored, check_dtype=False, check_exact=True)
@@ -88,7 +93,8 @@ def rerun(run: str, folder: str | Path) -> RerunReport:
         point=int(row["point"]),
         replication=int(row["replication"]),
         seed=seed,
-        code_changed=content_id(scenario, seed, str(row["arm"]), int(row["point"])) != run,
+        code_changed=content_id(scenario, seed, str(row["arm"]), int(row["point"]), draw=draw) != run,
+        draw=draw,
         differing=differing,
         result=RunResult(scenario=scenario, seed=seed, until=model.end_year, tables=tables),
     )

@@ -80,6 +80,25 @@ def key_type(dotted: str) -> Any | None:
     return annotation
 
 
+def is_number_key(dotted: str) -> bool:
+    """Whether a dotted scenario key names a number (``rules.tolerance``, ``states.KAZ.capability_growth``).
+
+    A key that may hold a number or a table (a state's ``capability``) counts; a string, a
+    boolean, a table, or no key of the scenario does not.
+    """
+    annotation = key_type(dotted)
+    return annotation is not None and _numeric(annotation)
+
+
+def _numeric(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _numeric(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_numeric(arg) for arg in typing.get_args(annotation))
+    return annotation in (int, float)
+
+
 def _step(annotation: Any, part: str) -> Any | None:
     """Step from a type into its field or table value named ``part``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

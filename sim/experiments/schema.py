@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from sim.limits import (
+    MAX_DRAWS,
     MAX_LEVELS,
     MAX_REPLICATIONS,
     MAX_SAMPLES,
@@ -92,6 +93,21 @@ class Sensitivity(_Frozen):
     ]
 
 
+class Posterior(_Frozen):
+    """Draw every arm's parameters from a posterior sample: ``draws`` rows of a CSV, x ``replications`` seeds.
+
+    The file (relative to the experiment file) has a ``draw`` column and one column per fitted
+    parameter, named by its dotted scenario key (``rules.tolerance``): the ``posterior.csv`` of
+    ``sco-sim calibrate``. ``select = "sample"`` takes ``draws`` rows by a seeded sample without
+    replacement (``seed``, default ``base_seed``); ``"first"`` takes the first ``draws`` rows.
+    """
+
+    file: Annotated[str, StringConstraints(min_length=1)]
+    draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)]
+    select: Literal["sample", "first"] = "sample"
+    seed: Seed | None = None
+
+
 class Metric(_Frozen):
     """A figure computed per run from one table over a window of years."""
 
@@ -135,6 +151,7 @@ class Experiment(_Frozen):
     arms: dict[str, Arm]
     sweep: Sweep | None = None
     sensitivity: Sensitivity | None = None
+    posterior: Posterior | None = None
     metrics: dict[str, Metric]
     claims: list[Claim] = Field(default_factory=list)
     charts: list[str] = Field(default_factory=lambda: list(CHARTS))

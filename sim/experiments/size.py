@@ -45,20 +45,30 @@ def in_words(n_bytes: float) -> str:
     return f"{max(n_bytes, 0) / 1e3:.0f} kB"
 
 
-def check_size(where: str, arms: int, points: int, replications: int, points_key: str, runs_key: str) -> None:
+def check_size(
+    where: str,
+    arms: int,
+    points: int,
+    replications: int,
+    points_key: str,
+    runs_key: str,
+    what: str = "point(s)",
+) -> None:
     """Raise ExperimentError, in one line, if the design exceeds MAX_RUNS runs or MAX_SCENARIOS scenarios.
 
     ``points_key`` is named when there are too many arm x point scenarios (the sweep or the
     sample is too large), ``runs_key`` when the runs are too many (too many replications).
+    ``what`` names the points in the message (``point x draw(s)`` for a posterior design).
     """
     runs = arms * points * replications
+    cells = f"arm x {what.removesuffix('(s)')}"
     if runs <= MAX_RUNS and arms * points <= MAX_SCENARIOS:
         return
     key = points_key if arms * points > MAX_SCENARIOS else runs_key
     raise ExperimentError(
         where,
-        f"{arms} arm(s) x {points:,} point(s) x {replications:,} seed(s) = {runs:,} runs, needing about "
+        f"{arms} arm(s) x {points:,} {what} x {replications:,} seed(s) = {runs:,} runs, needing about "
         f"{in_words(memory(arms, points, replications))} of memory before the first run; a design may "
-        f"have at most {MAX_RUNS:,} runs and {MAX_SCENARIOS:,} arm x point scenarios (docs/experiments.md)",
+        f"have at most {MAX_RUNS:,} runs and {MAX_SCENARIOS:,} {cells} scenarios (docs/experiments.md)",
         key=key,
     )

@@ -4,7 +4,8 @@ Layout of a results folder::
 
     manifest.json            experiment, its hash, seeds, versions, git revision, times, failures
     experiment.toml          a copy of the experiment file as it was run
-    scenarios/ARM-POINT.json the resolved scenario of every arm and sweep point (for rerun)
+    scenarios/ARM-POINT.json the resolved scenario of every arm and sweep point (for rerun);
+                             ARM-POINT-drawD.json at each posterior draw D of a [posterior] batch
     model/part-000001.parquet     yearly model figures of many runs
     states/part-000001.parquet    yearly state figures
     decisions/part-000001.parquet decision logs
@@ -46,6 +47,7 @@ from sim.experiments.manifest import (
     now,
     read_manifest,
     resume_command,
+    scenario_file,
     scenarios_hash,
     versions,
 )
@@ -62,6 +64,7 @@ from sim.model.run import TablesView
 from sim.scenario.messages import first_error
 
 __all__ = [
+    "DRAW",
     "ID_COLUMNS",
     "MANIFEST",
     "TABLES",
@@ -70,6 +73,7 @@ __all__ = [
     "ResultStore",
     "Results",
     "check_parts",
+    "id_columns",
     "load_results",
     "load_table",
     "os_reason",
@@ -80,6 +84,12 @@ __all__ = [
 TABLES = ("model", "states", "decisions", "summaries", "failures")
 TEXTS = "texts"  # stored only when the experiment asks for it (``texts = true``)
 ID_COLUMNS = ["run_index", "run_id", "arm", "point", "replication", "seed"]
+DRAW = "draw"  # one more id column in the tables of a batch run over posterior draws ([posterior])
+
+
+def id_columns(draws: bool = False) -> list[str]:
+    """The id columns in front of every stored row: with ``draw`` after ``point`` in a posterior batch."""
+    return [*ID_COLUMNS[:4], DRAW, *ID_COLUMNS[4:]] if draws else list(ID_COLUMNS)
 
 
 def run_tables(texts: bool = False) -> tuple[str, ...]:
@@ -236,12 +246,13 @@ class ResultStore:
         if not (self.folder / "experiment.toml").exists():
             copy = read_file(self.design.path, StoreError, "the experiment file")
             write_bytes(self.folder / "experiment.toml", copy)
-        written: set[tuple[str, int]] = set()
+        written: set[tuple[str, int, int | None]] = set()
         for run_spec in self.design.runs:
-            if (run_spec.arm, run_spec.point) in written:
+            cell = (run_spec.arm, run_spec.point, run_spec.draw)
+            if cell in written:
                 continue
-            written.add((run_spec.arm, run_spec.point))
-            target = inside(self.folder / "scenarios", f"{run_spec.arm}-{run_spec.point}.json", StoreError)
+            written.add(cell)
+            target = inside(self.folder / "scenarios", scenario_file(*cell), StoreError)
             if not target.exists():
                 write_text(target, json.dumps(run_spec.scenario.to_dict(), indent=1, sort_keys=False))
         self._write_manifest()
@@ -332,7 +343,7 @@ class ResultStore:
             self.manifest["finished"] = now()
             self.manifest["n_done"] = len(self.done)
             self.manifest["n_failed"] = int(failures["run_id"].nunique()) if len(failures) else 0
-            columns = ["run_id", "arm", "replication", "seed", "error"]
+            columns = ["run_id", "arm", *([DRAW] if DRAW in failures else []), "replication", "seed", "error"]
             self.manifest["failures"] = (
                 failures.drop_duplicates("run_id", keep="last")[columns].head(50).to_dict("records")
                 if len(failures)

@@ -5,20 +5,24 @@
   design (:mod:`sim.experiments.size`) and only then lists the grid or draws the sample.
 - :func:`nested` merges a point into an arm's overrides.
 - :func:`shared` lets the scenarios of an arm's points share the parts they have in common.
+- :func:`load_arm` loads an arm's scenario with its overrides; :func:`is_set` says whether
+  overrides set a dotted key.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from sim.errors import ExperimentError
+from sim.errors import ExperimentError, InputError
 from sim.experiments.sampling import Dimension, draw, is_integer_key, to_points, value_problem, whole
 from sim.experiments.schema import Experiment, SweepParameter
 from sim.experiments.size import check_size, sweep_size
+from sim.scenario import Scenario, load_scenario
 
 SWEEPABLE = ("parameters.", "rules.", "membership.", "states.", "areas.")
 
@@ -128,3 +132,26 @@ def shared(new: Any, old: Any) -> Any:
             return old
         return [shared(a, b) for a, b in zip(new, old, strict=True)] if len(new) == len(old) else new
     return new
+
+
+def load_arm(scenario_path: Path, overrides: dict[str, Any], where: str, arm_name: str) -> Scenario:
+    """Load an arm's scenario with its overrides; an error is one line naming the arm.
+
+    Raises:
+        ExperimentError: the scenario, with these overrides, cannot be loaded.
+
+    """
+    try:
+        return load_scenario(scenario_path, overrides=overrides or None)
+    except InputError as exc:
+        raise ExperimentError(where, f"arm '{arm_name}': {exc.one_line()}", key=f"arms.{arm_name}") from None
+
+
+def is_set(overrides: dict[str, Any], dotted_key: str) -> bool:
+    """Whether nested overrides hold a value at a dotted key (``rules.tolerance``)."""
+    node: Any = overrides
+    for part in dotted_key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
