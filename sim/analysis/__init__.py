@@ -2,6 +2,7 @@
 
 - :mod:`sim.analysis.compare`: paired differences between arms, intervals, verdicts of claims.
 - :mod:`sim.analysis.arms`: ``sim.compare_arms``, the comparison of ``sco-sim compare`` from Python.
+- :mod:`sim.analysis.draws`: claims over posterior draws: per-draw means, the share with the claimed sign.
 - :mod:`sim.analysis.verdicts`: the verdict rule: paired t, Holm's adjustment, bands of equivalence.
 - :mod:`sim.analysis.sensitivity`: Morris and Sobol' indices and the robustness of effects.
 - :mod:`sim.analysis.validation`: the historical scenario judged against the record 1996-2017.
@@ -21,6 +22,7 @@ __all__ = [
     "calibration",
     "compare",
     "discover",
+    "draws",
     "narrate",
     "outcome",
     "sensitivity",

@@ -24,13 +24,18 @@ Method:
   (1 - 0.05/13 = 99.6% for 13 claims): 2000 bootstrap means put about four draws beyond such
   a quantile, so its end would be resampling noise, while the t interval and p-value are
   exact functions of the data, at any level, and agree with each other by construction.
+- **Posterior draws: the interval carries parameter uncertainty.** A batch run over
+  posterior draws (its summaries have a ``draw`` column) pairs by ``(point, draw,
+  replication)`` and tests each claim on the per-draw mean differences: see
+  :mod:`sim.analysis.draws` for the method, and ``share_claimed_sign``.
 - **Verdicts with a band of practical equivalence.** Every claim names the smallest
   difference that matters (``band``, in the metric's units); :func:`sim.analysis.verdicts.verdict`
   gives the rule.
 - **Percentile bootstrap** of a mean, for the metrics table (Efron, B. & Tibshirani, R. J.
   1993, *An Introduction to the Bootstrap*, Chapman & Hall, ch. 13): resample the values with
   replacement ``n_boot`` times and take the ``(1 - level) / 2`` and ``(1 + level) / 2``
-  quantiles of the resampled means. The resampling draws from
+  quantiles of the resampled means. Over posterior draws the values resampled are the
+  per-draw means of the arm (a cluster bootstrap), and the mean is their mean. The resampling draws from
   ``numpy.random.default_rng(seed)``; the default seed is the one ``sco-sim compare`` uses,
   so the same values give the same interval in a notebook as in ``metrics.csv``.
 - **Effect size** for paired data, Cohen's d_z = mean of the differences / standard
@@ -49,6 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.draws import DRAW, claim_values, claimed_sign_share, resampled
 from sim.analysis.verdicts import OPS, holm, paired_t, t_interval, verdict
 from sim.analysis.verdicts import VERDICTS as VERDICTS  # re-exported: the verdicts a claim can get
 
@@ -61,12 +67,17 @@ EQUAL_TOLERANCE = 1e-12
 CLAIM_COLUMNS: tuple[str, ...] = (
     "id", "hypothesis", "label", "statement", "metric", "arm_a", "arm_b", "op", "band", "band_reason",
     "n_pairs", "n_failed", "mean_a", "mean_b", "mean_diff", "sd_diff", "effect_size", "p_value", "p_holm",
-    "ci_level", "ci_low", "ci_high", "verdict", "note",
+    "ci_level", "ci_low", "ci_high", "verdict", "note", "n_draws", "share_claimed_sign",
 )  # fmt: skip
 METRIC_COLUMNS: tuple[str, ...] = (
     "metric", "arm", "n", "n_failed", "n_missing", "mean", "ci_low", "ci_high", "median", "sd",
 )  # fmt: skip
 PAIR_KEYS: tuple[str, str] = ("point", "replication")
+
+
+def pair_keys(summaries: pd.DataFrame) -> tuple[str, ...]:
+    """The columns that pair runs: ``(point, replication)``, and ``draw`` between them over draws."""
+    return ("point", DRAW, "replication") if DRAW in summaries else PAIR_KEYS
 
 
 def _ok_mask(summaries: pd.DataFrame) -> pd.Series:
@@ -91,20 +102,22 @@ def _require_arms(summaries: pd.DataFrame, arms: Iterable[str]) -> None:
 
 def _arm_runs(summaries: pd.DataFrame, metric: str, arm: str) -> pd.DataFrame:
     """Return the usable runs of one arm (finished, metric present), indexed by pair key."""
+    keys = list(pair_keys(summaries))
     runs = summaries[(summaries["arm"] == arm) & _ok_mask(summaries)]
     runs = runs[np.isfinite(runs[metric].to_numpy(dtype=float))]
-    duplicated = runs.duplicated(list(PAIR_KEYS))
+    duplicated = runs.duplicated(keys)
     if duplicated.any():
-        keys = runs.loc[duplicated, list(PAIR_KEYS)].to_records(index=False).tolist()
-        raise ValueError(f"arm {arm!r} has more than one run for (point, replication) {keys[:5]}")
-    return runs.set_index(list(PAIR_KEYS))[metric].astype(float)
+        found = runs.loc[duplicated, keys].to_records(index=False).tolist()
+        raise ValueError(f"arm {arm!r} has more than one run for ({', '.join(keys)}) {found[:5]}")
+    return runs.set_index(keys)[metric].astype(float)
 
 
 def paired_differences(summaries: pd.DataFrame, metric: str, arm_a: str, arm_b: str) -> pd.DataFrame:
     """Pair the runs of two arms by ``(point, replication)`` and return their differences.
 
     Runs with the same sweep point and replication share a seed (common random numbers),
-    so each pair differs only by the arm. A pair is dropped when either run failed, is
+    so each pair differs only by the arm. Over posterior draws (a ``draw`` column), runs
+    pair by ``(point, draw, replication)``. A pair is dropped when either run failed, is
     absent, or has no value for the metric.
 
     Args:
@@ -116,20 +129,22 @@ def paired_differences(summaries: pd.DataFrame, metric: str, arm_a: str, arm_b: 
 
     Returns:
         A DataFrame with columns ``point``, ``replication``, ``a``, ``b`` and ``diff``
-        (``a - b``), one row per complete pair, sorted by point and replication.
+        (``a - b``), one row per complete pair, sorted by point and replication (and
+        ``draw`` after ``point`` over posterior draws).
 
     Raises:
         ValueError: If a column or an arm is missing, or an arm has two runs with the
             same ``(point, replication)``.
 
     """
-    _require(summaries, ("arm", *PAIR_KEYS, metric))
+    keys = pair_keys(summaries)
+    _require(summaries, ("arm", *keys, metric))
     _require_arms(summaries, (arm_a, arm_b))
     a = _arm_runs(summaries, metric, arm_a).rename("a")
     b = _arm_runs(summaries, metric, arm_b).rename("b")
     pairs = pd.concat([a, b], axis=1, join="inner").sort_index().reset_index()
     pairs["diff"] = pairs["a"] - pairs["b"]
-    return pairs[["point", "replication", "a", "b", "diff"]].reset_index(drop=True)
+    return pairs[[*keys, "a", "b", "diff"]].reset_index(drop=True)
 
 
 def bootstrap_ci(
@@ -225,7 +240,8 @@ def _paired_claim(summaries: pd.DataFrame, claim: Any) -> dict[str, Any]:
     notes = [f"{n_failed} failed run(s) excluded"] if n_failed else []
     diffs = pairs["diff"].to_numpy(dtype=float)
     n, nan = int(diffs.size), float("nan")
-    mean_diff = float(diffs.mean()) if n else nan
+    units, means, n_draws = claim_values(pairs)
+    mean_diff = float(units.mean()) if n else nan
     row: dict[str, Any] = {
         "id": claim_id,
         "hypothesis": str(_claim_field(claim, "hypothesis", "")),
@@ -239,8 +255,8 @@ def _paired_claim(summaries: pd.DataFrame, claim: Any) -> dict[str, Any]:
         "band_reason": str(_claim_field(claim, "band_reason", "")),
         "n_pairs": n,
         "n_failed": n_failed,
-        "mean_a": float(pairs["a"].mean()) if n else nan,
-        "mean_b": float(pairs["b"].mean()) if n else nan,
+        "mean_a": float(means["a"]),
+        "mean_b": float(means["b"]),
         "mean_diff": mean_diff,
         "sd_diff": float(np.std(diffs, ddof=1)) if n > 1 else nan,
         "effect_size": nan,
@@ -250,9 +266,18 @@ def _paired_claim(summaries: pd.DataFrame, claim: Any) -> dict[str, Any]:
         "ci_low": nan,
         "ci_high": nan,
         "verdict": None,
-        "_diffs": diffs,
+        "n_draws": n_draws,
+        "share_claimed_sign": claimed_sign_share(units, op) if n_draws is not None else None,
+        "_diffs": units,
         "_notes": notes,
     }
+    return _decide(row, diffs)
+
+
+def _decide(row: dict[str, Any], diffs: np.ndarray) -> dict[str, Any]:
+    """Decide what needs no test (too few pairs or draws, no variation); else give the p-value."""
+    n, n_draws, units, notes = row["n_pairs"], row["n_draws"], row["_diffs"], row["_notes"]
+    op, band, mean_diff = row["op"], row["band"], row["mean_diff"]
     if n < 2:
         notes.append(f"{n} complete pair(s); at least 2 are needed")
         row["verdict"] = "insufficient data"
@@ -265,9 +290,22 @@ def _paired_claim(summaries: pd.DataFrame, claim: Any) -> dict[str, Any]:
             "and d_z is undefined"
         )
         row["verdict"] = "no variation"
+    elif n_draws is not None and n_draws < 2:
+        notes.append(
+            f"{n_draws} posterior draw(s) with complete pairs; at least 2 are needed for an interval "
+            "over draws"
+        )
+        row["verdict"] = "insufficient data"
+    elif n_draws is not None and _all_equal(units):
+        row["ci_low"] = row["ci_high"] = mean_diff
+        notes.append(
+            f"every posterior draw has the same mean difference ({mean_diff:+.6g}, "
+            f"{_side(op, band, mean_diff)}): nothing varies between draws, so nothing is tested"
+        )
+        row["verdict"] = "no variation"
     else:
         row["effect_size"] = mean_diff / row["sd_diff"]
-        row["p_value"] = paired_t(diffs)[1]
+        row["p_value"] = paired_t(units)[1]
     return row
 
 
@@ -313,6 +351,13 @@ def evaluate_claims(summaries: pd.DataFrame, claims: Iterable[Any], level: float
        this step form the family that :func:`holm` adjusts at ``alpha = 1 - level``; each gets
        its t interval at its Holm level (``ci_level``), and its verdict from that interval, the
        mean difference and the band (:func:`verdict`).
+
+    Over posterior draws (a ``draw`` column in ``summaries``) the runs pair by ``(point, draw,
+    replication)``, and steps 1-3 take the per-draw mean differences as their values (see the
+    module's docstring): ``mean_diff``, ``mean_a`` and ``mean_b`` are means over draws, the test
+    and the interval are on ``n_draws`` per-draw means (fewer than two draws: ``"insufficient
+    data"``), and ``share_claimed_sign`` is the share of draws whose mean difference has the
+    claimed sign. Without draws, ``n_draws`` and ``share_claimed_sign`` are empty.
 
     Args:
         summaries: One row per run.
@@ -404,7 +449,9 @@ def metric_table(
         One row per metric and arm with columns ``metric``, ``arm``, ``n`` (runs used),
         ``n_failed`` (failed runs, left out), ``n_missing`` (finished runs without a value,
         left out), ``mean``, ``ci_low``, ``ci_high``, ``median`` and ``sd`` (``ddof=1``;
-        NaN below two runs).
+        NaN below two runs). Over posterior draws (a ``draw`` column), ``mean`` is the mean of
+        the arm's per-draw means and the bootstrap resamples those means (a cluster bootstrap:
+        runs of one draw share its parameters); ``median`` and ``sd`` are over runs.
 
     Raises:
         ValueError: If a metric column or an arm is missing.
@@ -420,7 +467,8 @@ def metric_table(
             finished = summaries.loc[in_arm & ok, metric].to_numpy(dtype=float)
             values = finished[np.isfinite(finished)]
             n = int(values.size)
-            ci_low, ci_high = bootstrap_ci(values, level=level, n_boot=n_boot, seed=seed)
+            units = resampled(summaries.loc[in_arm & ok], metric, values)
+            ci_low, ci_high = bootstrap_ci(units, level=level, n_boot=n_boot, seed=seed)
             rows.append(
                 {
                     "metric": metric,
@@ -428,7 +476,7 @@ def metric_table(
                     "n": n,
                     "n_failed": int((in_arm & ~ok).sum()),
                     "n_missing": int(finished.size - n),
-                    "mean": float(values.mean()) if n else float("nan"),
+                    "mean": float(units.mean()) if n else float("nan"),
                     "ci_low": ci_low,
                     "ci_high": ci_high,
                     "median": float(np.median(values)) if n else float("nan"),

@@ -10,6 +10,8 @@ replication)`` (the same seeds: :func:`sim.analysis.compare.paired_differences`)
    compares the two; these get a plain 95% t interval and no verdict (they test nothing).
 
 Differences that are all equal are marked ``"no variation"`` (the interval is that one value).
+Over posterior draws the interval of a comparison that is not a claim is taken over the
+per-draw mean differences, as a claim's is (:mod:`sim.analysis.draws`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import EQUAL_TOLERANCE, paired_differences
+from sim.analysis.draws import claim_values
 from sim.analysis.verdicts import t_interval
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -123,7 +126,8 @@ def metric_differences(
             keys = ("mean_diff", "ci_level", "ci_low", "ci_high", "band", "verdict")
             row.update({"claim": str(claim["id"]), **{key: claim.get(key) for key in keys}})
         else:
-            row.update({"claim": "", "band": float("nan"), **_describe(diffs, level)})
+            # over posterior draws, the per-draw means (their spread carries the draws' and the seeds')
+            row.update({"claim": "", "band": float("nan"), **_describe(claim_values(pairs)[0], level)})
         rows.append(row)
     diffs = (
         pd.concat(diff_parts, ignore_index=True) if diff_parts else pd.DataFrame(columns=list(DIFF_COLUMNS))

@@ -9,7 +9,8 @@ pairs the runs and applies them to the claims of an experiment. The rule in word
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -147,3 +148,14 @@ def rule_text(tested: int, alpha: float = 0.05) -> str:
         f"amount, so nothing is tested. Holm's adjustment across the {tested} tested {claims} keeps the "
         f"chance of any false supported or contradicted at {alpha:.0%}."
     )
+
+
+def share_text(claim: Mapping[str, Any]) -> str:
+    """Return a claim's share of posterior draws with the claimed sign as ``67% of 3`` (empty if unknown).
+
+    ``claim`` is a row of the claims table (``share_claimed_sign`` and ``n_draws``).
+    """
+    share, n_draws = claim.get("share_claimed_sign"), claim.get("n_draws")
+    if share is None or n_draws is None or not np.isfinite(float(share)):
+        return ""
+    return f"{float(share):.0%} of {int(n_draws)}"

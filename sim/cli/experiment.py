@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -43,11 +44,21 @@ def batch_command(args: argparse.Namespace) -> int:
     choice, where = executor(args)
     store = ResultStore(out, design, resume=args.resume)
     todo = len(store.missing(design.runs))
+    posterior = design.posterior
+    draws = f"{len(posterior.draws)} posterior draws x " if posterior is not None else ""
     print(
-        f"{design.experiment.name}: {len(design.arms)} arms x {len(design.points)} point(s) x "
+        f"{design.experiment.name}: {len(design.arms)} arms x {len(design.points)} point(s) x {draws}"
         f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
         f"{todo} to run on {where} -> {out}/"
     )
+    if posterior is not None:
+        shown = (
+            os.path.relpath(posterior.path) if posterior.path.is_relative_to(Path.cwd()) else posterior.path
+        )
+        print(f"  posterior: {shown} (SHA-256 {posterior.sha256[:12]}...), {len(posterior.draws)} "
+              f"of its {posterior.rows} draws ({posterior.select}), each with its own seeds")  # fmt: skip
+        for arm, keys in posterior.kept_by_arms.items():
+            print(f"  note: arm '{arm}' sets {', '.join(keys)} itself; the draws' values do not apply there")
     again = f" --replications {args.replications}" if args.replications else ""
     resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
     return run_and_report(design, store, choice, out, not args.no_progress, resume)
@@ -166,7 +177,8 @@ def compare_command(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60):
         if len(analysis.claims):
             print("\n" + "\n".join(claim_lines(analysis.claims)))
-        print("\nmetrics by arm (mean with 95% bootstrap interval):")
+        over = " over posterior draws" if "draw" in results.summaries else ""
+        print(f"\nmetrics by arm (mean with 95% bootstrap interval{over}):")
         print(analysis.metrics.round(4).to_string(index=False))
         if analysis.claims_by_point is not None and analysis.metrics_by_point is not None:
             print("\n" + "\n".join(point_lines(analysis.claims_by_point, analysis.parameters)))
@@ -205,17 +217,29 @@ def _size(row: Any) -> str:
 
 def claim_lines(claims: pd.DataFrame) -> list[str]:
     """Return the printed claims: one line per claim (and its note), then what the verdicts mean."""
-    from sim.analysis.verdicts import rule_text
+    from sim.analysis.verdicts import rule_text, share_text
 
     tested = int(claims["p_holm"].notna().sum())
-    lines = [
-        "claims (paired by seed; mean difference a - b with its t interval at the claim's Holm-adjusted "
-        "level; band: the smallest difference that matters):"
-    ]
+    draws = "n_draws" in claims and claims["n_draws"].notna().any()
+    if draws:
+        header = (
+            "claims over posterior draws (paired by draw and seed; mean over draws of the per-draw mean "
+            "difference a - b, with its t interval on the per-draw means at the claim's Holm-adjusted level: "
+            "parameter uncertainty and seed noise together; draws: the share of draws whose mean difference "
+            "has the claimed sign; band: the smallest difference that matters):"
+        )
+    else:
+        header = (
+            "claims (paired by seed; mean difference a - b with its t interval at the claim's Holm-adjusted "
+            "level; band: the smallest difference that matters):"
+        )
+    lines = textwrap.wrap(header, width=100, subsequent_indent="  ") if draws else [header]
     for row in claims.itertuples(index=False):
+        shown = share_text(row._asdict()) if draws else ""
+        count = f"draws {shown}  n={row.n_pairs}" if shown else f"n={row.n_pairs}"
         lines.append(
             f"  {row.id:<22} {row.statement:<48} {_figures(row):<44} band {row.band:<6g} {_size(row):<13} "
-            f"n={row.n_pairs}  {str(row.verdict).upper()}"
+            f"{count}  {str(row.verdict).upper()}"
         )
         if row.note:
             lines.append(f"  {'':<22} note: {row.note}")

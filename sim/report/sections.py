@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.verdicts import rule_text
+from sim.analysis.verdicts import rule_text, share_text
 from sim.report.html import (
     DASH,
     MIDDOT,
@@ -38,6 +38,14 @@ CLAIM_HEADERS = (
     "effect size (d_z)",
     "n",
     "verdict",
+)
+DRAWS = (
+    "Paired by posterior draw and seed: the runs were made at draws of a posterior sample (Experiment "
+    "section), each draw with seeds of its own; the mean difference is the mean over draws of each draw's "
+    "mean difference, and its t interval, at each claim's Holm-adjusted level across the {tested} tested "
+    "claims, is taken over those per-draw means, so it carries the uncertainty of the parameters as well "
+    "as the noise of the seeds. The last column is the share of draws whose mean difference has the "
+    "claimed sign. A verdict describes the model\u2019s runs over the posterior, not the SCO."
 )
 READING: tuple[tuple[str, str], ...] = (
     (
@@ -124,6 +132,11 @@ def reading_section(tested: int, experiment: Mapping[str, Any], parameters: Sequ
         )
     if parameters:
         calibration += f" The sweep moves {', '.join(parameters)} away from the fitted value."
+    if isinstance(experiment.get("posterior"), Mapping):
+        calibration += (
+            " This batch does not run at one point: every arm runs at draws of the posterior sample named "
+            "in the Experiment section, in the keys that sample holds."
+        )
     parts.append("<h3>What the parameters were fitted to</h3>")
     parts.append(f'<p class="note">{e(calibration)}</p>')
     return "\n".join(parts)
@@ -158,6 +171,12 @@ def experiment_section(experiment: Mapping[str, Any]) -> str:
         ("replications per arm", e(text(experiment.get("replications")))),
         ("base seed", e(text(experiment.get("base_seed")))),
     ]
+    posterior = experiment.get("posterior")
+    if isinstance(posterior, Mapping):  # a batch over posterior draws: which file (its SHA-256), how many
+        drawn = f"{len(posterior.get('draws') or [])} of {text(posterior.get('rows'))} draws"
+        sha = f"<code>{e(text(posterior.get('sha256')))}</code>"
+        source = f"<code>{e(text(posterior.get('file')))}</code> (SHA-256 {sha})"
+        settings.append(("posterior", f"{e(drawn)} of {source}, each with seeds of its own"))
     parts.append(meta_list(settings))
     arms = list(experiment.get("arms") or [])
     parts.append("<h3>Arms</h3>")
@@ -218,7 +237,7 @@ def _effect_text(row: Mapping[str, Any]) -> str:
     return num(row.get("effect_size"))
 
 
-def _claim_row(row: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
+def _claim_row(row: Mapping[str, Any], labels: Mapping[str, str], draws: bool = False) -> list[str]:
     claim = f"<strong>{e(text(row.get('id')))}</strong>"
     details = [e(text(x)) for x in (row.get("hypothesis"), row.get("label")) if given(x)]
     if details:
@@ -244,12 +263,14 @@ def _claim_row(row: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
         Num(e(_effect_text(row))),
         Num(e(integer(row.get("n_pairs")))),
         verdict,
+        *([Num(e(share_text(row)))] if draws else []),
     ]
 
 
 def verdicts_section(claims: pd.DataFrame, labels: Mapping[str, str], pooled: int = 1) -> str:
     """Return the count of verdicts, a pointer to the rule, and one row per claim."""
     rows = records(claims)
+    draws = any(given(row.get("share_claimed_sign")) for row in rows)  # a batch over posterior draws
     parts = []
     if rows:
         counts: dict[str, int] = {}
@@ -272,11 +293,14 @@ def verdicts_section(claims: pd.DataFrame, labels: Mapping[str, str], pooled: in
             "claims; the rule, the band and the effect size are explained under How to read this report. "
             "A verdict describes the model\u2019s runs at the calibrated parameters, not the SCO."
         )
+        if draws:
+            intro = DRAWS.format(tested=tested)
         if pooled > 1:
             intro += f" These verdicts pool the pairs of all {pooled} sweep points (each: Sweep section)."
         parts.append(f'<p class="small">{e(intro)}</p>')
-    table_rows = [_claim_row(row, labels) for row in rows]
-    parts.append(table(CLAIM_HEADERS, table_rows, empty="No claims."))
+    table_rows = [_claim_row(row, labels, draws) for row in rows]
+    headers = (*CLAIM_HEADERS, "draws with the claimed sign") if draws else CLAIM_HEADERS
+    parts.append(table(headers, table_rows, empty="No claims."))
     return "\n".join(parts)
 
 
