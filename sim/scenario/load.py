@@ -257,13 +257,13 @@ def _check_pole_ties(poles: list[str], where: str) -> None:
     Found when the scenario is loaded, so that ``sco-sim check`` and a batch's loading refuse
     it, rather than the model when it is built (a failed run in every run of a batch).
     """
+    known = " and ".join(ties.ARMS_POLES)
     for pole in poles:
         if pole not in ties.ARMS_POLES:
             raise ScenarioError(
                 where,
-                f"arms and trade ties split by {' and '.join(ties.ARMS_POLES)} only, and '{pole}' is a pole "
-                f"(poles: {', '.join(poles)}); keep the poles among {' and '.join(ties.ARMS_POLES)}, or leave "
-                "pole_ties out of [data]",
+                f"arms and trade ties split by {known} only, and '{pole}' is a pole (poles: "
+                f"{', '.join(poles)}); keep the poles among {known}, or leave pole_ties out of [data]",
                 key="data.pole_ties",
             )
 
