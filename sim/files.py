@@ -67,6 +67,12 @@ def read_file(
         raise error(where, f"is a folder, expected {expected}") from None
     except PermissionError:
         raise error(where, "cannot be read (permission denied)") from None
+    except ValueError:  # a NUL character, which no file name can hold
+        if referrer:
+            raise error(
+                referrer, f"{key} points at '{where}', which holds a NUL character", key=key
+            ) from None
+        raise error(where, "is not a file name (it holds a NUL character)") from None
     except OSError as exc:
         reason = "a loop of symbolic links" if exc.errno == errno.ELOOP else exc.strerror or exc
         raise error(where, f"cannot be read ({reason})") from None
@@ -116,9 +122,13 @@ def real_path(path: str | os.PathLike[str]) -> Path:
     """Return ``path`` absolute with symbolic links resolved; never raises on a loop of links.
 
     (``Path.resolve`` raises RuntimeError on a loop in Python 3.11; reading the file then
-    reports the loop in one line.)
+    reports the loop in one line. A path with a NUL character is made absolute as it is:
+    reading it reports it in one line too.)
     """
-    return Path(os.path.realpath(path))
+    try:
+        return Path(os.path.realpath(path))
+    except ValueError:  # "embedded null byte"
+        return Path(os.path.abspath(path))
 
 
 def check_depth(
@@ -145,7 +155,8 @@ def check_depth(
 
 
 def _too_deep(limit: int, what: str) -> str:
-    return f"tables and arrays nest more than {limit} levels deep; a {what} needs only a few"
+    article = "an" if what[:1] in "aeiou" else "a"  # an experiment file, a scenario file
+    return f"tables and arrays nest more than {limit} levels deep; {article} {what} needs only a few"
 
 
 def read_toml_file(

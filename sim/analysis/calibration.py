@@ -39,7 +39,7 @@ from sim.experiments.executors import ExecutorChoice
 from sim.experiments.progress import Progress, counting
 from sim.experiments.sampling import Dimension, draw, free_field, to_points, whole
 from sim.experiments.schema import Value
-from sim.files import append_line, read_json_lines, read_text, write_text
+from sim.files import append_line, read_json_lines, read_text, real_path, write_text
 from sim.limits import MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, SEED_MAX
 from sim.scenario import load_scenario, read_validated
 from sim.version import __version__
@@ -112,7 +112,7 @@ def load_calibration(path: str | Path) -> Calibration:
             )
         if annotation is int:
             integers.add(name)
-    scenario = (path.parent / file.scenario).resolve()
+    scenario = real_path(path.parent / file.scenario)  # not resolve(): a loop of links is one line
     try:
         for point in (_corner(file, integers, 0), _corner(file, integers, 1)):
             load_scenario(scenario, overrides=overrides_for(point, sections))

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from sim.errors import ExperimentError
 from sim.experiments.schema import Experiment, Sensitivity
 
-CLAIM = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*(<|>)\s*(\w+)\s*\[\s*(\w+)\s*\]\s*$")
+# An arm's name is any safe name (letters, digits, '_', '-', '.' and spaces inside): ARM below.
+ARM = r"\[\s*([\w.\- ]+?)\s*\]"
+CLAIM = re.compile(rf"^\s*(\w+)\s*{ARM}\s*(<|>)\s*(\w+)\s*{ARM}\s*$")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def parse_claims(experiment: Experiment, where: str = "") -> list[ParsedClaim]:
     return claims
 
 
-EFFECT = re.compile(r"^\s*(\w+)\s*\[\s*(\w+)\s*\]\s*-\s*(\w+)\s*\[\s*(\w+)\s*\]\s*$")
+EFFECT = re.compile(rf"^\s*(\w+)\s*{ARM}\s*-\s*(\w+)\s*{ARM}\s*$")
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ def free_parameters(experiment: Experiment, where: str = "") -> list[FreeParamet
                     key=key,
                 ) from None
         for arm_name, arm in experiment.arms.items():
-            if bare in (arm.overrides.get(section) or {}):
+            table = arm.overrides.get(section)  # not a table (rules = nan): loading the arm says so
+            if isinstance(table, dict) and bare in table:
                 raise ExperimentError(
                     where,
                     f"'{dotted}' is also set in the overrides of arm '{arm_name}', and the sample would "

@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,8 @@ def nested(values: dict[str, float], base: dict[str, Any], where: str = "", arm:
         ExperimentError: the overrides hold a value where a swept key needs a table.
 
     """
-    merged = json.loads(json.dumps(base))
+    # a copy, so that the arm's own overrides are never changed (any TOML value: dates too)
+    merged = copy.deepcopy(base)
     for dotted_key, value in values.items():
         node = merged
         parts = dotted_key.split(".")

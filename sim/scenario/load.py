@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import DataError, ScenarioError
 from sim.files import check_depth, read_toml_file, real_path
-from sim.scenario import datasets
+from sim.scenario import datasets, ties
 from sim.scenario.checks import check_references, local_event_loc, span_problem
 from sim.scenario.inputs import OVERRIDES, partial_table, rivalry_problems
 from sim.scenario.messages import describe_error, dotted, mark, origin, text_values, user_loc
@@ -231,6 +231,7 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
     # Capability shares divide by the total of the states that take capability from data.
     group = [c for c in codes if isinstance(states[c], dict) and "capability" not in states[c]]
     if sources.pole_ties is not None:
+        _check_pole_ties(frame.poles, origin(origins, ("data", "pole_ties"), top))
         # Alignments the scenario writes stay as written in every year (a written value wins).
         merged["data"]["pole_ties"]["keep"] = _written_alignments(states, frame.poles)
     for key in ("capability", "alignment", "polyarchy", "security_ties"):
@@ -260,6 +261,23 @@ def _fill_from_data(merged: dict[str, Any], origins: dict[tuple[str, ...], str],
                 raise ScenarioError(where, f"{exc.one_line()}; {fix}", key=f"data.{key}") from None
             for loc, value in filled.items():
                 mark(value, origins, where, ("states", code, *loc))
+
+
+def _check_pole_ties(poles: list[str], where: str) -> None:
+    """Refuse ``pole_ties`` with a pole the arms and trade tables do not split by (they know RUS and CHN).
+
+    Found when the scenario is loaded, so that ``sco-sim check`` and a batch's loading refuse
+    it, rather than the model when it is built (a failed run in every run of a batch).
+    """
+    known = " and ".join(ties.ARMS_POLES)
+    for pole in poles:
+        if pole not in ties.ARMS_POLES:
+            raise ScenarioError(
+                where,
+                f"arms and trade ties split by {known} only, and '{pole}' is a pole (poles: "
+                f"{', '.join(poles)}); keep the poles among {known}, or leave pole_ties out of [data]",
+                key="data.pole_ties",
+            )
 
 
 def _resolved_sources(sources: DataSources, frame: Years) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Origins of keys (which file of an ``extends`` chain), dotted keys, pydantic erro
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import types
@@ -152,21 +153,38 @@ def first_error(exc: ValidationError, data: Any = None) -> tuple[str, str | None
     return message, dotted(user_loc(first["loc"], data)) or None
 
 
+def _shown(value: Any) -> str:
+    """A value found in a file, as a message shows it: a table in words, a date as written, else repr."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, dt.date | dt.time):  # TOML dates and times: 2017-01-01, 07:30:00
+        return f"the {'time' if isinstance(value, dt.time) else 'date'} {value.isoformat()}"
+    return repr(value)
+
+
 def describe_error(error: Mapping[str, Any]) -> str:
     """Say one pydantic error in plain words: what was found and what is expected."""
     kind = error["type"]
     ctx = error.get("ctx", {}) or {}
     got = error.get("input")
-    shown = repr(got) if not isinstance(got, dict) else "a table"
+    shown = _shown(got)
     if kind == "missing":
         return "missing required key"
     if kind == "extra_forbidden":
         allowed = _allowed_keys(tuple(error["loc"][:-1]))
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
         return f"unknown key{hint}"
-    if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
+    if kind in {
+        "float_parsing",
+        "float_type",
+        "int_parsing",
+        "int_type",
+        "int_from_float",
+        "int_parsing_size",
+    }:
         want = "a whole number" if kind.startswith("int") else "a number"
-        return f"expected {want}, got {shown}"
+        # int_parsing_size: a number far beyond any whole number pydantic reads (1e300)
+        return f"expected {want}, got {shown}" + (", which is far too large" if kind.endswith("size") else "")
     if kind == "finite_number":
         return f"expected a finite number, got {shown}"
     if kind == "too_long":
