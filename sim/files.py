@@ -59,20 +59,17 @@ def read_file(
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError) as exc:  # ValueError: a NUL character, which no file name holds
+        missing = isinstance(exc, FileNotFoundError)
+        which = "does not exist" if missing else "holds a NUL character"
         if referrer:
-            raise error(referrer, f"{key} points at '{where}', which does not exist", key=key) from None
-        raise error(where, "file not found (check the path)") from None
+            raise error(referrer, f"{key} points at '{where}', which {which}", key=key) from None
+        message = "file not found (check the path)" if missing else f"is not a file name (it {which})"
+        raise error(where, message) from None
     except IsADirectoryError:
         raise error(where, f"is a folder, expected {expected}") from None
     except PermissionError:
         raise error(where, "cannot be read (permission denied)") from None
-    except ValueError:  # a NUL character, which no file name can hold
-        if referrer:
-            raise error(
-                referrer, f"{key} points at '{where}', which holds a NUL character", key=key
-            ) from None
-        raise error(where, "is not a file name (it holds a NUL character)") from None
     except OSError as exc:
         reason = "a loop of symbolic links" if exc.errno == errno.ELOOP else exc.strerror or exc
         raise error(where, f"cannot be read ({reason})") from None
