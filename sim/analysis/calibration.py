@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -42,19 +42,59 @@ from sim.files import append_line, read_json_lines, read_text, write_text
 from sim.scenario import load_scenario, read_validated
 from sim.version import __version__
 
+LHS_KEYS = ("samples", "seeds", "accept", "refine_top", "refine_seeds")
+
+
+class AbcSettings(BaseModel):
+    """The ``[abc]`` table of an ABC-SMC calibration file (docs/calibration.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    population_size: Annotated[int, Field(ge=10)] = 1000
+    max_simulations: Annotated[int, Field(ge=1)] = 100_000
+    max_generations: Annotated[int, Field(ge=1)] = 40
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    min_acceptance_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    draws: Annotated[int, Field(ge=1)] = 1000  # rows of posterior.csv
+    predictive_draws: Annotated[int, Field(ge=0)] = 200  # posterior (and prior) predictive checks
+
+
+class RecoverySettings(BaseModel):
+    """The ``[recovery]`` table: the parameter-recovery study (``sco-sim calibrate --recovery``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    truths: Annotated[int, Field(ge=1)] = 12
+    population_size: Annotated[int, Field(ge=10)] = 250
+    max_simulations: Annotated[int, Field(ge=1)] = 4000
+    max_generations: Annotated[int, Field(ge=1)] = 40
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
+    min_contraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    min_correlation: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.5
+
 
 class CalibrationFile(BaseModel):
-    """The keys of a calibration file (see experiments/calibrate_history.toml)."""
+    """The keys of a calibration file (see experiments/calibrate_history.toml).
+
+    ``method = "lhs"`` (the default, the search of before) uses ``samples``, ``seeds``,
+    ``accept`` and ``refine_*``; ``method = "abc-smc"`` uses ``[abc]``, ``[recovery]`` and
+    ``fit`` (the parameters fitted; the other ranges are priors of the recovery study only).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     scenario: str
+    method: Literal["lhs", "abc-smc"] = "lhs"
     samples: Annotated[int, Field(ge=2)] = 400
     seeds: Annotated[int, Field(ge=1)] = 8
     accept: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
     refine_top: Annotated[int, Field(ge=1)] = 10
     refine_seeds: Annotated[int, Field(ge=1)] = 40
     base_seed: Annotated[int, Field(ge=0)] = 1996
+    fit: list[str] | None = None
+    abc: AbcSettings = AbcSettings()
+    recovery: RecoverySettings = RecoverySettings()
     ranges: dict[str, tuple[float, float]]
 
 
@@ -73,6 +113,37 @@ class Calibration:
         """Return a copy with a different budget (samples, seeds, ...), e.g. for a quick trial."""
         file = self.file.model_copy(update={k: v for k, v in changes.items() if v is not None})
         return Calibration(self.path, file, self.scenario, self.sections, self.integers, _digest(file))
+
+    def with_abc(self, **changes: int | float | None) -> Calibration:
+        """Return a copy with other ``[abc]`` settings (population_size, max_simulations, ...)."""
+        abc = self.file.abc.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        return self.with_budget(abc=abc)  # type: ignore[arg-type]
+
+    def with_recovery(self, **changes: int | float | None) -> Calibration:
+        """Return a copy with other ``[recovery]`` settings (truths, population_size, ...)."""
+        recovery = self.file.recovery.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        return self.with_budget(recovery=recovery)  # type: ignore[arg-type]
+
+    @property
+    def fitted(self) -> list[str]:
+        """The parameters fitted: ``fit`` if given, else every range."""
+        return list(self.file.fit) if self.file.fit is not None else list(self.file.ranges)
+
+    @property
+    def assumed(self) -> list[str]:
+        """Parameters with a range (a prior of the recovery study) that are not fitted."""
+        return [name for name in self.file.ranges if name not in self.fitted]
+
+    def space(self, names: list[str] | None = None) -> Any:
+        """The :class:`~sim.analysis.simulator.Space` of ``names`` (default: the fitted parameters)."""
+        from sim.analysis.simulator import Space
+
+        names = self.fitted if names is None else names
+        return Space(
+            {n: self.file.ranges[n] for n in names},
+            {n: self.sections[n] for n in names},
+            frozenset(n for n in names if n in self.integers),
+        )
 
 
 def _digest(file: CalibrationFile) -> str:
@@ -108,6 +179,7 @@ def load_calibration(path: str | Path) -> Calibration:
             )
         if annotation is int:
             integers.add(name)
+    _check_method(file, where)
     scenario = (path.parent / file.scenario).resolve()
     try:
         for point in (_corner(file, integers, 0), _corner(file, integers, 1)):
@@ -117,6 +189,28 @@ def load_calibration(path: str | Path) -> Calibration:
             where, f"the range ends do not give a valid scenario: {exc}", key="ranges"
         ) from None
     return Calibration(path, file, scenario, sections, frozenset(integers), _digest(file))
+
+
+def _check_method(file: CalibrationFile, where: str) -> None:
+    """Keys of the other method are an error, not silently ignored; ``fit`` names ranges."""
+    given = file.model_fields_set
+    if file.method == "abc-smc":
+        for key in LHS_KEYS:
+            if key in given:
+                raise CalibrationError(
+                    where, 'a key of method "lhs"; this file has method = "abc-smc"', key=key
+                )
+        for name in file.fit or []:
+            if name not in file.ranges:
+                raise CalibrationError(where, f"'{name}' has no range in [ranges]", key="fit")
+        if file.fit is not None and not file.fit:
+            raise CalibrationError(where, "expected at least one parameter to fit", key="fit")
+        return
+    for key in ("fit", "abc", "recovery"):
+        if key in given:
+            raise CalibrationError(
+                where, 'a key of method "abc-smc"; set method = "abc-smc" to use it', key=key
+            )
 
 
 def _corner(file: CalibrationFile, integers: set[str], end: int) -> dict[str, float]:

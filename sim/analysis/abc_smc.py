@@ -1,0 +1,583 @@
+"""ABC-SMC calibration with pyabc: summaries of 1996-2017 as the target, resumable from its database.
+
+The method (docs/calibration.md):
+
+- **Prior**: uniform over each fitted parameter's range in the calibration file (a
+  whole-number parameter is drawn on a continuous scale and rounded).
+- **Summaries**: the discrepancies of :mod:`sim.analysis.summaries`; one simulation is
+  one seed of a parameter point (the scenario and its endogenous variant), drawn
+  afresh for every simulation, so the posterior carries the model's own noise.
+- **Distance**: pyabc's ``AdaptivePNormDistance`` (p = 1), each summary scaled anew
+  every generation by its mean absolute deviation over all simulations of the last
+  generation, accepted and rejected (Prangle 2017); weights are bounded to 100 times
+  the smallest.
+- **Threshold**: the ``alpha`` quantile of the last population's distances.
+- **Sampler**: pyabc's multicore evaluation-parallel sampler on ``workers`` processes,
+  its Dask sampler on a scheduler's workers, or (one worker) its single-core sampler.
+- **Budget**: generations of ``population_size`` accepted particles until
+  ``max_simulations`` simulations (the prior sample that calibrates the first distance
+  included), or ``max_generations``.
+
+**Resuming.** The run lives in ``abc.db`` (pyabc's ``History``, SQLite). ``resume=True``
+loads it and goes on from the last finished generation. The distance's scale weights
+are not in pyabc's database; they are kept in ``distance_weights.json`` and read back,
+so the resumed run uses the same distance as an uninterrupted one. With one worker
+every generation starts from a generator seeded by (base seed, generation), so an
+interrupted and resumed run gives the same posterior as an uninterrupted one
+(tests/test_abc.py). With several workers pyabc's processes draw their own seeds and
+finish in whatever order the machine allows: the result is a valid sample of the same
+posterior, not the same numbers.
+
+Outputs in the results folder: ``posterior.csv`` (an equal-weight sample: ``draw`` then
+one column per fitted parameter named by its dotted scenario key), ``posterior_summary.csv``
+(prior range, posterior mean, median, sd, 5% and 95% quantiles, contraction),
+``posterior_correlations.csv``, ``generations.csv`` (epsilon, simulations, acceptance
+rate, wall time per generation), ``timing.json`` (harness against model time) and
+``chosen.json`` (the weighted posterior median that ``--apply`` writes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis import summaries
+from sim.analysis.simulator import COUNTERS, Simulator, Space, shared_counters
+from sim.errors import CalibrationError
+from sim.experiments.design import derive_seeds
+from sim.files import write_text
+
+DATABASE = "abc.db"
+WEIGHTS = "distance_weights.json"
+MAX_WEIGHT_RATIO = 100.0
+
+
+def require_pyabc() -> Any:
+    """Import pyabc, or raise a one-line error that says how to install it."""
+    try:
+        import pyabc
+    except ImportError:
+        raise CalibrationError(
+            "", "ABC-SMC needs pyabc, which is not installed: pip install 'sco-sim[calibrate]'"
+        ) from None
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+    for name in ("ABC.Sampler", "ABC.Distance", "ABC.History", "ABC.Epsilon", "ABC.Population"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return pyabc
+
+
+@dataclass(frozen=True)
+class AbcBudget:
+    """How much one ABC-SMC run may simulate, and its threshold schedule."""
+
+    population_size: int = 1000
+    max_simulations: int = 100_000
+    max_generations: int = 40
+    alpha: float = 0.5
+    min_acceptance_rate: float = 0.0
+    base_seed: int = 1996
+
+
+def _prior_and_transition(space: Space) -> tuple[Any, Any]:
+    """Uniform priors on each parameter's range (the sampled scale, see Space.bounds) and the kernel."""
+    from sim.analysis.pyabc_parts import BoxPrior, BoxTransition
+
+    bounds = {name: space.bounds(name) for name in space.names}
+    return BoxPrior(bounds), BoxTransition(bounds)
+
+
+def _seeded_abcsmc(pyabc: Any) -> type:
+    """Pyabc's ABCSMC with numpy's global generator seeded at the start of each generation."""
+
+    class SeededABCSMC(pyabc.ABCSMC):  # type: ignore[misc, name-defined]
+        base_seed = 0
+
+        def initialize_components_before_run(self, *args: Any, **kwargs: Any) -> int:
+            np.random.seed(derive_seeds(self.base_seed, 1)[0] % 2**32)
+            return super().initialize_components_before_run(*args, **kwargs)
+
+        def run_generation(self, t: int) -> dict:
+            np.random.seed(generation_seed(self.base_seed, t))
+            return super().run_generation(t)
+
+    return SeededABCSMC
+
+
+def generation_seed(base_seed: int, t: int) -> int:
+    """The seed of numpy's global generator at the start of generation ``t``."""
+    return int(np.random.SeedSequence([base_seed, t]).generate_state(1)[0])
+
+
+def _distance(pyabc: Any, log_file: Path, initial: dict[str, float] | None) -> Any:
+    from pyabc.distance.scale import mean_absolute_deviation
+
+    return pyabc.AdaptivePNormDistance(
+        p=1,
+        scale_function=mean_absolute_deviation,
+        max_scale_weight_ratio=MAX_WEIGHT_RATIO,
+        scale_log_file=str(log_file),
+        initial_scale_weights=initial,
+    )
+
+
+def _sampler(pyabc: Any, workers: int, scheduler: str | None) -> Any:
+    if scheduler:
+        from distributed import Client
+
+        try:
+            client = Client(scheduler, timeout="5s")
+        except (OSError, TimeoutError) as exc:
+            raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
+    if workers <= 1:
+        return pyabc.sampler.SingleCoreSampler()
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+
+
+def _logged_weights(path: Path, t: int) -> dict[str, float] | None:
+    """The distance's scale weights for generation ``t`` as logged by the interrupted run, if any."""
+    if not path.exists():
+        return None
+    logged = json.loads(path.read_text())
+    weights = logged.get(str(t))
+    return {str(k): float(v) for k, v in weights.items()} if weights else None
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (pyabc's workers), user and system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@dataclass
+class AbcRun:
+    """A finished (or stopped) ABC-SMC run: its history and what it cost."""
+
+    space: Space
+    history: Any  # pyabc.History
+    wall_seconds: float
+    cpu_seconds: float  # this process and its workers
+    counts: dict[str, float]  # the simulator's counters (COUNTERS) over this call's simulations
+    workers: int
+    resumed_from: int  # generations already in the database when this call started
+
+    @property
+    def simulations(self) -> int:
+        """Simulations in this call (not those of a run resumed from)."""
+        calls = self.counts.get("calls", 0.0)
+        return 0 if np.isnan(calls) else int(calls)
+
+    @property
+    def total_simulations(self) -> int:
+        """Simulations in the database, all calls together (the calibration sample included)."""
+        return int(self.history.total_nr_simulations)
+
+    def population(self, t: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """The last (or ``t``-th) population: parameters on the sampled scale and normalised weights."""
+        frame, weights = self.history.get_distribution(m=0, t=t)
+        return frame[self.space.names], np.asarray(weights, dtype=float) / np.sum(weights)
+
+    def timing(self) -> dict[str, float]:
+        """The harness against the model, per simulation, measured in this call.
+
+        ``cpu_ratio``: CPU seconds of this process and its workers (everything: pyabc, the
+        summaries, the database, the model) over the CPU seconds the models took, so other
+        work on a shared machine does not enter. ``wall_ratio``: wall time x workers over
+        the models' wall time (idle workers at the end of a generation count against it).
+        """
+        n = max(self.simulations, 1)
+        c = self.counts
+        return {
+            "simulations": self.simulations,
+            "workers": self.workers,
+            "wall_seconds": self.wall_seconds,
+            "cpu_seconds": self.cpu_seconds,
+            "model_ms": 1000 * c["model_seconds"] / n,
+            "model_cpu_ms": 1000 * c["model_cpu"] / n,
+            "simulator_ms": 1000 * c["call_seconds"] / n,
+            "simulator_cpu_ms": 1000 * c["call_cpu"] / n,
+            "wall_ms_x_workers": 1000 * self.wall_seconds * self.workers / n,
+            "cpu_ms": 1000 * self.cpu_seconds / n,
+            "cpu_ratio": self.cpu_seconds / c["model_cpu"] if c["model_cpu"] > 0 else float("nan"),
+            "wall_ratio": self.wall_seconds * self.workers / c["model_seconds"]
+            if c["model_seconds"] > 0
+            else float("nan"),
+        }
+
+
+def run_abc(
+    simulator: Simulator,
+    observed: Mapping[str, float],
+    budget: AbcBudget,
+    database: Path,
+    workers: int = 1,
+    resume: bool = False,
+    scheduler: str | None = None,
+    stop_after: int | None = None,
+) -> AbcRun:
+    """Run (or resume) ABC-SMC on ``simulator`` against ``observed``; the run lives in ``database``.
+
+    ``stop_after`` stops after that many generations in this call (for tests of resuming).
+    """
+    pyabc = require_pyabc()
+    space = simulator.space
+    database = Path(database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    weights_log = database.with_name(WEIGHTS)
+    url = f"sqlite:///{database}"
+    started_history = None
+    if resume and database.exists():
+        started_history = pyabc.History(url)
+        if started_history.n_populations == 0:
+            started_history = None
+    if not resume or started_history is None:
+        for path in (database, weights_log):
+            path.unlink(missing_ok=True)
+    done = 0 if started_history is None else int(started_history.max_t) + 1
+    initial = _logged_weights(weights_log, done) if done else None
+    shared = shared_counters() if scheduler is None else None
+    simulator.shared = shared
+    prior, transition = _prior_and_transition(space)
+    abc = _seeded_abcsmc(pyabc)(
+        simulator,
+        prior,
+        _distance(pyabc, weights_log, initial),
+        population_size=budget.population_size,
+        transitions=transition,
+        eps=pyabc.QuantileEpsilon(alpha=budget.alpha),
+        sampler=_sampler(pyabc, workers, scheduler),
+    )
+    abc.base_seed = budget.base_seed
+    if done:
+        abc.load(url, 1)
+    else:
+        abc.new(url, dict(observed))
+    before = dict(simulator.counts)
+    cpu_before = _cpu_seconds()
+    generations = budget.max_generations - done
+    if stop_after is not None:
+        generations = min(generations, stop_after)
+    started = time.perf_counter()
+    if generations > 0 and abc.history.total_nr_simulations < budget.max_simulations:
+        abc.run(
+            max_nr_populations=generations,
+            max_total_nr_simulations=budget.max_simulations,
+            min_acceptance_rate=budget.min_acceptance_rate,
+        )
+    wall = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
+    if workers <= 1 and not scheduler:  # the single-core sampler simulates in this process
+        counts = {k: simulator.counts[k] - before[k] for k in COUNTERS}
+    elif shared is not None:
+        counts = dict(zip(COUNTERS, shared[:], strict=True))
+    else:  # Dask: the workers' counts stay with them
+        counts = dict.fromkeys(COUNTERS, float("nan"))
+    simulator.shared = None
+    n_workers = 1 if workers <= 1 and not scheduler else workers
+    return AbcRun(space, abc.history, wall, cpu, counts, n_workers, done)
+
+
+# The posterior -----------------------------------------------------------------------------
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
+    """Quantiles of a weighted sample (the inverse of its step distribution function, midpoints)."""
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w) - 0.5 * w
+    cum /= np.sum(w)
+    return np.interp(q, cum, v)
+
+
+def equal_weight_sample(
+    population: pd.DataFrame, weights: np.ndarray, space: Space, draws: int, seed: int
+) -> pd.DataFrame:
+    """Resample the weighted population into ``draws`` equal-weight rows (systematic resampling).
+
+    Columns: ``draw`` (0, 1, ...) then one per parameter named by its dotted key
+    (``rules.tolerance``), in scenario units (whole numbers rounded).
+    """
+    rng = np.random.default_rng(seed)
+    positions = (rng.random() + np.arange(draws)) / draws
+    cum = np.cumsum(weights / np.sum(weights))
+    cum[-1] = 1.0
+    rows = np.searchsorted(cum, positions, side="right")
+    rows = rng.permutation(rows)  # so the first n draws are a fair sample too
+    picked = population.iloc[rows].reset_index(drop=True)
+    out: dict[str, Any] = {"draw": np.arange(draws)}
+    for name in space.names:
+        values = picked[name].to_numpy(dtype=float)
+        if name in space.integers:
+            out[space.dotted(name)] = [
+                space.point({**dict.fromkeys(space.names, 0.0), name: v})[name] for v in values
+            ]
+        else:
+            out[space.dotted(name)] = values
+    return pd.DataFrame(out)
+
+
+def posterior_median(population: pd.DataFrame, weights: np.ndarray, space: Space) -> dict[str, float | int]:
+    """The weighted marginal median of each parameter (what ``--apply`` writes), in scenario units."""
+    medians = {
+        name: float(weighted_quantile(population[name].to_numpy(float), weights, 0.5)) for name in space.names
+    }
+    return space.point(medians)
+
+
+def posterior_table(population: pd.DataFrame, weights: np.ndarray, space: Space) -> pd.DataFrame:
+    """One row per parameter: prior range, posterior mean, sd, median, 5% and 95% quantiles, contraction.
+
+    Contraction is 1 - posterior variance / prior variance (uniform prior): 0 when the
+    record says nothing about the parameter, near 1 when it pins it down.
+    """
+    rows = []
+    for name in space.names:
+        values = population[name].to_numpy(dtype=float)
+        mean = float(np.sum(weights * values))
+        var = float(np.sum(weights * (values - mean) ** 2))
+        low, high = space.bounds(name)
+        q05, q50, q95 = weighted_quantile(values, weights, np.array([0.05, 0.5, 0.95]))
+        rows.append(
+            {
+                "parameter": space.dotted(name),
+                "low": space.ranges[name][0],
+                "high": space.ranges[name][1],
+                "mean": mean,
+                "sd": var**0.5,
+                "q05": float(q05),
+                "median": float(q50),
+                "q95": float(q95),
+                "contraction": 1.0 - var / ((high - low) ** 2 / 12.0),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def posterior_correlations(population: pd.DataFrame, weights: np.ndarray, space: Space) -> pd.DataFrame:
+    """Weighted correlation matrix of the parameters in the last population (dotted keys)."""
+    values = population[space.names].to_numpy(dtype=float)
+    mean = weights @ values
+    centred = values - mean
+    cov = (centred * weights[:, None]).T @ centred
+    sd = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(sd, sd)
+    keys = [space.dotted(n) for n in space.names]
+    return pd.DataFrame(corr, index=keys, columns=keys)
+
+
+def generations_table(history: Any) -> pd.DataFrame:
+    """Epsilon, simulations, acceptance rate and wall time of every generation in the database."""
+    populations = history.get_all_populations()
+    populations = populations[populations["t"] >= 0].copy()
+    sizes = history.get_nr_particles_per_population()
+    populations["particles"] = [int(sizes.get(t, 0)) for t in populations["t"]]
+    populations["acceptance_rate"] = populations["particles"] / populations["samples"]
+    keep = ["t", "epsilon", "samples", "particles", "acceptance_rate"]
+    frame = populations[keep].rename(columns={"t": "generation", "samples": "simulations"})
+    return frame.reset_index(drop=True)
+
+
+def write_outputs(run: AbcRun, out: Path, draws: int, seed: int) -> dict[str, Any]:
+    """Write posterior.csv and the tables beside it; return the chosen point and the figures."""
+    population, weights = run.population()
+    space = run.space
+    sample = equal_weight_sample(population, weights, space, draws, seed)
+    write_text(out / "posterior.csv", sample.to_csv(index=False, lineterminator="\n"))
+    table = posterior_table(population, weights, space)
+    write_text(out / "posterior_summary.csv", table.to_csv(index=False, lineterminator="\n"))
+    write_text(
+        out / "posterior_correlations.csv", posterior_correlations(population, weights, space).to_csv()
+    )
+    write_text(
+        out / "generations.csv", generations_table(run.history).to_csv(index=False, lineterminator="\n")
+    )
+    chosen = posterior_median(population, weights, space)
+    write_text(
+        out / "chosen.json",
+        json.dumps({"rule": "weighted posterior median", "values": chosen}, indent=2) + "\n",
+    )
+    timing = {**run.timing(), "total_simulations": run.total_simulations, "resumed_from": run.resumed_from}
+    write_text(out / "timing.json", json.dumps(timing, indent=2) + "\n")
+    return {"chosen": chosen, "table": table, "sample": sample, "timing": timing}
+
+
+def observed_summaries() -> dict[str, float]:
+    """The record's value of every summary (``summaries.OBSERVED``)."""
+    return dict(summaries.OBSERVED)
+
+
+ProgressFn = Callable[[str], None] | None
+
+
+# The calibration command's ABC-SMC path ------------------------------------------------------
+
+
+@dataclass
+class AbcResult:
+    """What ``sco-sim calibrate`` with ``method = "abc-smc"`` found and wrote."""
+
+    calibration: Any  # sim.analysis.calibration.Calibration
+    run: AbcRun
+    chosen: dict[str, float | int]
+    table: pd.DataFrame  # posterior_summary.csv
+    sample: pd.DataFrame  # posterior.csv
+    timing: dict[str, Any]
+    predictive: pd.DataFrame | None  # predictive.csv
+
+
+def budget_of(calibration: Any) -> AbcBudget:
+    """The ABC budget of a calibration file's ``[abc]`` table."""
+    abc = calibration.file.abc
+    return AbcBudget(
+        population_size=abc.population_size,
+        max_simulations=abc.max_simulations,
+        max_generations=abc.max_generations,
+        alpha=abc.alpha,
+        min_acceptance_rate=abc.min_acceptance_rate,
+        base_seed=calibration.file.base_seed,
+    )
+
+
+def calibrate_abc(
+    calibration: Any,
+    out_dir: str | Path,
+    workers: int = 2,
+    resume: bool = False,
+    scheduler: str | None = None,
+) -> AbcResult:
+    """Fit the ``fit`` parameters by ABC-SMC; write the posterior and the checks to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    space = calibration.space()
+    simulator = Simulator(str(calibration.scenario), space)
+    run = run_abc(
+        simulator,
+        observed_summaries(),
+        budget_of(calibration),
+        out / DATABASE,
+        workers=workers,
+        resume=resume,
+        scheduler=scheduler,
+    )
+    seed = calibration.file.base_seed
+    written = write_outputs(run, out, calibration.file.abc.draws, seed)
+    predictive = None
+    n = calibration.file.abc.predictive_draws
+    if n:
+        predictive = predictive_checks(
+            str(calibration.scenario), space, written["sample"], n, seed, workers=workers
+        )
+        write_text(out / "predictive.csv", predictive.to_csv(index=False, lineterminator="\n"))
+    return AbcResult(
+        calibration,
+        run,
+        written["chosen"],
+        written["table"],
+        written["sample"],
+        written["timing"],
+        predictive,
+    )
+
+
+def _simulate_points(
+    scenario: str, space: Space, points: list[dict[str, float]], seeds: list[int], workers: int
+) -> np.ndarray:
+    """Summaries of many points (one seed each), in batches of 25 per worker task."""
+    from sim.analysis.simulator import simulate_batch
+    from sim.experiments.executors import ExecutorChoice, run_tasks
+
+    size = 25
+    tasks = [
+        (scenario, space, points[i : i + size], seeds[i : i + size]) for i in range(0, len(points), size)
+    ]
+    parts = run_tasks(simulate_batch, tasks, ExecutorChoice.for_workers(workers))
+    return np.array([row for rows, _ in parts for row in rows], dtype=float)
+
+
+def predictive_checks(
+    scenario: str, space: Space, sample: pd.DataFrame, draws: int, seed: int, workers: int = 1
+) -> pd.DataFrame:
+    """Prior and posterior predictive distribution of every summary against the record.
+
+    ``draws`` rows of the equal-weight posterior ``sample`` (the first ones) and as many
+    points of a Latin hypercube over the priors are each simulated on one fresh seed
+    (children of ``seed`` + 2, which the fit never used). Per summary: the record's value,
+    the prior and posterior predictive mean and 5-95% range, and the posterior predictive
+    p-value 2 min(P(sim <= record), P(sim >= record)) (1 = the record is typical of the fitted
+    model; near 0 = the fitted model cannot reproduce it).
+    """
+    from sim.experiments.sampling import Dimension, draw
+
+    columns = {space.dotted(n): n for n in space.names}
+    posterior_points = [
+        {columns[c]: float(v) for c, v in row.items() if c in columns}
+        for row in sample.head(draws).to_dict("records")
+    ]
+    dims = [Dimension(n, *space.bounds(n)) for n in space.names]
+    prior_rows = draw("latin_hypercube", dims, seed + 2, samples=len(posterior_points))
+    prior_points = [dict(zip(space.names, map(float, row), strict=True)) for row in prior_rows]
+    seeds = derive_seeds(seed + 2, 2 * len(posterior_points))
+    n = len(posterior_points)
+    both = _simulate_points(scenario, space, posterior_points + prior_points, seeds, workers)
+    post, prior = both[:n], both[n:]
+    rows = []
+    for j, name in enumerate(summaries.NAMES):
+        record = summaries.OBSERVED[name]
+        values = post[:, j][~np.isnan(post[:, j])]
+        before = prior[:, j][~np.isnan(prior[:, j])]
+        low, high = (
+            (np.mean(values <= record), np.mean(values >= record)) if len(values) else (np.nan, np.nan)
+        )
+        rows.append(
+            {
+                "summary": name,
+                "record": record,
+                "prior_mean": float(np.mean(before)) if len(before) else np.nan,
+                "prior_q05": float(np.quantile(before, 0.05)) if len(before) else np.nan,
+                "prior_q95": float(np.quantile(before, 0.95)) if len(before) else np.nan,
+                "posterior_mean": float(np.mean(values)) if len(values) else np.nan,
+                "posterior_q05": float(np.quantile(values, 0.05)) if len(values) else np.nan,
+                "posterior_q95": float(np.quantile(values, 0.95)) if len(values) else np.nan,
+                "at_record": float(np.mean(np.isclose(values, record))) if len(values) else np.nan,
+                "p_value": float(min(1.0, 2 * min(low, high))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_abc(result: AbcResult) -> str:
+    """The summary printed by ``sco-sim calibrate`` for an ABC-SMC calibration."""
+    cal, run, t = result.calibration, result.run, result.timing
+    abc = cal.file.abc
+    lines = [
+        f"ABC-SMC calibration of {cal.scenario.name}: {len(cal.fitted)} parameters fitted, "
+        f"population {abc.population_size}, {run.total_simulations} simulations in "
+        f"{int(run.history.max_t) + 1} generations (budget {abc.max_simulations})",
+        f"{'parameter':<34} {'prior':>14} {'posterior median [5%, 95%]':>32} {'contraction':>11}",
+    ]
+    for row in result.table.itertuples():
+        prior = f"[{row.low:g}, {row.high:g}]"
+        post = f"{row.median:.4g} [{row.q05:.4g}, {row.q95:.4g}]"
+        lines.append(f"{row.parameter:<34} {prior:>14} {post:>32} {row.contraction:>11.2f}")
+    if cal.assumed:
+        lines.append(f"not fitted (kept at the scenario's values): {', '.join(cal.assumed)}")
+    lines.append(
+        f"wall time {t['wall_seconds']:.0f} s on {t['workers']} worker(s); per simulation: model "
+        f"{t['model_cpu_ms']:.1f} ms CPU, everything {t['cpu_ms']:.1f} ms CPU "
+        f"(ratio {t['cpu_ratio']:.2f}); wall x workers {t['wall_ms_x_workers']:.1f} ms against model "
+        f"wall {t['model_ms']:.1f} ms (ratio {t['wall_ratio']:.2f})"
+    )
+    if result.predictive is not None:
+        worst = result.predictive.sort_values("p_value").head(3)
+        misses = ", ".join(f"{r.summary} (p {r.p_value:.2f})" for r in worst.itertuples())
+        lines.append(f"posterior predictive: lowest p-values {misses} (all in predictive.csv)")
+    return "\n".join(lines)
