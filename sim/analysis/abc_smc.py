@@ -20,7 +20,7 @@ The method (docs/calibration.md):
 
 **Resuming.** The run lives in ``abc.db`` (pyabc's ``History``, SQLite). ``resume=True``
 loads it and goes on from the last finished generation. The distance's scale weights
-are not in pyabc's database; they are kept in ``distance_weights.json`` and read back,
+are not in pyabc's database; they are kept in ``abc.weights.json`` and read back,
 so the resumed run uses the same distance as an uninterrupted one. With one worker
 every generation starts from a generator seeded by (base seed, generation), so an
 interrupted and resumed run gives the same posterior as an uninterrupted one
@@ -57,7 +57,7 @@ from sim.experiments.design import derive_seeds
 from sim.files import write_text
 
 DATABASE = "abc.db"
-WEIGHTS = "distance_weights.json"
+WEIGHTS = ".weights.json"  # beside the database: abc.db -> abc.weights.json
 MAX_WEIGHT_RATIO = 100.0
 
 
@@ -232,7 +232,7 @@ def run_abc(
     space = simulator.space
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
-    weights_log = database.with_name(WEIGHTS)
+    weights_log = database.with_suffix(WEIGHTS)
     url = f"sqlite:///{database}"
     started_history = None
     if resume and database.exists():
@@ -337,14 +337,19 @@ def posterior_table(population: pd.DataFrame, weights: np.ndarray, space: Space)
     """One row per parameter: prior range, posterior mean, sd, median, 5% and 95% quantiles, contraction.
 
     Contraction is 1 - posterior variance / prior variance (uniform prior): 0 when the
-    record says nothing about the parameter, near 1 when it pins it down.
+    record says nothing about the parameter, near 1 when it pins it down. Whole-number
+    parameters are summarised in scenario units (rounded), against their discrete prior.
     """
     rows = []
     for name in space.names:
         values = population[name].to_numpy(dtype=float)
+        low, high = space.ranges[name]
+        prior_var = (high - low) ** 2 / 12.0
+        if name in space.integers:  # in scenario units: rounded, against the discrete uniform prior
+            values = np.clip(np.round(values), low, high)
+            prior_var = ((high - low + 1) ** 2 - 1) / 12.0
         mean = float(np.sum(weights * values))
         var = float(np.sum(weights * (values - mean) ** 2))
-        low, high = space.bounds(name)
         q05, q50, q95 = weighted_quantile(values, weights, np.array([0.05, 0.5, 0.95]))
         rows.append(
             {
@@ -356,7 +361,7 @@ def posterior_table(population: pd.DataFrame, weights: np.ndarray, space: Space)
                 "q05": float(q05),
                 "median": float(q50),
                 "q95": float(q95),
-                "contraction": 1.0 - var / ((high - low) ** 2 / 12.0),
+                "contraction": 1.0 - var / prior_var,
             }
         )
     return pd.DataFrame(rows)

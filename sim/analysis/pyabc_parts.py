@@ -5,8 +5,9 @@ Imported only when ABC-SMC runs (pyabc is an optional dependency: ``sco-sim[cali
 - :class:`BoxPrior`: independent uniform priors (pyabc's ``Distribution`` of ``RV("uniform")``),
   whose density is one comparison per parameter instead of one scipy call each.
 - :class:`BoxTransition`: pyabc's ``MultivariateNormalTransition`` (same kernel, same
-  bandwidth, same density), with proposals drawn in vectorised batches and those outside
-  the box dropped before pyabc sees them. pyabc draws one proposal at a time and asks
+  bandwidth), fitted on coordinates scaled to the box, with proposals drawn in
+  vectorised batches and those outside the box dropped before pyabc sees them. pyabc
+  draws one proposal at a time and asks
   the prior whether it is inside; with twenty parameters most perturbations leave the
   box, so it drew about 27 proposals per simulation, each a pandas row and a scipy draw.
   Dropping out-of-box proposals in a batch is the same rejection sampling from the same
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pyabc import RV, Distribution, Parameter
-from pyabc.transition import MultivariateNormalTransition
+from pyabc.transition import Transition
+from pyabc.transition.multivariatenormal import silverman_rule_of_thumb
 
 BATCH = 512  # proposals drawn at once
 
@@ -52,23 +54,45 @@ class BoxPrior(Distribution):
         return self._density if inside else 0.0
 
 
-class BoxTransition(MultivariateNormalTransition):
-    """pyabc's multivariate normal kernel, proposing only inside ``bounds`` (drawn in batches)."""
+class BoxTransition(Transition):
+    """pyabc's multivariate normal kernel (Silverman's bandwidth), proposing only inside ``bounds``.
+
+    Fitted on coordinates scaled to the box (each parameter's range becomes [0, 1]), so
+    that parameters of very different scales (a tolerance of 0.05, a depth of 60) give a
+    covariance that is not numerically singular: scipy's singular-covariance density
+    (which pyabc's kernel uses) returned 0 at proposals along a direction it took for
+    empty, and a particle's importance weight became infinite. The scaling is linear, so
+    the density only changes by a constant, which pyabc's normalised weights ignore.
+    Proposals are drawn in batches; those outside the box are dropped.
+    """
 
     def __init__(self, bounds: dict[str, tuple[float, float]], scaling: float = 1.0) -> None:
-        super().__init__(scaling=scaling)
         self.bounds = dict(bounds)
+        self.scaling = scaling
         self._buffer: list[dict[str, float]] = []
 
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
-        """Fit the kernel as pyabc does; keep what batched draws need."""
-        super().fit(X, w)
+        """Fit the kernel: weighted covariance of the scaled particles times Silverman's factor squared."""
         self._columns = list(X.columns)
         self._low = np.array([self.bounds[c][0] for c in self._columns])
-        self._high = np.array([self.bounds[c][1] for c in self._columns])
-        values, vectors = np.linalg.eigh(self.cov)
-        self._root = vectors * np.sqrt(np.clip(values, 0.0, None))  # root @ root.T == cov
-        self._cumulative = np.cumsum(self.w)
+        self._width = np.array([self.bounds[c][1] - self.bounds[c][0] for c in self._columns])
+        self._units = (X.to_numpy(dtype=float) - self._low) / self._width
+        w = np.asarray(w, dtype=float)
+        self._w = w / w.sum()
+        n, d = self._units.shape
+        cov = (
+            np.atleast_2d(np.cov(self._units, aweights=self._w, rowvar=False)) if n > 1 else np.eye(d) * 1e-2
+        )
+        factor = silverman_rule_of_thumb(1.0 / float(np.sum(self._w**2)), d)
+        cov = cov * factor**2 * self.scaling
+        values, vectors = np.linalg.eigh(cov)
+        values = np.maximum(values, 1e-12 * max(float(values.max()), 1e-12))  # a floor, not a zero
+        self._root = vectors * np.sqrt(values)  # root @ root.T == cov
+        self._whiten = vectors / np.sqrt(values)  # (x - mu) @ whiten: standard normal coordinates
+        self._log_norm = -0.5 * (d * np.log(2 * np.pi) + float(np.sum(np.log(values)))) - float(
+            np.sum(np.log(self._width))
+        )
+        self._cumulative = np.cumsum(self._w)
         self._buffer = []
 
     def rvs_single(self) -> Parameter:
@@ -82,8 +106,21 @@ class BoxTransition(MultivariateNormalTransition):
         rows = np.searchsorted(self._cumulative, np.random.random_sample(BATCH) * total, side="right")
         rows = np.minimum(rows, len(self._cumulative) - 1)
         noise = np.random.standard_normal((BATCH, len(self._columns))) @ self._root.T
-        candidates = self._X_arr[rows] + noise
-        inside = np.all((candidates >= self._low) & (candidates <= self._high), axis=1)
-        kept = candidates[inside].tolist()
+        candidates = self._units[rows] + noise
+        inside = np.all((candidates >= 0.0) & (candidates <= 1.0), axis=1)
+        kept = (candidates[inside] * self._width + self._low).tolist()
         kept.reverse()  # popped from the end: used in the order drawn
         self._buffer = [dict(zip(self._columns, row, strict=True)) for row in kept]
+
+    def pdf(self, x: Parameter | pd.Series | pd.DataFrame) -> float | np.ndarray:
+        """The kernel density at ``x`` (one parameter set, or a DataFrame of them)."""
+        if isinstance(x, pd.DataFrame):
+            values = x[self._columns].to_numpy(dtype=float)
+            return np.array([self._density(row) for row in values])
+        return self._density(np.array([x[c] for c in self._columns], dtype=float))
+
+    def _density(self, values: np.ndarray) -> float:
+        z = ((values - self._low) / self._width - self._units) @ self._whiten
+        log_k = -0.5 * np.einsum("ij,ij->i", z, z) + self._log_norm
+        top = float(log_k.max())
+        return float(np.exp(top) * np.sum(self._w * np.exp(log_k - top)))

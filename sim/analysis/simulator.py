@@ -95,6 +95,26 @@ def _loaded(path: str) -> tuple[Scenario, Any, Scenario, tuple[str, ...]]:
 COUNTERS = ("calls", "model_seconds", "model_cpu", "call_seconds", "call_cpu")
 
 
+def variant_scenarios(path: str, overrides: Mapping[str, Mapping[str, float]]) -> tuple[Scenario, Scenario]:
+    """The scenario of ``path`` with other [parameters] / [rules] values, and its endogenous variant.
+
+    ``overrides`` is ``{"parameters": {...}, "rules": {...}}`` (values as the scenario takes
+    them: whole numbers as ``int``). The file is read once per process; each variant is a
+    ``model_copy`` whose arrays are derived from the loaded scenario's, and is not validated
+    again: callers pass values inside ranges whose ends were checked (a calibration file's).
+    """
+    base, arrays, endogenous, _ = _loaded(path)
+    update = {
+        section: getattr(base, section).model_copy(update=dict(values))
+        for section, values in overrides.items()
+    }
+    history = base.model_copy(update=update)
+    variant_arrays(arrays, history)
+    other = endogenous.model_copy(update=update)
+    variant_arrays(arrays, other)
+    return history, other
+
+
 @dataclass
 class Simulator:
     """Simulate the summaries of a parameter point and seed (picklable: loads the scenario lazily).
@@ -123,18 +143,8 @@ class Simulator:
 
     def variant(self, point: Mapping[str, float]) -> tuple[Scenario, Scenario | None]:
         """Return the scenario at ``point`` and its endogenous variant (arrays derived, not rebuilt)."""
-        base, arrays, endogenous, _ = _loaded(self.scenario)
-        changes = self.space.overrides(point)
-        update = {
-            section: getattr(base, section).model_copy(update=values) for section, values in changes.items()
-        }
-        history = base.model_copy(update=update)
-        variant_arrays(arrays, history)
-        other = None
-        if self.endogenous:
-            other = endogenous.model_copy(update=update)
-            variant_arrays(arrays, other)
-        return history, other
+        history, other = variant_scenarios(self.scenario, self.space.overrides(point))
+        return history, other if self.endogenous else None
 
     def simulate(self, point: Mapping[str, float], seed: int) -> dict[str, float]:
         """Return the summaries of one seed at ``point`` (both runs, no tables)."""

@@ -176,7 +176,7 @@ def rerun_command(args: argparse.Namespace) -> int:
 
 def bench_arguments(cmd: argparse.ArgumentParser) -> None:
     """Arguments of ``sco-sim bench``."""
-    cmd.add_argument("--runs", type=positive, default=400, help="runs in the reference batch (default 400)")
+    cmd.add_argument("--runs", type=positive, default=2000, help="runs in the reference batch (default 2000)")
     cmd.add_argument(
         "--workers", type=positive, nargs="+", default=[1, 2], help="worker counts (default 1 2)"
     )
