@@ -9,8 +9,8 @@ The method (docs/calibration.md):
   afresh for every simulation, so the posterior carries the model's own noise.
 - **Distance**: pyabc's ``AdaptivePNormDistance`` (p = 1), each summary scaled anew
   every generation by its mean absolute deviation over all simulations of the last
-  generation, accepted and rejected (Prangle 2017); weights are bounded to 100 times
-  the smallest.
+  generation, accepted and rejected (Prangle 2017), so each summary weighs about the
+  same on average whatever its unit; a summary that did not vary gets weight 0.
 - **Threshold**: the ``alpha`` quantile of the last population's distances.
 - **Sampler**: pyabc's multicore evaluation-parallel sampler on ``workers`` processes,
   its Dask sampler on a scheduler's workers, or (one worker) its single-core sampler.
@@ -58,7 +58,7 @@ from sim.files import write_text
 
 DATABASE = "abc.db"
 WEIGHTS = ".weights.json"  # beside the database: abc.db -> abc.weights.json
-MAX_WEIGHT_RATIO = 100.0
+MAX_WEIGHT_RATIO = None  # pyabc's default: summaries on scales 1e3 apart (years, alignment) need unbounded weights
 
 
 def require_pyabc() -> Any:
@@ -129,7 +129,8 @@ def _distance(pyabc: Any, log_file: Path, initial: dict[str, float] | None) -> A
     )
 
 
-def _sampler(pyabc: Any, workers: int, scheduler: str | None) -> Any:
+def _sampler(pyabc: Any, workers: int, scheduler: str | None) -> tuple[Any, Any, int]:
+    """pyabc's sampler, the Dask client to close afterwards (or None) and the number of workers."""
     if scheduler:
         from distributed import Client
 
@@ -137,10 +138,12 @@ def _sampler(pyabc: Any, workers: int, scheduler: str | None) -> Any:
             client = Client(scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
-        return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
+        # 20 simulations per Dask task: one task per simulation would cost more than the model.
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
+        return sampler, client, max(1, sum(client.nthreads().values()))
     if workers <= 1:
-        return pyabc.sampler.SingleCoreSampler()
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+        return pyabc.sampler.SingleCoreSampler(), None, 1
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers), None, workers
 
 
 def _logged_weights(path: Path, t: int) -> dict[str, float] | None:
@@ -247,6 +250,7 @@ def run_abc(
     shared = shared_counters() if scheduler is None else None
     simulator.shared = shared
     prior, transition = _prior_and_transition(space)
+    sampler, client, n_workers = _sampler(pyabc, workers, scheduler)
     abc = _seeded_abcsmc(pyabc)(
         simulator,
         prior,
@@ -254,7 +258,7 @@ def run_abc(
         population_size=budget.population_size,
         transitions=transition,
         eps=pyabc.QuantileEpsilon(alpha=budget.alpha),
-        sampler=_sampler(pyabc, workers, scheduler),
+        sampler=sampler,
     )
     abc.base_seed = budget.base_seed
     if done:
@@ -266,23 +270,28 @@ def run_abc(
     generations = budget.max_generations - done
     if stop_after is not None:
         generations = min(generations, stop_after)
+    simulated_before = int(abc.history.total_nr_simulations)
     started = time.perf_counter()
-    if generations > 0 and abc.history.total_nr_simulations < budget.max_simulations:
-        abc.run(
-            max_nr_populations=generations,
-            max_total_nr_simulations=budget.max_simulations,
-            min_acceptance_rate=budget.min_acceptance_rate,
-        )
+    try:
+        if generations > 0 and simulated_before < budget.max_simulations:
+            abc.run(
+                max_nr_populations=generations,
+                max_total_nr_simulations=budget.max_simulations,
+                min_acceptance_rate=budget.min_acceptance_rate,
+            )
+    finally:
+        simulator.shared = None
+        if client is not None:
+            client.close()
     wall = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu_before
-    if workers <= 1 and not scheduler:  # the single-core sampler simulates in this process
-        counts = {k: simulator.counts[k] - before[k] for k in COUNTERS}
-    elif shared is not None:
-        counts = dict(zip(COUNTERS, shared[:], strict=True))
-    else:  # Dask: the workers' counts stay with them
+    if scheduler:  # Dask: the workers' time stays with them; only the count is known
         counts = dict.fromkeys(COUNTERS, float("nan"))
-    simulator.shared = None
-    n_workers = 1 if workers <= 1 and not scheduler else workers
+        counts["calls"] = float(int(abc.history.total_nr_simulations) - simulated_before)
+    elif workers <= 1:  # the single-core sampler simulates in this process
+        counts = {k: simulator.counts[k] - before[k] for k in COUNTERS}
+    else:
+        counts = dict(zip(COUNTERS, shared[:], strict=True))
     return AbcRun(space, abc.history, wall, cpu, counts, n_workers, done)
 
 
@@ -411,7 +420,8 @@ def write_outputs(run: AbcRun, out: Path, draws: int, seed: int) -> dict[str, An
         json.dumps({"rule": "weighted posterior median", "values": chosen}, indent=2) + "\n",
     )
     timing = {**run.timing(), "total_simulations": run.total_simulations, "resumed_from": run.resumed_from}
-    write_text(out / "timing.json", json.dumps(timing, indent=2) + "\n")
+    finite = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in timing.items()}
+    write_text(out / "timing.json", json.dumps(finite, indent=2) + "\n")
     return {"chosen": chosen, "table": table, "sample": sample, "timing": timing}
 
 
