@@ -58,7 +58,8 @@ from sim.files import write_text
 
 DATABASE = "abc.db"
 WEIGHTS = ".weights.json"  # beside the database: abc.db -> abc.weights.json
-MAX_WEIGHT_RATIO = None  # pyabc's default: summaries on scales 1e3 apart (years, alignment) need unbounded weights
+# pyabc's default (no bound): summaries on scales 1e3 apart (years, alignment) need unbounded weights
+MAX_WEIGHT_RATIO = None
 
 
 def require_pyabc() -> Any:
@@ -130,7 +131,7 @@ def _distance(pyabc: Any, log_file: Path, initial: dict[str, float] | None) -> A
 
 
 def _sampler(pyabc: Any, workers: int, scheduler: str | None) -> tuple[Any, Any, int]:
-    """pyabc's sampler, the Dask client to close afterwards (or None) and the number of workers."""
+    """Return the sampler, the Dask client to close afterwards (or None) and the number of workers."""
     if scheduler:
         from distributed import Client
 
