@@ -237,7 +237,7 @@ def test_recovery_study_on_a_tiny_budget_and_its_resume(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(rows, again)
 
 
-def test_box_kernel_is_pyabcs_kernel_and_stays_finite_on_badly_scaled_parameters():
+def test_box_kernel_is_pyabcs_kernel_with_twice_the_covariance_and_stays_finite():
     from pyabc.transition import MultivariateNormalTransition
 
     from sim.analysis.pyabc_parts import BoxPrior, BoxTransition
@@ -246,7 +246,8 @@ def test_box_kernel_is_pyabcs_kernel_and_stays_finite_on_badly_scaled_parameters
     bounds = {"a": (0.0, 0.2), "b": (0.0, 100.0)}
     frame = pd.DataFrame({"a": rng.uniform(0.05, 0.15, 50), "b": rng.uniform(20, 80, 50)})
     w = rng.uniform(0.5, 1.5, 50)
-    ours, theirs = BoxTransition(bounds), MultivariateNormalTransition()
+    # pyabc's kernel with the bandwidth ours uses: twice the weighted covariance
+    ours, theirs = BoxTransition(bounds), MultivariateNormalTransition(bandwidth_selector=lambda n, d: 2**0.5)
     ours.fit(frame, w)
     theirs.fit(frame, w)
     np.random.seed(1)
@@ -262,3 +263,14 @@ def test_box_kernel_is_pyabcs_kernel_and_stays_finite_on_badly_scaled_parameters
     tight = pd.DataFrame({"a": 0.001 * b / 80 + 1e-9 * rng.normal(size=50), "b": b})
     ours.fit(tight, w)
     assert all(ours.pdf(ours.rvs_single()) > 0 for _ in range(50))
+
+
+@pytest.mark.slow  # about 3 s
+def test_a_hard_budget_is_a_ceiling_and_a_soft_one_a_floor(tmp_path):
+    hard = abc_smc.AbcBudget(
+        population_size=20, max_simulations=150, max_generations=10, base_seed=2, hard=True
+    )
+    run = abc_smc.run_abc(Toy(), OBSERVED, hard, tmp_path / "h" / "abc.db")
+    assert run.total_simulations <= 150 and run.simulations >= run.total_simulations
+    soft = abc_smc.AbcBudget(population_size=20, max_simulations=150, max_generations=10, base_seed=2)
+    assert abc_smc.run_abc(Toy(), OBSERVED, soft, tmp_path / "s" / "abc.db").total_simulations >= 150

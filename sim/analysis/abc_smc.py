@@ -14,6 +14,9 @@ The method (docs/calibration.md):
 - **Threshold**: the ``alpha`` quantile of the last population's distances.
 - **Sampler**: pyabc's multicore evaluation-parallel sampler on ``workers`` processes,
   its Dask sampler on a scheduler's workers, or (one worker) its single-core sampler.
+- **Kernel**: a multivariate normal around each particle with twice the population's
+  weighted covariance (Beaumont et al. 2009; :mod:`sim.analysis.pyabc_parts` says why
+  not pyabc's default), proposals kept inside the prior box.
 - **Budget**: generations of ``population_size`` accepted particles until
   ``max_simulations`` simulations (the prior sample that calibrates the first distance
   included), or ``max_generations``.
@@ -78,7 +81,12 @@ def require_pyabc() -> Any:
 
 @dataclass(frozen=True)
 class AbcBudget:
-    """How much one ABC-SMC run may simulate, and its threshold schedule."""
+    """How much one ABC-SMC run may simulate, and its threshold schedule.
+
+    ``hard``: ``max_simulations`` is a ceiling (a generation that would pass it is
+    abandoned and the run ends with the generation before; the recovery study's refits);
+    otherwise it is a floor (the generation that reaches it finishes; the fit).
+    """
 
     population_size: int = 1000
     max_simulations: int = 100_000
@@ -86,6 +94,7 @@ class AbcBudget:
     alpha: float = 0.5
     min_acceptance_rate: float = 0.0
     base_seed: int = 1996
+    hard: bool = False
 
 
 def _prior_and_transition(space: Space) -> tuple[Any, Any]:
@@ -106,8 +115,13 @@ def _seeded_abcsmc(pyabc: Any) -> type:
             np.random.seed(derive_seeds(self.base_seed, 1)[0] % 2**32)
             return super().initialize_components_before_run(*args, **kwargs)
 
+        ceiling: float | None = None  # a hard budget: no generation may take the total past it
+
         def run_generation(self, t: int) -> dict:
             np.random.seed(generation_seed(self.base_seed, t))
+            if self.ceiling is not None:  # pyabc abandons a generation past pop / min_acceptance_rate
+                left = max(self.ceiling - self.history.total_nr_simulations, 1.0)
+                self.min_acceptance_rate = min(self.population_size(t) / left, 1.0)
             return super().run_generation(t)
 
     return SeededABCSMC
@@ -143,8 +157,8 @@ def _sampler(pyabc: Any, workers: int, scheduler: str | None) -> tuple[Any, Any,
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
         return sampler, client, max(1, sum(client.nthreads().values()))
     if workers <= 1:
-        return pyabc.sampler.SingleCoreSampler(), None, 1
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers), None, workers
+        return pyabc.sampler.SingleCoreSampler(check_max_eval=True), None, 1
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True), None, workers
 
 
 def _logged_weights(path: Path, t: int) -> dict[str, float] | None:
@@ -262,6 +276,8 @@ def run_abc(
         sampler=sampler,
     )
     abc.base_seed = budget.base_seed
+    if budget.hard:
+        abc.ceiling = float(budget.max_simulations)
     if done:
         abc.load(url, 1)
     else:

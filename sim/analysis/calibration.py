@@ -64,9 +64,9 @@ class RecoverySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    truths: Annotated[int, Field(ge=1)] = 12
-    population_size: Annotated[int, Field(ge=10)] = 250
-    max_simulations: Annotated[int, Field(ge=1)] = 4000
+    truths: Annotated[int, Field(ge=1)] = 10
+    population_size: Annotated[int, Field(ge=10)] = 200
+    max_simulations: Annotated[int, Field(ge=1)] = 3000
     max_generations: Annotated[int, Field(ge=1)] = 40
     alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9

@@ -68,7 +68,9 @@ def recover_one(plan: RecoveryPlan, k: int, folder: str) -> list[dict[str, Any]]
     truth = plan.truth_points()[k]
     simulator = Simulator(plan.scenario, plan.space)
     observed = simulator.simulate(truth, plan.seeds()[k])
-    budget = AbcBudget(**{**plan.budget.__dict__, "base_seed": plan.budget.base_seed + 1000 + k})
+    budget = AbcBudget(
+        **{**plan.budget.__dict__, "base_seed": plan.budget.base_seed + 1000 + k, "hard": True}
+    )
     run = run_abc(simulator, observed, budget, Path(folder) / f"truth_{k:03d}.db", workers=1)
     population, weights = run.population()
     table = posterior_table(population, weights, plan.space).set_index("parameter")
