@@ -127,6 +127,7 @@ def test_the_record_scores_zero_discrepancy_where_it_says_so():
     assert S.RECORD_END == 2017
 
 
+@pytest.mark.slow  # about 2 s: four runs and their tables
 def test_recorder_arrays_and_tables_give_the_same_summaries():
     scenario = load_scenario(HISTORY)
     endogenous = load_scenario(HISTORY, overrides={"membership": {"mode": "endogenous"}})
