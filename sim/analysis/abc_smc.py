@@ -352,9 +352,14 @@ def equal_weight_sample(
 
 
 def posterior_median(population: pd.DataFrame, weights: np.ndarray, space: Space) -> dict[str, float | int]:
-    """The weighted marginal median of each parameter (what ``--apply`` writes), in scenario units."""
+    """The weighted marginal median of each parameter (what ``--apply`` writes), in scenario units.
+
+    Rounded to six significant digits: far finer than the posterior's spread, and a
+    scenario file a reader can take in.
+    """
     medians = {
-        name: float(weighted_quantile(population[name].to_numpy(float), weights, 0.5)) for name in space.names
+        name: float(f"{weighted_quantile(population[name].to_numpy(float), weights, 0.5):.6g}")
+        for name in space.names
     }
     return space.point(medians)
 
