@@ -84,8 +84,9 @@ class AbcBudget:
     """How much one ABC-SMC run may simulate, and its threshold schedule.
 
     ``hard``: ``max_simulations`` is a ceiling (a generation that would pass it is
-    abandoned and the run ends with the generation before; the recovery study's refits);
-    otherwise it is a floor (the generation that reaches it finishes; the fit).
+    abandoned and the run ends with the generation before; the first generation always
+    finishes, so that there is a posterior; the recovery study's refits); otherwise it is
+    a floor (the generation that reaches it finishes; the fit).
     """
 
     population_size: int = 1000
@@ -119,7 +120,7 @@ def _seeded_abcsmc(pyabc: Any) -> type:
 
         def run_generation(self, t: int) -> dict:
             np.random.seed(generation_seed(self.base_seed, t))
-            if self.ceiling is not None:  # pyabc abandons a generation past pop / min_acceptance_rate
+            if self.ceiling is not None and t > 0:  # pyabc abandons a generation past pop / min rate
                 left = max(self.ceiling - self.history.total_nr_simulations, 1.0)
                 self.min_acceptance_rate = min(self.population_size(t) / left, 1.0)
             return super().run_generation(t)
