@@ -18,10 +18,10 @@ import pytest
 
 pytest.importorskip("pyabc")
 
-from sim.analysis import abc_smc, recovery
+from sim.analysis import abc_smc, posterior, recovery
 from sim.analysis.calibration import CalibrationError, load_calibration
+from sim.analysis.posterior_validation import read_posterior, validate_posterior
 from sim.analysis.simulator import COUNTERS, Space
-from sim.analysis.validation import read_posterior, validate_posterior
 from sim.cli import main
 from sim.scenario import load_scenario
 
@@ -70,7 +70,7 @@ def test_an_interrupted_and_resumed_run_gives_the_uninterrupted_posterior(tmp_pa
     assert list(generations["generation"]) == [0, 1, 2]
     assert resumed.total_simulations == whole.total_simulations
     # the posterior found the observed point
-    table = abc_smc.posterior_table(*a, SPACE).set_index("parameter")
+    table = posterior.posterior_table(*a, SPACE).set_index("parameter")
     assert abs(table.loc["rules.tolerance", "median"] - 0.3) < 0.2
     assert table.loc["parameters.agenda_size", "median"] == 2
 
@@ -85,7 +85,7 @@ def test_without_resume_the_database_starts_afresh(tmp_path):
 def test_posterior_csv_has_draw_then_dotted_keys_and_equal_weights(tmp_path):
     population = pd.DataFrame({"tolerance": [0.1, 0.2, 0.3, 0.4], "agenda_size": [1.2, 2.6, 2.4, 3.4]})
     weights = np.array([0.1, 0.2, 0.3, 0.4])
-    sample = abc_smc.equal_weight_sample(population, weights, SPACE, draws=1000, seed=1)
+    sample = posterior.equal_weight_sample(population, weights, SPACE, draws=1000, seed=1)
     assert list(sample.columns) == ["draw", "rules.tolerance", "parameters.agenda_size"]
     assert list(sample["draw"]) == list(range(1000))
     assert sample["parameters.agenda_size"].dtype.kind == "i" and set(sample["parameters.agenda_size"]) <= {
@@ -107,10 +107,10 @@ def test_posterior_csv_has_draw_then_dotted_keys_and_equal_weights(tmp_path):
 
 def test_posterior_median_and_quantiles_are_weighted():
     population = pd.DataFrame({"tolerance": [0.9, 0.1, 0.2], "agenda_size": [3.2, 1.0, 2.4]})
-    chosen = abc_smc.posterior_median(population, np.array([0.3, 0.3, 0.4]), SPACE)
+    chosen = posterior.posterior_median(population, np.array([0.3, 0.3, 0.4]), SPACE)
     assert chosen == {"tolerance": pytest.approx(0.2), "agenda_size": 2}
     values = np.arange(100.0)
-    assert abs(abc_smc.weighted_quantile(values, np.ones(100), 0.5) - 49.5) < 1e-9
+    assert abs(posterior.weighted_quantile(values, np.ones(100), 0.5) - 49.5) < 1e-9
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,7 @@ def test_calibrate_command_runs_abc_smc_end_to_end_and_applies_the_median(tmp_pa
     timing = json.loads((out / "timing.json").read_text())
     assert timing["simulations"] >= 30 and timing["cpu_ratio"] > 1.0
     predictive = pd.read_csv(out / "predictive.csv")
-    assert len(predictive) == len(abc_smc.summaries.NAMES) and predictive["p_value"].between(0, 1).all()
+    assert len(predictive) == len(posterior.summaries.NAMES) and predictive["p_value"].between(0, 1).all()
 
 
 @pytest.mark.slow

@@ -54,6 +54,13 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import summaries
+from sim.analysis.posterior import (
+    equal_weight_sample,
+    posterior_correlations,
+    posterior_median,
+    posterior_table,
+    predictive_checks,
+)
 from sim.analysis.simulator import COUNTERS, Simulator, Space, shared_counters
 from sim.errors import CalibrationError
 from sim.experiments.design import derive_seeds
@@ -233,6 +240,26 @@ class AbcRun:
         }
 
 
+def _generations_done(pyabc: Any, database: Path, weights_log: Path, resume: bool) -> int:
+    """Generations already in ``database`` to resume from (0: start afresh, removing any old run)."""
+    if resume and database.exists():
+        history = pyabc.History(f"sqlite:///{database}")
+        if history.n_populations > 0:
+            return int(history.max_t) + 1
+    for path in (database, weights_log):
+        path.unlink(missing_ok=True)
+    return 0
+
+
+def _counts(simulator: Simulator, before: dict[str, float], shared: Any, how: str, simulated: int) -> dict:
+    """The simulator's counters over this call: here (one worker), shared (forked workers) or Dask."""
+    if how == "dask":  # the workers' time stays with them; only the count is known
+        return {**dict.fromkeys(COUNTERS, float("nan")), "calls": float(simulated)}
+    if how == "here":  # the single-core sampler simulates in this process
+        return {k: simulator.counts[k] - before[k] for k in COUNTERS}
+    return dict(zip(COUNTERS, shared[:], strict=True))
+
+
 def run_abc(
     simulator: Simulator,
     observed: Mapping[str, float],
@@ -248,43 +275,30 @@ def run_abc(
     ``stop_after`` stops after that many generations in this call (for tests of resuming).
     """
     pyabc = require_pyabc()
-    space = simulator.space
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
     weights_log = database.with_suffix(WEIGHTS)
-    url = f"sqlite:///{database}"
-    started_history = None
-    if resume and database.exists():
-        started_history = pyabc.History(url)
-        if started_history.n_populations == 0:
-            started_history = None
-    if not resume or started_history is None:
-        for path in (database, weights_log):
-            path.unlink(missing_ok=True)
-    done = 0 if started_history is None else int(started_history.max_t) + 1
-    initial = _logged_weights(weights_log, done) if done else None
+    done = _generations_done(pyabc, database, weights_log, resume)
     shared = shared_counters() if scheduler is None else None
     simulator.shared = shared
-    prior, transition = _prior_and_transition(space)
+    prior, transition = _prior_and_transition(simulator.space)
     sampler, client, n_workers = _sampler(pyabc, workers, scheduler)
     abc = _seeded_abcsmc(pyabc)(
         simulator,
         prior,
-        _distance(pyabc, weights_log, initial),
+        _distance(pyabc, weights_log, _logged_weights(weights_log, done) if done else None),
         population_size=budget.population_size,
         transitions=transition,
         eps=pyabc.QuantileEpsilon(alpha=budget.alpha),
         sampler=sampler,
     )
     abc.base_seed = budget.base_seed
-    if budget.hard:
-        abc.ceiling = float(budget.max_simulations)
+    abc.ceiling = float(budget.max_simulations) if budget.hard else None
     if done:
-        abc.load(url, 1)
+        abc.load(f"sqlite:///{database}", 1)
     else:
-        abc.new(url, dict(observed))
-    before = dict(simulator.counts)
-    cpu_before = _cpu_seconds()
+        abc.new(f"sqlite:///{database}", dict(observed))
+    before, cpu_before = dict(simulator.counts), _cpu_seconds()
     generations = budget.max_generations - done
     if stop_after is not None:
         generations = min(generations, stop_after)
@@ -301,114 +315,11 @@ def run_abc(
         simulator.shared = None
         if client is not None:
             client.close()
-    wall = time.perf_counter() - started
-    cpu = _cpu_seconds() - cpu_before
-    if scheduler:  # Dask: the workers' time stays with them; only the count is known
-        counts = dict.fromkeys(COUNTERS, float("nan"))
-        counts["calls"] = float(int(abc.history.total_nr_simulations) - simulated_before)
-    elif workers <= 1:  # the single-core sampler simulates in this process
-        counts = {k: simulator.counts[k] - before[k] for k in COUNTERS}
-    else:
-        counts = dict(zip(COUNTERS, shared[:], strict=True))
-    return AbcRun(space, abc.history, wall, cpu, counts, n_workers, done)
-
-
-# The posterior -----------------------------------------------------------------------------
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
-    """Quantiles of a weighted sample (the inverse of its step distribution function, midpoints)."""
-    order = np.argsort(values, kind="stable")
-    v, w = values[order], weights[order]
-    cum = np.cumsum(w) - 0.5 * w
-    cum /= np.sum(w)
-    return np.interp(q, cum, v)
-
-
-def equal_weight_sample(
-    population: pd.DataFrame, weights: np.ndarray, space: Space, draws: int, seed: int
-) -> pd.DataFrame:
-    """Resample the weighted population into ``draws`` equal-weight rows (systematic resampling).
-
-    Columns: ``draw`` (0, 1, ...) then one per parameter named by its dotted key
-    (``rules.tolerance``), in scenario units (whole numbers rounded).
-    """
-    rng = np.random.default_rng(seed)
-    positions = (rng.random() + np.arange(draws)) / draws
-    cum = np.cumsum(weights / np.sum(weights))
-    cum[-1] = 1.0
-    rows = np.searchsorted(cum, positions, side="right")
-    rows = rng.permutation(rows)  # so the first n draws are a fair sample too
-    picked = population.iloc[rows].reset_index(drop=True)
-    out: dict[str, Any] = {"draw": np.arange(draws)}
-    for name in space.names:
-        values = picked[name].to_numpy(dtype=float)
-        if name in space.integers:
-            out[space.dotted(name)] = [
-                space.point({**dict.fromkeys(space.names, 0.0), name: v})[name] for v in values
-            ]
-        else:
-            out[space.dotted(name)] = values
-    return pd.DataFrame(out)
-
-
-def posterior_median(population: pd.DataFrame, weights: np.ndarray, space: Space) -> dict[str, float | int]:
-    """The weighted marginal median of each parameter (what ``--apply`` writes), in scenario units.
-
-    Rounded to six significant digits: far finer than the posterior's spread, and a
-    scenario file a reader can take in.
-    """
-    medians = {
-        name: float(f"{weighted_quantile(population[name].to_numpy(float), weights, 0.5):.6g}")
-        for name in space.names
-    }
-    return space.point(medians)
-
-
-def posterior_table(population: pd.DataFrame, weights: np.ndarray, space: Space) -> pd.DataFrame:
-    """One row per parameter: prior range, posterior mean, sd, median, 5% and 95% quantiles, contraction.
-
-    Contraction is 1 - posterior variance / prior variance (uniform prior): 0 when the
-    record says nothing about the parameter, near 1 when it pins it down. Whole-number
-    parameters are summarised in scenario units (rounded), against their discrete prior.
-    """
-    rows = []
-    for name in space.names:
-        values = population[name].to_numpy(dtype=float)
-        low, high = space.ranges[name]
-        prior_var = (high - low) ** 2 / 12.0
-        if name in space.integers:  # in scenario units: rounded, against the discrete uniform prior
-            values = np.clip(np.round(values), low, high)
-            prior_var = ((high - low + 1) ** 2 - 1) / 12.0
-        mean = float(np.sum(weights * values))
-        var = float(np.sum(weights * (values - mean) ** 2))
-        q05, q50, q95 = weighted_quantile(values, weights, np.array([0.05, 0.5, 0.95]))
-        rows.append(
-            {
-                "parameter": space.dotted(name),
-                "low": space.ranges[name][0],
-                "high": space.ranges[name][1],
-                "mean": mean,
-                "sd": var**0.5,
-                "q05": float(q05),
-                "median": float(q50),
-                "q95": float(q95),
-                "contraction": 1.0 - var / prior_var,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def posterior_correlations(population: pd.DataFrame, weights: np.ndarray, space: Space) -> pd.DataFrame:
-    """Weighted correlation matrix of the parameters in the last population (dotted keys)."""
-    values = population[space.names].to_numpy(dtype=float)
-    mean = weights @ values
-    centred = values - mean
-    cov = (centred * weights[:, None]).T @ centred
-    sd = np.sqrt(np.diag(cov))
-    corr = cov / np.outer(sd, sd)
-    keys = [space.dotted(n) for n in space.names]
-    return pd.DataFrame(corr, index=keys, columns=keys)
+    wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
+    how = "dask" if scheduler else ("here" if workers <= 1 else "forked")
+    simulated = int(abc.history.total_nr_simulations) - simulated_before
+    counts = _counts(simulator, before, shared, how, simulated)
+    return AbcRun(simulator.space, abc.history, wall, cpu, counts, n_workers, done)
 
 
 def generations_table(history: Any) -> pd.DataFrame:
@@ -524,72 +435,6 @@ def calibrate_abc(
         written["timing"],
         predictive,
     )
-
-
-def _simulate_points(
-    scenario: str, space: Space, points: list[dict[str, float]], seeds: list[int], workers: int
-) -> np.ndarray:
-    """Summaries of many points (one seed each), in batches of 25 per worker task."""
-    from sim.analysis.simulator import simulate_batch
-    from sim.experiments.executors import ExecutorChoice, run_tasks
-
-    size = 25
-    tasks = [
-        (scenario, space, points[i : i + size], seeds[i : i + size]) for i in range(0, len(points), size)
-    ]
-    parts = run_tasks(simulate_batch, tasks, ExecutorChoice.for_workers(workers))
-    return np.array([row for rows, _ in parts for row in rows], dtype=float)
-
-
-def predictive_checks(
-    scenario: str, space: Space, sample: pd.DataFrame, draws: int, seed: int, workers: int = 1
-) -> pd.DataFrame:
-    """Prior and posterior predictive distribution of every summary against the record.
-
-    ``draws`` rows of the equal-weight posterior ``sample`` (the first ones) and as many
-    points of a Latin hypercube over the priors are each simulated on one fresh seed
-    (children of ``seed`` + 2, which the fit never used). Per summary: the record's value,
-    the prior and posterior predictive mean and 5-95% range, and the posterior predictive
-    p-value 2 min(P(sim <= record), P(sim >= record)) (1 = the record is typical of the fitted
-    model; near 0 = the fitted model cannot reproduce it).
-    """
-    from sim.experiments.sampling import Dimension, draw
-
-    columns = {space.dotted(n): n for n in space.names}
-    posterior_points = [
-        {columns[c]: float(v) for c, v in row.items() if c in columns}
-        for row in sample.head(draws).to_dict("records")
-    ]
-    dims = [Dimension(n, *space.bounds(n)) for n in space.names]
-    prior_rows = draw("latin_hypercube", dims, seed + 2, samples=len(posterior_points))
-    prior_points = [dict(zip(space.names, map(float, row), strict=True)) for row in prior_rows]
-    seeds = derive_seeds(seed + 2, 2 * len(posterior_points))
-    n = len(posterior_points)
-    both = _simulate_points(scenario, space, posterior_points + prior_points, seeds, workers)
-    post, prior = both[:n], both[n:]
-    rows = []
-    for j, name in enumerate(summaries.NAMES):
-        record = summaries.OBSERVED[name]
-        values = post[:, j][~np.isnan(post[:, j])]
-        before = prior[:, j][~np.isnan(prior[:, j])]
-        low, high = (
-            (np.mean(values <= record), np.mean(values >= record)) if len(values) else (np.nan, np.nan)
-        )
-        rows.append(
-            {
-                "summary": name,
-                "record": record,
-                "prior_mean": float(np.mean(before)) if len(before) else np.nan,
-                "prior_q05": float(np.quantile(before, 0.05)) if len(before) else np.nan,
-                "prior_q95": float(np.quantile(before, 0.95)) if len(before) else np.nan,
-                "posterior_mean": float(np.mean(values)) if len(values) else np.nan,
-                "posterior_q05": float(np.quantile(values, 0.05)) if len(values) else np.nan,
-                "posterior_q95": float(np.quantile(values, 0.95)) if len(values) else np.nan,
-                "at_record": float(np.mean(np.isclose(values, record))) if len(values) else np.nan,
-                "p_value": float(min(1.0, 2 * min(low, high))),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def format_abc(result: AbcResult) -> str:

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.abc_smc import AbcBudget, posterior_table, run_abc, weighted_quantile
+from sim.analysis.abc_smc import AbcBudget, run_abc
+from sim.analysis.posterior import posterior_table, weighted_quantile
 from sim.analysis.simulator import Simulator, Space
 from sim.errors import CalibrationError
 from sim.experiments.design import derive_seeds

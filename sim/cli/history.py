@@ -29,7 +29,8 @@ def validate_arguments(cmd: argparse.ArgumentParser) -> None:
 
 def validate_command(args: argparse.Namespace) -> int:
     """Run the scenario over many seeds, print the pattern table and write the facts and chart."""
-    from sim.analysis.validation import format_table, validate, validate_posterior
+    from sim.analysis.posterior_validation import validate_posterior
+    from sim.analysis.validation import format_table, validate
     from sim.commands import write_validation
 
     if args.posterior:
