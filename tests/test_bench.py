@@ -12,8 +12,12 @@ def test_bench_measures_and_prints_every_figure():
     result = bench.bench(runs=6, workers=(1,))
     assert result.runs == 6 and result.median_run_ms > 0
     assert set(result.throughput) == {1} and result.throughput[1] > 0
+    assert set(result.startup) == {1} and result.startup[1] > 0  # start-up is measured apart
     text = bench.format_result(result)
-    assert "median time of one run" in text and "process pool, 1 worker(s)" in text and "peak memory" in text
+    assert (
+        "median time of one run" in text and "process pool, after start-up" in text and "peak memory" in text
+    )
+    assert "start-up, 1 worker(s)" in text and "1 worker(s)" in text
     if result.mesa_batch_run is not None:  # Mesa versions that still ship batch_run
         assert "mesa.batch_run" in text and result.mesa_batch_run > 0
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,23 +40,68 @@ from sim.experiments.progress import Progress, counting
 from sim.experiments.sampling import Dimension, draw, free_field, to_points, whole
 from sim.experiments.schema import Value
 from sim.files import append_line, read_json_lines, read_text, real_path, write_text
-from sim.limits import MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, SEED_MAX
+from sim.limits import MAX_DRAWS, MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, SEED_MAX
+
+MAX_GENERATIONS = 1000  # ABC-SMC generations
+MAX_TRUTHS = 1000  # parameter sets of a recovery study
 from sim.scenario import load_scenario, read_validated
 from sim.version import __version__
 
+LHS_KEYS = ("samples", "seeds", "accept", "refine_top", "refine_seeds")
+
+
+class AbcSettings(BaseModel):
+    """The ``[abc]`` table of an ABC-SMC calibration file (docs/calibration.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    population_size: Annotated[int, Field(ge=10, le=MAX_SAMPLES)] = 1000
+    max_simulations: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 100_000
+    max_generations: Annotated[int, Field(ge=1, le=MAX_GENERATIONS)] = 40
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    min_acceptance_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)] = 1000  # rows of posterior.csv
+    predictive_draws: Annotated[int, Field(ge=0, le=MAX_DRAWS)] = (
+        200  # posterior (and prior) predictive checks
+    )
+
+
+class RecoverySettings(BaseModel):
+    """The ``[recovery]`` table: the parameter-recovery study (``sco-sim calibrate --recovery``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    truths: Annotated[int, Field(ge=1, le=MAX_TRUTHS)] = 10
+    population_size: Annotated[int, Field(ge=10, le=MAX_SAMPLES)] = 200
+    max_simulations: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 3000
+    max_generations: Annotated[int, Field(ge=1, le=MAX_GENERATIONS)] = 40
+    alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
+    min_contraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    min_correlation: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.5
+
 
 class CalibrationFile(BaseModel):
-    """The keys of a calibration file (see experiments/calibrate_history.toml)."""
+    """The keys of a calibration file (see experiments/calibrate_history.toml).
+
+    ``method = "lhs"`` (the default, the search of before) uses ``samples``, ``seeds``,
+    ``accept`` and ``refine_*``; ``method = "abc-smc"`` uses ``[abc]``, ``[recovery]`` and
+    ``fit`` (the parameters fitted; the other ranges are priors of the recovery study only).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     scenario: str
+    method: Literal["lhs", "abc-smc"] = "lhs"
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 400
     seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 8
     accept: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
     refine_top: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 10
     refine_seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 40
     base_seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 1996
+    fit: list[str] | None = None
+    abc: AbcSettings = AbcSettings()
+    recovery: RecoverySettings = RecoverySettings()
     ranges: dict[str, tuple[Value, Value]]
 
 
@@ -76,6 +121,37 @@ class Calibration:
         file = self.file.model_copy(update={k: v for k, v in changes.items() if v is not None})
         _check_budget(file, str(self.path))
         return Calibration(self.path, file, self.scenario, self.sections, self.integers, _digest(file))
+
+    def with_abc(self, **changes: int | float | None) -> Calibration:
+        """Return a copy with other ``[abc]`` settings (population_size, max_simulations, ...)."""
+        abc = self.file.abc.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        return self.with_budget(abc=abc)  # type: ignore[arg-type]
+
+    def with_recovery(self, **changes: int | float | None) -> Calibration:
+        """Return a copy with other ``[recovery]`` settings (truths, population_size, ...)."""
+        recovery = self.file.recovery.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        return self.with_budget(recovery=recovery)  # type: ignore[arg-type]
+
+    @property
+    def fitted(self) -> list[str]:
+        """The parameters fitted: ``fit`` if given, else every range."""
+        return list(self.file.fit) if self.file.fit is not None else list(self.file.ranges)
+
+    @property
+    def assumed(self) -> list[str]:
+        """Parameters with a range (a prior of the recovery study) that are not fitted."""
+        return [name for name in self.file.ranges if name not in self.fitted]
+
+    def space(self, names: list[str] | None = None) -> Any:
+        """The :class:`~sim.analysis.simulator.Space` of ``names`` (default: the fitted parameters)."""
+        from sim.analysis.simulator import Space
+
+        names = self.fitted if names is None else names
+        return Space(
+            {n: self.file.ranges[n] for n in names},
+            {n: self.sections[n] for n in names},
+            frozenset(n for n in names if n in self.integers),
+        )
 
 
 def _digest(file: CalibrationFile) -> str:
@@ -112,7 +188,17 @@ def load_calibration(path: str | Path) -> Calibration:
             )
         if annotation is int:
             integers.add(name)
-    scenario = real_path(path.parent / file.scenario)  # not resolve(): a loop of links is one line
+    method: Literal["lhs", "abc-smc"] = "lhs"
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 400
+    seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 8
+    accept: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
+    refine_top: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 10
+    refine_seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 40
+    base_seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 1996
+    fit: list[str] | None = None
+    abc: AbcSettings = AbcSettings()
+    recovery: RecoverySettings = RecoverySettings()
+    ranges: dict[str, tuple[Value, Value]]
     try:
         for point in (_corner(file, integers, 0), _corner(file, integers, 1)):
             load_scenario(scenario, overrides=overrides_for(point, sections))
@@ -122,17 +208,17 @@ def load_calibration(path: str | Path) -> Calibration:
         ) from None
     return Calibration(path, file, scenario, sections, frozenset(integers), _digest(file))
 
-
-def _check_budget(file: CalibrationFile, where: str) -> None:
-    """Refuse a search of more than MAX_RUNS seed-judgements (docs/calibration.md), in one line."""
-    n = judgements(file)
-    if n > MAX_RUNS:
-        raise CalibrationError(
-            where,
-            f"samples x seeds + refine_top x refine_seeds = {n:,} seed-judgements (2 runs each); "
-            f"expected at most {MAX_RUNS:,}: lower samples or seeds",
-            key="samples",
-        )
+    method: Literal["lhs", "abc-smc"] = "lhs"
+    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 400
+    seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 8
+    accept: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
+    refine_top: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 10
+    refine_seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 40
+    base_seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 1996
+    fit: list[str] | None = None
+    abc: AbcSettings = AbcSettings()
+    recovery: RecoverySettings = RecoverySettings()
+    ranges: dict[str, tuple[Value, Value]]
 
 
 def _corner(file: CalibrationFile, integers: set[str], end: int) -> dict[str, float]:

@@ -268,13 +268,18 @@ def judge_seeds(path: str, overrides: dict[str, Any], seeds: Sequence[int]) -> l
 
 @dataclass
 class Validation:
-    """Per-seed judgements of a scenario and the pattern table built from them."""
+    """Per-seed judgements of a scenario and the pattern table built from them.
+
+    ``posterior`` names the posterior sample when each seed ran at its own posterior draw
+    (:func:`sim.analysis.posterior_validation.validate_posterior`; ``runs`` then has a ``draw`` column).
+    """
 
     scenario: str
     seeds: list[int]
     runs: pd.DataFrame
     base_seed: int = VALIDATION_BASE_SEED
     overrides: dict[str, Any] = field(default_factory=dict)
+    posterior: str | None = None
 
     @property
     def table(self) -> pd.DataFrame:
@@ -380,9 +385,11 @@ def validate(
 
 def format_table(validation: Validation) -> str:
     """Return the pattern table as printed by ``sco-sim validate``."""
+    what = f"{len(validation.seeds)} seeds"
+    if validation.posterior:
+        what = f"{len(validation.seeds)} posterior draws of {validation.posterior}, one fresh seed each"
     lines = [
-        f"Validation of {validation.scenario}: {len(validation.seeds)} seeds "
-        f"(base seed {validation.base_seed})",
+        f"Validation of {validation.scenario}: {what} (base seed {validation.base_seed})",
         "criteria fixed before fitting: docs/validation.md",
         "",
         f"{'pattern':<8} {'share':>6}  {'result':<6}  criterion",

@@ -317,7 +317,7 @@ BENCH_RUNS = 100_000  # the reference batch's runs are made in memory at once
 def bench_arguments(cmd: argparse.ArgumentParser) -> None:
     """Arguments of ``sco-sim bench``."""
     runs = integer_in(1, BENCH_RUNS, "positive")
-    cmd.add_argument("--runs", type=runs, default=400, help="runs in the reference batch (default 400)")
+    cmd.add_argument("--runs", type=runs, default=2000, help="runs in the reference batch (default 2000)")
     cmd.add_argument("--workers", type=workers, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
     cmd.add_argument("--memory-runs", type=runs, default=None,
                      help="also run this many runs into a store and report peak memory")  # fmt: skip

@@ -7,6 +7,7 @@ are (``SHARED_STATE_ARRAYS``, ``SHARED_AREA_ARRAYS``) and copies those a run cha
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Protocol
 
 import numpy as np
@@ -100,15 +101,21 @@ class ScenarioArrays:
         self.timelines = [sc.status_timeline(c) for c in self.codes]
         year = sc.start_year
         self.status = np.array([STATUSES.index(status_at(t, year)) for t in self.timelines], dtype=np.int8)
-        self.trust = np.full((n, n), sc.parameters.trust_initial)
+        self.trust = self._initial_trust(sc)
+
+    def _initial_trust(self, sc: Scenario) -> np.ndarray:
+        """Trust among the states in the first year (needs the timelines and first statuses)."""
+        n, year = len(self.codes), sc.start_year
+        trust = np.full((n, n), sc.parameters.trust_initial)
         # States admitted in the start year through the procedure (not founders, who were
         # outsiders the year before) start with newcomer trust, as later entrants do.
         for i, timeline in enumerate(self.timelines):
             before = status_at(timeline, year - 1)
             if self.status[i] == MEMBER and before not in ("member", "outsider"):
-                self.trust[i, :] = sc.parameters.trust_newcomer
-                self.trust[:, i] = sc.parameters.trust_newcomer
-        np.fill_diagonal(self.trust, 1.0)
+                trust[i, :] = sc.parameters.trust_newcomer
+                trust[:, i] = sc.parameters.trust_newcomer
+        np.fill_diagonal(trust, 1.0)
+        return trust
 
     def _capability_series(self, sc: Scenario, states: list[Any]) -> np.ndarray:
         """Capabilities for every simulated year (rows) and state (columns)."""
@@ -156,10 +163,7 @@ class ScenarioArrays:
         self.parent_weights = self.parents / np.maximum(n_parents, 1)[:, None]
         self.stakes = agenda.stakes(self)  # interest weights are fixed, so stakes are too
         self.stakes_by_area = np.ascontiguousarray(self.stakes.T)  # one row per area, for the agenda
-        # The part of an ideal position that only the stakes set (fixed per scenario), computed once.
-        p = sc.parameters
-        self.base_desire = p.position_base + p.position_scale * self.stakes  # states x areas
-        self.base_desire_by_area = np.ascontiguousarray(self.base_desire.T)
+        self._set_desire(sc)
         # How a gain in each area divides over a state's four interests (areas x states x 4).
         share = self.scaled_weights[None, :, :] * self.relevance[:, None, :]
         total = share.sum(axis=2, keepdims=True)
@@ -167,6 +171,32 @@ class ScenarioArrays:
         self.depth = np.array([a.initial_depth for a in areas], dtype=float)
         self.area_titles = [f"{a.label}: new measures" for a in areas]
         self.moratorium = sc.membership.moratorium
+
+    def _set_desire(self, sc: Scenario) -> None:
+        """The part of an ideal position that only the stakes set (fixed per scenario), computed once."""
+        p = sc.parameters
+        self.base_desire = p.position_base + p.position_scale * self.stakes  # states x areas
+        self.base_desire_by_area = np.ascontiguousarray(self.base_desire.T)
+
+    def variant(self, scenario: Scenario) -> ScenarioArrays:
+        """Return the arrays of ``scenario``, a copy of this one's with other parameters, sharing the rest.
+
+        ``scenario`` may differ from this one's only in [parameters], [rules], [mechanisms] and
+        the membership mode (what :func:`variant_arrays` checks); only what those change is
+        computed again (the ideal positions' base and the first year's trust), so a
+        calibration that runs thousands of parameter sets does not rebuild the rest each time.
+        """
+        derived = copy.copy(self)
+        derived.scenario = scenario
+        old, new = self.scenario.parameters, scenario.parameters
+        if (old.position_base, old.position_scale) != (new.position_base, new.position_scale):
+            derived._set_desire(scenario)
+            derived.base_desire.setflags(write=False)
+            derived.base_desire_by_area.setflags(write=False)
+        if (old.trust_initial, old.trust_newcomer) != (new.trust_initial, new.trust_newcomer):
+            derived.trust = derived._initial_trust(scenario)
+            derived.trust.setflags(write=False)
+        return derived
 
     def _schedule(self, sc: Scenario) -> None:
         """Index the events, and the status changes of the timelines, by year."""
@@ -196,6 +226,37 @@ def scenario_arrays(scenario: Scenario, end_year: int) -> ScenarioArrays:
         if len(_ARRAYS) >= _ARRAYS_KEPT:
             del _ARRAYS[next(iter(_ARRAYS))]  # the oldest entry
         _ARRAYS[key] = arrays
+    return arrays
+
+
+# What a parameter variant of a scenario may change (ScenarioArrays.variant): the rest must be the
+# very same objects (as ``model_copy(update=...)`` leaves them), or equal.
+VARIANT_FIELDS = frozenset({"parameters", "rules", "mechanisms", "membership", "source", "lineage"})
+
+
+def variant_arrays(base: ScenarioArrays, scenario: Scenario) -> ScenarioArrays:
+    """Build ``scenario``'s arrays from ``base``'s when it differs only in parameters, and cache them.
+
+    For a calibration's thousands of parameter sets of one scenario: ``scenario`` is
+    ``base.scenario`` with other [parameters], [rules], [mechanisms] or membership mode (built
+    with ``model_copy(update=...)``); the caller keeps ``base`` (``scenario_arrays(...)``),
+    which the cache may drop. Anything else differing raises ValueError. A model
+    then built from ``scenario`` finds its arrays in the cache, as if they had been built
+    from scratch (the tables are the same; tests/test_summaries.py).
+    """
+    original = base.scenario
+    for name in type(scenario).model_fields:
+        if name in VARIANT_FIELDS:
+            continue
+        mine, theirs = getattr(scenario, name), getattr(original, name)
+        if mine is not theirs and mine != theirs:
+            raise ValueError(f"not a parameter variant: {name!r} differs from the base scenario's")
+    if scenario.membership.moratorium != original.membership.moratorium:
+        raise ValueError("not a parameter variant: membership.moratorium differs from the base scenario's")
+    arrays = base.variant(scenario)
+    if len(_ARRAYS) >= _ARRAYS_KEPT:
+        del _ARRAYS[next(iter(_ARRAYS))]
+    _ARRAYS[(id(scenario), base.end_year)] = arrays
     return arrays
 
 
