@@ -41,11 +41,11 @@ from sim.experiments.sampling import Dimension, draw, free_field, to_points, who
 from sim.experiments.schema import Value
 from sim.files import append_line, read_json_lines, read_text, real_path, write_text
 from sim.limits import MAX_DRAWS, MAX_REPLICATIONS, MAX_RUNS, MAX_SAMPLES, SEED_MAX
+from sim.scenario import load_scenario, read_validated
+from sim.version import __version__
 
 MAX_GENERATIONS = 1000  # ABC-SMC generations
 MAX_TRUTHS = 1000  # parameter sets of a recovery study
-from sim.scenario import load_scenario, read_validated
-from sim.version import __version__
 
 LHS_KEYS = ("samples", "seeds", "accept", "refine_top", "refine_seeds")
 
@@ -188,17 +188,8 @@ def load_calibration(path: str | Path) -> Calibration:
             )
         if annotation is int:
             integers.add(name)
-    method: Literal["lhs", "abc-smc"] = "lhs"
-    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 400
-    seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 8
-    accept: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
-    refine_top: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 10
-    refine_seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 40
-    base_seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 1996
-    fit: list[str] | None = None
-    abc: AbcSettings = AbcSettings()
-    recovery: RecoverySettings = RecoverySettings()
-    ranges: dict[str, tuple[Value, Value]]
+    _check_method(file, where)
+    scenario = real_path(path.parent / file.scenario)  # not resolve(): a loop of links is one line
     try:
         for point in (_corner(file, integers, 0), _corner(file, integers, 1)):
             load_scenario(scenario, overrides=overrides_for(point, sections))
@@ -208,17 +199,39 @@ def load_calibration(path: str | Path) -> Calibration:
         ) from None
     return Calibration(path, file, scenario, sections, frozenset(integers), _digest(file))
 
-    method: Literal["lhs", "abc-smc"] = "lhs"
-    samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 400
-    seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 8
-    accept: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
-    refine_top: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] = 10
-    refine_seeds: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 40
-    base_seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 1996
-    fit: list[str] | None = None
-    abc: AbcSettings = AbcSettings()
-    recovery: RecoverySettings = RecoverySettings()
-    ranges: dict[str, tuple[Value, Value]]
+
+def _check_budget(file: CalibrationFile, where: str) -> None:
+    """Refuse a search of more than MAX_RUNS seed-judgements (docs/calibration.md), in one line."""
+    n = judgements(file)
+    if n > MAX_RUNS:
+        raise CalibrationError(
+            where,
+            f"samples x seeds + refine_top x refine_seeds = {n:,} seed-judgements (2 runs each); "
+            f"expected at most {MAX_RUNS:,}: lower samples or seeds",
+            key="samples",
+        )
+
+
+def _check_method(file: CalibrationFile, where: str) -> None:
+    """Keys of the other method are an error, not silently ignored; ``fit`` names ranges."""
+    given = file.model_fields_set
+    if file.method == "abc-smc":
+        for key in LHS_KEYS:
+            if key in given:
+                raise CalibrationError(
+                    where, 'a key of method "lhs"; this file has method = "abc-smc"', key=key
+                )
+        for name in file.fit or []:
+            if name not in file.ranges:
+                raise CalibrationError(where, f"'{name}' has no range in [ranges]", key="fit")
+        if file.fit is not None and not file.fit:
+            raise CalibrationError(where, "expected at least one parameter to fit", key="fit")
+        return
+    for key in ("fit", "abc", "recovery"):
+        if key in given:
+            raise CalibrationError(
+                where, 'a key of method "abc-smc"; set method = "abc-smc" to use it', key=key
+            )
 
 
 def _corner(file: CalibrationFile, integers: set[str], end: int) -> dict[str, float]:
