@@ -23,9 +23,11 @@ def sco_sim(*args):
 @pytest.mark.slow
 def test_enlargement_experiment_runs_compares_plots_and_reports(tmp_path):
     out = tmp_path / "enlargement"
-    proc = sco_sim("batch", ENLARGEMENT, "--replications", 6, "--out", out, "--workers", 2, "--no-progress")
+    proc = sco_sim(
+        "batch", ENLARGEMENT, "--replications", 2, "--draws", 3, "--out", out, "--workers", 2, "--no-progress"
+    )
     assert proc.returncode == 0, proc.stderr
-    assert "3 arms x 1 point(s) x 6 seeds = 18 runs" in proc.stdout
+    assert "3 arms x 1 point(s) x 3 posterior draws x 2 seeds = 18 runs" in proc.stdout
     assert "done: 18 runs" in proc.stdout and "0 failed" in proc.stdout
 
     proc = sco_sim("compare", out)
@@ -37,7 +39,7 @@ def test_enlargement_experiment_runs_compares_plots_and_reports(tmp_path):
     ]  # fmt: skip
     assert set(claims["verdict"]) <= set(compare.VERDICTS)
     assert (claims["band"] > 0).all() and claims["band_reason"].str.len().gt(0).all()
-    assert (claims["n_pairs"] == 6).all()
+    assert (claims["n_pairs"] == 6).all() and (claims["n_draws"] == 3).all()
     for verdict in claims["verdict"]:
         assert verdict.upper() in proc.stdout
     metrics = pd.read_csv(out / "metrics.csv")

@@ -29,7 +29,10 @@ VERDICTS = {"supported", "contradicted", "equivalent", "inconclusive", "no varia
 def test_hypothesis_file_loads_and_its_claims_parse(hypothesis):
     design = load_experiment(ROOT / "experiments" / HYPOTHESES[hypothesis])
     experiment = design.experiment
-    assert experiment.replications == 100
+    # 50 draws of the shipped posterior x 4 seeds: intervals carry parameter uncertainty (issue 13)
+    assert experiment.replications == 4
+    assert experiment.posterior is not None and experiment.posterior.draws == 50
+    assert (ROOT / "experiments" / experiment.posterior.file).is_file()
     assert design.claims and all(c.hypothesis == hypothesis for c in design.claims)
     assert all(c.label for c in design.claims)
     assert all(m.years for m in experiment.metrics.values())
@@ -71,14 +74,25 @@ def test_hypothesis_experiment_runs_and_every_claim_gets_a_verdict(hypothesis, t
     design = load_experiment(path)
     out = tmp_path / hypothesis
     status = main(
-        ["batch", str(path), "--replications", "3", "--sequential", "--out", str(out), "--no-progress"]
+        [
+            "batch",
+            str(path),
+            "--replications",
+            "2",
+            "--draws",
+            "2",
+            "--sequential",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
     )
     assert status == 0, capsys.readouterr().err
-    assert f"done: {3 * len(design.arms)} runs" in capsys.readouterr().out
+    assert f"done: {4 * len(design.arms)} runs" in capsys.readouterr().out
     assert main(["compare", str(out)]) == 0
     claims = pd.read_csv(out / "claims.csv")
     assert list(claims["id"]) == [c.id for c in design.claims]
     assert set(claims["verdict"]) <= VERDICTS
-    assert (claims["n_pairs"] == 3).all()
+    assert (claims["n_pairs"] == 4).all() and (claims["n_draws"] == 2).all()
     metrics = pd.read_csv(out / "metrics.csv")
     assert set(metrics["arm"]) == set(design.arms)

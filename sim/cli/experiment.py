@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.cli.options import Command, executor_options, integer_in, positive, workers
-from sim.errors import InputError, StoreError, WorkerLost
+from sim.errors import ExperimentError, InputError, StoreError, WorkerLost
 from sim.files import inside, safe_name
+from sim.limits import MAX_DRAWS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,17 +30,17 @@ def batch_arguments(cmd: argparse.ArgumentParser) -> None:
     executor_options(cmd)
     cmd.add_argument("--replications", type=positive, default=None,
                      help="override the file's replications (e.g. a quick check)")  # fmt: skip
+    cmd.add_argument("--draws", type=integer_in(1, MAX_DRAWS, "positive"), default=None,
+                     help="override the [posterior] table's draws (e.g. a quick check)")  # fmt: skip
 
 
 def batch_command(args: argparse.Namespace) -> int:
     """Run an experiment's batch into its results folder, resuming if asked."""
-    from sim.experiments.design import load_experiment, resolve
+    from sim.experiments.design import load_experiment
     from sim.experiments.store import ResultStore
 
     design = load_experiment(args.experiment)
-    if args.replications:
-        experiment = design.experiment.model_copy(update={"replications": args.replications})
-        design = resolve(experiment, design.path, design.file_hash + f"-r{args.replications}")
+    design = with_budget(design, args.replications, args.draws)
     out = Path(args.out) if args.out else default_folder(design.experiment.name)
     choice, where = executor(args)
     store = ResultStore(out, design, resume=args.resume)
@@ -60,8 +61,30 @@ def batch_command(args: argparse.Namespace) -> int:
         for arm, keys in posterior.kept_by_arms.items():
             print(f"  note: arm '{arm}' sets {', '.join(keys)} itself; the draws' values do not apply there")
     again = f" --replications {args.replications}" if args.replications else ""
+    again += f" --draws {args.draws}" if args.draws else ""
     resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
     return run_and_report(design, store, choice, out, not args.no_progress, resume)
+
+
+def with_budget(design: Any, replications: int | None, draws: int | None) -> Any:
+    """Return the design with the file's replications and posterior draws overridden (options)."""
+    from sim.experiments.design import resolve
+
+    if not replications and not draws:
+        return design
+    experiment, tag = design.experiment, ""
+    if replications:
+        experiment, tag = experiment.model_copy(update={"replications": replications}), f"-r{replications}"
+    if draws:
+        if experiment.posterior is None:
+            raise ExperimentError(
+                str(design.path),
+                "--draws needs a [posterior] table (docs/experiments.md, section 12)",
+                key="posterior",
+            )
+        posterior = experiment.posterior.model_copy(update={"draws": draws})
+        experiment, tag = experiment.model_copy(update={"posterior": posterior}), tag + f"-d{draws}"
+    return resolve(experiment, design.path, design.file_hash + tag)
 
 
 def default_folder(name: str) -> Path:
