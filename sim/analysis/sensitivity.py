@@ -199,7 +199,28 @@ def indices(method: str, parameters: list[FreeParameter], sample: np.ndarray, y:
             **values,
         }
     )
+    if any(p.distribution != "uniform" for p in parameters):  # some drawn from a posterior's marginal
+        table.insert(4, "distribution", [p.distribution for p in parameters])
     return table
+
+
+def seed_noise(points: pd.DataFrame) -> dict[str, float]:
+    """Return how much of an effect's variance over the sample is the noise of the seeds.
+
+    ``seed_noise_variance`` is the mean over the points of the squared standard error of a point's
+    effect (the variance of a mean of ``replications`` paired differences, from the seeds alone);
+    ``effect_variance`` the variance (n - 1) of the point effects over the sample; their ratio
+    ``seed_noise_share`` estimates the share of the variance that the Sobol' indices analyse
+    which is seed noise, not the parameters. Under common random numbers the noise of nearby
+    points is partly shared, so the share is an upper estimate. NaN without standard errors.
+    """
+    se = points["se"].to_numpy(float)
+    effect = points["effect"].to_numpy(float)
+    effect = effect[np.isfinite(effect)]
+    noise = float(np.mean(se[np.isfinite(se)] ** 2)) if np.isfinite(se).any() else float("nan")
+    total = float(np.var(effect, ddof=1)) if effect.size > 1 else float("nan")
+    share = noise / total if total > 0 else float("nan")
+    return {"seed_noise_variance": noise, "effect_variance": total, "seed_noise_share": share}
 
 
 @dataclass
@@ -361,6 +382,8 @@ def analyse_sensitivity(summaries: pd.DataFrame, settings: dict[str, Any]) -> Se
         y = points["effect"].to_numpy(float)
         keep = complete_rows(settings["method"], y, len(parameters))
         summary["dropped_trajectories"] = 0
+        if settings["method"] == "sobol":
+            summary.update(seed_noise(points))
         if settings["method"] == "morris" and not keep.all():
             summary["dropped_trajectories"] = int((~keep).sum()) // (len(parameters) + 1)
         table = (

@@ -36,6 +36,7 @@ from sim.experiments.claims import (
     parse_effects,
     sensitivity_settings,
 )
+from sim.experiments.marginals import read_marginals
 from sim.experiments.posterior import PosteriorDraws, check_posterior, drawn_scenario
 from sim.experiments.schema import CHARTS, Experiment
 from sim.experiments.seeds import derive_draw_seeds, derive_seeds
@@ -382,7 +383,8 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
     """Load an experiment file and resolve its ``[sensitivity]`` sample into runs.
 
     Every sample point is applied to every arm, with ``[sensitivity] replications`` seeds
-    (default: the file's ``replications``), shared by all arms and points.
+    (default: the file's ``replications``), shared by all arms and points. With ``posterior``,
+    its columns are drawn from their marginals (:mod:`sim.experiments.marginals`).
 
     Raises:
         ExperimentError: the file is invalid or has no ``[sensitivity]`` table.
@@ -395,9 +397,9 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
     parameters = free_parameters(experiment, where)
     effects = parse_effects(experiment, where)
     seed = settings.seed if settings.seed is not None else experiment.base_seed
-    sample = draw_sample(
-        settings.method, parameters, seed, settings.trajectories, settings.levels, settings.samples
-    )
+    marginals = read_marginals(settings.posterior, design.path) if settings.posterior is not None else None
+    sample = draw_sample(settings.method, parameters, seed, settings.trajectories, settings.levels,
+                         settings.samples, marginals)  # fmt: skip
     replications = settings.replications or experiment.replications
     experiment = experiment.model_copy(update={"replications": replications})
     base = _expand(experiment, design.path, design.file_hash + "-sensitivity", design.claims,
@@ -411,10 +413,7 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
             if settings.method == "morris"
             else {"samples": settings.samples}
         ),
-        "parameters": [
-            {"name": p.name, "key": p.key, "low": p.low, "high": p.high, "integer": p.integer}
-            for p in parameters
-        ],
+        "parameters": [_parameter_record(p) for p in parameters],
         "effects": [
             {
                 "name": e.name,
@@ -427,8 +426,18 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
             }
             for e in effects
         ],
+        **({"posterior": marginals.describe()} if marginals is not None else {}),
         "sample": sample.tolist(),
     }
     return SensitivityDesign(
         **vars(base), parameters=parameters, effects=effects, sample=sample, sensitivity=sensitivity
     )
+
+
+def _parameter_record(p: FreeParameter) -> dict[str, Any]:
+    """A free parameter as the manifest keeps it (``distribution`` only when it is not uniform)."""
+    record: dict[str, Any] = {"name": p.name, "key": p.key, "low": p.low, "high": p.high}
+    record["integer"] = p.integer
+    if p.distribution != "uniform":
+        record["distribution"] = p.distribution
+    return record

@@ -86,7 +86,11 @@ class Sensitivity(_Frozen):
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 64
     seed: Seed | None = None
     replications: Replications | None = None
-    parameters: dict[str, tuple[Value, Value]]
+    # a posterior sample (CSV, relative to the experiment file): each of its columns is a parameter
+    # drawn from its marginal (method = "sobol" only; sim.experiments.marginals)
+    posterior: Annotated[str, StringConstraints(min_length=1)] | None = None
+    # parameters with uniform ranges; may be empty when a posterior gives the parameters
+    parameters: dict[str, tuple[Value, Value]] = Field(default_factory=dict)
     # an effect is written as its difference alone, or as a table with an expected sign and a label
     effects: dict[
         str, Annotated[Effect, BeforeValidator(lambda v: {"difference": v} if isinstance(v, str) else v)]
