@@ -112,6 +112,20 @@ class Posterior(_Frozen):
     seed: Seed | None = None
 
 
+class PerturbWeights(_Frozen):
+    """Run every arm at ``draws`` perturbations of every state's interest weights (sim.experiments.weights).
+
+    Draw ``d`` multiplies each state's four weights by factors drawn uniformly in
+    ``[1 - spread, 1 + spread]`` from ``(seed, d, state code)`` alone, and rescales them to their
+    original sum. With a ``[posterior]`` table, draw ``d`` is also posterior draw ``d`` (``draws``
+    may then be left out, and if given must equal ``posterior.draws``).
+    """
+
+    draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)] | None = None
+    spread: Annotated[float, Field(ge=0.0, lt=1.0)]
+    seed: Seed | None = None
+
+
 class Metric(_Frozen):
     """A figure computed per run from one table over a window of years."""
 
@@ -156,6 +170,7 @@ class Experiment(_Frozen):
     sweep: Sweep | None = None
     sensitivity: Sensitivity | None = None
     posterior: Posterior | None = None
+    perturb_weights: PerturbWeights | None = None
     metrics: dict[str, Metric]
     claims: list[Claim] = Field(default_factory=list)
     charts: list[str] = Field(default_factory=lambda: list(CHARTS))
