@@ -129,12 +129,12 @@ def _effect_lines(result: Any, morris: bool) -> list[str]:
     elif s["n_missing"]:
         lines.append(f"  {s['n_missing']} point(s) have no complete pair of runs: no indices")
     lines.append(f"  {result.verdict_line()}")
-    share = s.get("seed_noise_share")
+    share = s.get("parameter_share_max")
     if share is not None and not math.isnan(share):
         lines.append(
-            f"  seed noise: {share:.0%} of the effect's variance over the sample (mean squared standard "
-            f"error of a point's effect {s['seed_noise_variance']:.3g} / variance of the point effects "
-            f"{s['effect_variance']:.3g})"
+            f"  seed noise: variance {s['seed_noise_variance']:.3g} of a point's effect over fresh seeds, "
+            f"against {s['effect_variance']:.3g} of the effect over the sample: the parameters carry at "
+            f"most about {share:.0%} of the effect's variance at a random point"
         )
     if not result.indices.empty:
         lines += _index_table(result, morris)
@@ -148,8 +148,9 @@ def _index_table(result: Any, morris: bool) -> list[str]:
     table = result.indices.set_index("parameter").loc[result.ranking]
     width = max(len(name) for name in table.index)
     spans = {
-        name: ("posterior " if row.get("distribution") == "posterior" else "")
-        + f"[{row['low']:g}, {row['high']:g}]"
+        name: f"posterior [{row['low']:.4g}, {row['high']:.4g}]"
+        if row.get("distribution") == "posterior"
+        else f"[{row['low']:g}, {row['high']:g}]"
         for name, row in table.iterrows()
     }
     wide = max(18, *(len(span) + 1 for span in spans.values()))
