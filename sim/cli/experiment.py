@@ -31,7 +31,8 @@ def batch_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--replications", type=positive, default=None,
                      help="override the file's replications (e.g. a quick check)")  # fmt: skip
     cmd.add_argument("--draws", type=integer_in(1, MAX_DRAWS, "positive"), default=None,
-                     help="override the [posterior] table's draws (e.g. a quick check)")  # fmt: skip
+                     help="override the draws of the [posterior] and [perturb_weights] tables "
+                          "(e.g. a quick check)")  # fmt: skip
 
 
 def batch_command(args: argparse.Namespace) -> int:
@@ -76,7 +77,7 @@ def batch_command(args: argparse.Namespace) -> int:
 
 
 def with_budget(design: Any, replications: int | None, draws: int | None) -> Any:
-    """Return the design with the file's replications and posterior draws overridden (options)."""
+    """Return the design with the file's replications and draws (posterior, weights) overridden (options)."""
     from sim.experiments.design import resolve
 
     if not replications and not draws:
@@ -85,14 +86,19 @@ def with_budget(design: Any, replications: int | None, draws: int | None) -> Any
     if replications:
         experiment, tag = experiment.model_copy(update={"replications": replications}), f"-r{replications}"
     if draws:
-        if experiment.posterior is None:
+        posterior, weights = experiment.posterior, experiment.perturb_weights
+        if posterior is None and weights is None:
             raise ExperimentError(
                 str(design.path),
-                "--draws needs a [posterior] table (docs/experiments.md, section 12)",
+                "--draws needs a [posterior] or [perturb_weights] table (docs/experiments.md, section 12)",
                 key="posterior",
             )
-        posterior = experiment.posterior.model_copy(update={"draws": draws})
-        experiment, tag = experiment.model_copy(update={"posterior": posterior}), tag + f"-d{draws}"
+        update: dict[str, Any] = {}
+        if posterior is not None:
+            update["posterior"] = posterior.model_copy(update={"draws": draws})
+        if weights is not None and weights.draws is not None:  # with a posterior it may be left out
+            update["perturb_weights"] = weights.model_copy(update={"draws": draws})
+        experiment, tag = experiment.model_copy(update=update), tag + f"-d{draws}"
     return resolve(experiment, design.path, design.file_hash + tag)
 
 
