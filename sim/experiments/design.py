@@ -147,7 +147,7 @@ class Design:
     file_hash: str
     claims: list[ParsedClaim]
     points: list[dict[str, float]]
-    seeds: list[Any]  # one per replication; with [posterior], one list of them per draw
+    seeds: list[Any]  # one per replication; with draws ([posterior], [perturb_weights]), a list per draw
     runs: Sequence[RunSpec]
     posterior: PosteriorDraws | None = None
     weights: WeightDraws | None = None  # [perturb_weights]
