@@ -102,4 +102,6 @@ def quantiles(values: np.ndarray, unit: np.ndarray) -> np.ndarray:
     The inverse of the empirical distribution function: the smallest value whose share of
     values at or below it reaches ``u``; every result is one of ``values``.
     """
-    return np.quantile(np.asarray(values, dtype=float), np.clip(unit, 0.0, 1.0), method=QUANTILE_METHOD)
+    levels = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
+    drawn = np.quantile(np.asarray(values, dtype=float), levels, method="inverted_cdf")
+    return np.asarray(drawn, dtype=float)
