@@ -82,3 +82,36 @@ def resampled(runs: pd.DataFrame, metric: str, values: np.ndarray) -> np.ndarray
         return values
     present = runs[np.isfinite(runs[metric].to_numpy(dtype=float))]
     return present.groupby(DRAW)[metric].mean().to_numpy(dtype=float)
+
+
+def variance_components(pairs: pd.DataFrame) -> dict[str, float]:
+    """Split the variance of the paired differences into a between-draw and a within-draw part.
+
+    The one-way random-effects model ``d = mu + b_draw + e``: ``between`` (the variance of
+    ``b``: what the draws' parameters or weights move) and ``within`` (the variance of ``e``: the
+    seeds' noise in one pair) by the method of moments (the ANOVA estimator; Searle, Casella and
+    McCulloch 1992, *Variance Components*, ch. 3), ``between`` set to 0 when negative. Each draw
+    has seeds of its own, so the parts are separable. ``share_pair`` is the between-draw share of
+    a single pair's variance, ``share_draw_mean`` that of a per-draw mean over the draw's ``seeds``
+    (the mean number of pairs per draw). NaN with fewer than two draws or no repeated seeds.
+    """
+    nan = float("nan")
+    groups = pairs.groupby(DRAW)["diff"]
+    n = groups.count().to_numpy(dtype=float)
+    k, total = len(n), float(n.sum())
+    if k < 2 or total <= k:
+        return {"between": nan, "within": nan, "share_pair": nan, "share_draw_mean": nan, "seeds": nan}
+    means, grand = groups.mean().to_numpy(dtype=float), float(pairs["diff"].mean())
+    within = float(((pairs["diff"] - groups.transform("mean")) ** 2).sum()) / (total - k)
+    between_ms = float((n * (means - grand) ** 2).sum()) / (k - 1)
+    n0 = (total - float((n**2).sum()) / total) / (k - 1)
+    between = max(0.0, (between_ms - within) / n0)
+    seeds = total / k
+    pair = between + within
+    return {
+        "between": between,
+        "within": within,
+        "share_pair": between / pair if pair > 0 else nan,
+        "share_draw_mean": between / (between + within / seeds) if pair > 0 else nan,
+        "seeds": seeds,
+    }

@@ -199,7 +199,31 @@ def indices(method: str, parameters: list[FreeParameter], sample: np.ndarray, y:
             **values,
         }
     )
+    if any(p.distribution != "uniform" for p in parameters):  # some drawn from a posterior's marginal
+        table.insert(4, "distribution", [p.distribution for p in parameters])
     return table
+
+
+def seed_noise(points: pd.DataFrame) -> dict[str, float]:
+    """Return the seed noise of a point's effect beside the effect's variance over the sample.
+
+    ``seed_noise_variance`` is the mean over the points of the squared standard error of a point's
+    effect: the variance of a mean of ``replications`` paired differences over fresh seeds at one
+    point. ``effect_variance`` is the variance (n - 1) of the point effects over the sample, the
+    variance the Sobol' indices share out. Every point runs the same seeds (common random
+    numbers), so the luck those seeds share is the same at every point and is not in
+    ``effect_variance``: it holds the parameters' part and only the noise that differs between
+    points. Hence ``parameter_share_max = effect_variance / (effect_variance + seed_noise_variance)``
+    bounds (approximately, from above) the parameters' share of the variance of the effect at a
+    random point with fresh seeds; the rest is seed noise. NaN without standard errors.
+    """
+    se = points["se"].to_numpy(float)
+    effect = points["effect"].to_numpy(float)
+    effect = effect[np.isfinite(effect)]
+    noise = float(np.mean(se[np.isfinite(se)] ** 2)) if np.isfinite(se).any() else float("nan")
+    total = float(np.var(effect, ddof=1)) if effect.size > 1 else float("nan")
+    share = total / (total + noise) if total + noise > 0 else float("nan")
+    return {"seed_noise_variance": noise, "effect_variance": total, "parameter_share_max": share}
 
 
 @dataclass
@@ -361,6 +385,8 @@ def analyse_sensitivity(summaries: pd.DataFrame, settings: dict[str, Any]) -> Se
         y = points["effect"].to_numpy(float)
         keep = complete_rows(settings["method"], y, len(parameters))
         summary["dropped_trajectories"] = 0
+        if settings["method"] == "sobol":
+            summary.update(seed_noise(points))
         if settings["method"] == "morris" and not keep.all():
             summary["dropped_trajectories"] = int((~keep).sum()) // (len(parameters) + 1)
         table = (

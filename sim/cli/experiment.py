@@ -31,7 +31,8 @@ def batch_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--replications", type=positive, default=None,
                      help="override the file's replications (e.g. a quick check)")  # fmt: skip
     cmd.add_argument("--draws", type=integer_in(1, MAX_DRAWS, "positive"), default=None,
-                     help="override the [posterior] table's draws (e.g. a quick check)")  # fmt: skip
+                     help="override the draws of the [posterior] and [perturb_weights] tables "
+                          "(e.g. a quick check)")  # fmt: skip
 
 
 def batch_command(args: argparse.Namespace) -> int:
@@ -45,8 +46,11 @@ def batch_command(args: argparse.Namespace) -> int:
     choice, where = executor(args)
     store = ResultStore(out, design, resume=args.resume)
     todo = len(store.missing(design.runs))
-    posterior = design.posterior
+    posterior, weights = design.posterior, design.weights
     draws = f"{len(posterior.draws)} posterior draws x " if posterior is not None else ""
+    if weights is not None:
+        draws = (f"{weights.draws} draws (posterior draw and weight perturbation each) x " if posterior
+                 else f"{weights.draws} weight perturbations x ")  # fmt: skip
     print(
         f"{design.experiment.name}: {len(design.arms)} arms x {len(design.points)} point(s) x {draws}"
         f"{design.experiment.replications} seeds = {len(design.runs)} runs; "
@@ -60,6 +64,12 @@ def batch_command(args: argparse.Namespace) -> int:
               f"of its {posterior.rows} draws ({posterior.select}), each with its own seeds")  # fmt: skip
         for arm, keys in posterior.kept_by_arms.items():
             print(f"  note: arm '{arm}' sets {', '.join(keys)} itself; the draws' values do not apply there")
+    if weights is not None:
+        spread = f"{weights.spread:g}"
+        print(
+            f"  interest weights: every state's four weights x factors uniform in [1 - {spread}, "
+            f"1 + {spread}] (seed {weights.seed}), rescaled to their sum; the same in every arm"
+        )
     again = f" --replications {args.replications}" if args.replications else ""
     again += f" --draws {args.draws}" if args.draws else ""
     resume = f"sco-sim batch {args.experiment} --out {out}{again} --resume"
@@ -67,7 +77,7 @@ def batch_command(args: argparse.Namespace) -> int:
 
 
 def with_budget(design: Any, replications: int | None, draws: int | None) -> Any:
-    """Return the design with the file's replications and posterior draws overridden (options)."""
+    """Return the design with the file's replications and draws (posterior, weights) overridden (options)."""
     from sim.experiments.design import resolve
 
     if not replications and not draws:
@@ -76,14 +86,19 @@ def with_budget(design: Any, replications: int | None, draws: int | None) -> Any
     if replications:
         experiment, tag = experiment.model_copy(update={"replications": replications}), f"-r{replications}"
     if draws:
-        if experiment.posterior is None:
+        posterior, weights = experiment.posterior, experiment.perturb_weights
+        if posterior is None and weights is None:
             raise ExperimentError(
                 str(design.path),
-                "--draws needs a [posterior] table (docs/experiments.md, section 12)",
+                "--draws needs a [posterior] or [perturb_weights] table (docs/experiments.md, section 12)",
                 key="posterior",
             )
-        posterior = experiment.posterior.model_copy(update={"draws": draws})
-        experiment, tag = experiment.model_copy(update={"posterior": posterior}), tag + f"-d{draws}"
+        update: dict[str, Any] = {}
+        if posterior is not None:
+            update["posterior"] = posterior.model_copy(update={"draws": draws})
+        if weights is not None and weights.draws is not None:  # with a posterior it may be left out
+            update["perturb_weights"] = weights.model_copy(update={"draws": draws})
+        experiment, tag = experiment.model_copy(update=update), tag + f"-d{draws}"
     return resolve(experiment, design.path, design.file_hash + tag)
 
 
@@ -199,8 +214,8 @@ def compare_command(args: argparse.Namespace) -> int:
         )
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60):
         if len(analysis.claims):
-            print("\n" + "\n".join(claim_lines(analysis.claims)))
-        over = " over posterior draws" if "draw" in results.summaries else ""
+            print("\n" + "\n".join(claim_lines(analysis.claims, draws_of(results.manifest))))
+        over = f" over {draws_of(results.manifest).split(' (')[0]}" if "draw" in results.summaries else ""
         print(f"\nmetrics by arm (mean with 95% bootstrap interval{over}):")
         print(analysis.metrics.round(4).to_string(index=False))
         if analysis.claims_by_point is not None and analysis.metrics_by_point is not None:
@@ -238,17 +253,33 @@ def _size(row: Any) -> str:
     return "" if math.isnan(row.effect_size) else f"d_z {row.effect_size:+.2f}"
 
 
-def claim_lines(claims: pd.DataFrame) -> list[str]:
-    """Return the printed claims: one line per claim (and its note), then what the verdicts mean."""
+def draws_of(manifest: Any) -> str:
+    """Name what a batch's draws are: posterior draws, interest-weight perturbations, or both."""
+    experiment = manifest.get("experiment", {}) if isinstance(manifest, dict) else {}
+    weights = isinstance(experiment, dict) and "perturb_weights" in experiment
+    if weights and "posterior" in experiment:
+        return "draws (each a posterior draw with its perturbation of the interest weights)"
+    return "interest-weight perturbations" if weights else "posterior draws"
+
+
+def claim_lines(claims: pd.DataFrame, over: str = "posterior draws") -> list[str]:
+    """Return the printed claims: one line per claim (and its note), then what the verdicts mean.
+
+    ``over`` names the draws of a batch run over draws (:func:`draws_of`).
+    """
     from sim.analysis.verdicts import rule_text, share_text
 
     tested = int(claims["p_holm"].notna().sum())
     draws = "n_draws" in claims and claims["n_draws"].notna().any()
     if draws:
+        uncertainty = {
+            "posterior draws": "parameter uncertainty",
+            "interest-weight perturbations": "uncertainty in the interest weights",
+        }.get(over, "parameter and interest-weight uncertainty")
         header = (
-            "claims over posterior draws (paired by draw and seed; mean over draws of the per-draw mean "
+            f"claims over {over} (paired by draw and seed; mean over draws of the per-draw mean "
             "difference a - b, with its t interval on the per-draw means at the claim's Holm-adjusted level: "
-            "parameter uncertainty and seed noise together; draws: the share of draws whose mean difference "
+            f"{uncertainty} and seed noise together; draws: the share of draws whose mean difference "
             "has the claimed sign; band: the smallest difference that matters):"
         )
     else:

@@ -97,6 +97,14 @@ def sensitivity_lines(analysis: Any) -> list[str]:
         f"{analysis.method} sensitivity: {points} points, {analysis.n_ok} runs finished, "
         f"{analysis.n_failed} failed",
     ]
+    posterior = analysis.settings.get("posterior")
+    if posterior:
+        drawn = [p.name for p in analysis.parameters if p.distribution == "posterior"]
+        lines.append(
+            f"drawn from the posterior marginals of {posterior['file']} ({posterior['rows']} draws; "
+            f"independently, as Sobol' indices assume: its correlations, up to |r| = "
+            f"{posterior['max_abs_correlation']:.2f}, are dropped): {', '.join(drawn)}"
+        )
     for result in analysis.effects:
         lines += _effect_lines(result, morris=analysis.method == "morris")
     return lines
@@ -121,6 +129,13 @@ def _effect_lines(result: Any, morris: bool) -> list[str]:
     elif s["n_missing"]:
         lines.append(f"  {s['n_missing']} point(s) have no complete pair of runs: no indices")
     lines.append(f"  {result.verdict_line()}")
+    share = s.get("parameter_share_max")
+    if share is not None and not math.isnan(share):
+        lines.append(
+            f"  seed noise: variance {s['seed_noise_variance']:.3g} of a point's effect over fresh seeds, "
+            f"against {s['effect_variance']:.3g} of the effect over the sample: the parameters carry at "
+            f"most about {share:.0%} of the effect's variance at a random point"
+        )
     if not result.indices.empty:
         lines += _index_table(result, morris)
     return lines
@@ -132,9 +147,16 @@ def _index_table(result: Any, morris: bool) -> list[str]:
     headers = ["mu*", "+/-", "sigma", "mu"] if morris else ["ST", "+/-", "S1", "+/-"]
     table = result.indices.set_index("parameter").loc[result.ranking]
     width = max(len(name) for name in table.index)
-    lines = [f"    {'parameter':<{width}}  {'range':<18}" + "".join(f"{h:>10}" for h in headers)]
+    spans = {
+        name: f"posterior [{row['low']:.4g}, {row['high']:.4g}]"
+        if row.get("distribution") == "posterior"
+        else f"[{row['low']:g}, {row['high']:g}]"
+        for name, row in table.iterrows()
+    }
+    wide = max(18, *(len(span) + 1 for span in spans.values()))
+    lines = [f"    {'parameter':<{width}}  {'range':<{wide}}" + "".join(f"{h:>10}" for h in headers)]
     for name, row in table.iterrows():
-        span = f"[{row['low']:g}, {row['high']:g}]"
+        span = spans[name]
         cells = "".join(
             f"{row[c]:>+10.4f}"
             if c == "mu"
@@ -143,7 +165,7 @@ def _index_table(result: Any, morris: bool) -> list[str]:
             else f"{'':>10}"
             for c in columns
         )
-        lines.append(f"    {name:<{width}}  {span:<18}{cells}")
+        lines.append(f"    {name:<{width}}  {span:<{wide}}{cells}")
     return lines
 
 

@@ -4,6 +4,9 @@
 - :mod:`sim.experiments.claims`: the one parser of claims and effects between arms.
 - :mod:`sim.experiments.design`: an experiment file resolved into runs with seeds and ids.
 - :mod:`sim.experiments.posterior`: an experiment's ``[posterior]`` file, read, checked, its draws chosen.
+- :mod:`sim.experiments.weights`: ``[perturb_weights]``, draws of every state's interest weights.
+- :mod:`sim.experiments.seeds`: every run's seed, from the one base seed.
+- :mod:`sim.experiments.marginals`: a posterior sample's columns as the marginals of a Sobol' design.
 - :mod:`sim.experiments.sampling`: the one sampler (scipy.stats.qmc, SALib), its rounding
   rule and the lookup of numeric scenario keys.
 - :mod:`sim.experiments.sensitivity`: free parameters and SALib's sample for ``[sensitivity]``.

@@ -14,7 +14,10 @@ With a ``[posterior]`` table (:mod:`sim.experiments.posterior`) every arm and sw
 also runs at each of ``draws`` posterior draws: the draw's values are overrides under the
 arm's own (an arm or a sweep that sets a key keeps its value there), and each draw has its
 own ``replications`` seeds (:func:`derive_draw_seeds`), shared by every arm and point, so
-runs are paired by (point, draw, replication).
+runs are paired by (point, draw, replication). A ``[perturb_weights]`` table
+(:mod:`sim.experiments.weights`) makes draws the same way, each a perturbation of every state's
+interest weights; with both tables, draw ``k`` takes the ``k``-th posterior draw and the ``k``-th
+perturbation (:class:`Draws`).
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from sim.experiments.claims import (
     parse_effects,
     sensitivity_settings,
 )
+from sim.experiments.marginals import read_marginals
 from sim.experiments.posterior import PosteriorDraws, check_posterior, drawn_scenario
 from sim.experiments.schema import CHARTS, Experiment
+from sim.experiments.seeds import derive_draw_seeds, derive_seeds
 from sim.experiments.sensitivity import (
     FreeParameter,
     check_sensitivity,
@@ -46,6 +51,7 @@ from sim.experiments.sensitivity import (
     sample_points,
 )
 from sim.experiments.sweep import load_arm, nested, shared, sweep_points
+from sim.experiments.weights import WeightDraws, check_perturb_weights, perturbed_scenario
 from sim.files import is_safe_name, real_path
 from sim.model.recorder import table_columns
 from sim.scenario import Scenario, dotted, read_validated
@@ -64,7 +70,7 @@ class RunSpec:
     seed: int
     scenario: Scenario = field(repr=False)
     point_values: tuple[tuple[str, float], ...] = ()
-    draw: int | None = None  # the posterior draw (the file's number), None without [posterior]
+    draw: int | None = None  # a posterior draw's number in its file, else 0..N-1; None without draws
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,8 @@ class Cell:
     scenario: Scenario = field(repr=False)
     digest: str
     point_values: tuple[tuple[str, float], ...] = ()
-    draw: int | None = None  # the posterior draw's number in its file
-    draw_index: int = 0  # its position among the experiment's draws: which seeds it takes
+    draw: int | None = None  # the posterior draw's number in its file (weights alone: its position)
+    draw_index: int = 0  # its position among the experiment's draws: its seeds and weight perturbation
 
 
 class Runs(Sequence[RunSpec]):
@@ -141,9 +147,10 @@ class Design:
     file_hash: str
     claims: list[ParsedClaim]
     points: list[dict[str, float]]
-    seeds: list[Any]  # one per replication; with [posterior], one list of them per draw
+    seeds: list[Any]  # one per replication; with draws ([posterior], [perturb_weights]), a list per draw
     runs: Sequence[RunSpec]
     posterior: PosteriorDraws | None = None
+    weights: WeightDraws | None = None  # [perturb_weights]
 
     @property
     def arms(self) -> list[str]:
@@ -154,6 +161,8 @@ class Design:
         """Plain description for the manifest and the report (with the posterior file, if any)."""
         e = self.experiment
         posterior = {"posterior": self.posterior.describe()} if self.posterior is not None else {}
+        if self.weights is not None:
+            posterior["perturb_weights"] = self.weights.describe()
         return {
             "name": e.name,
             "description": e.description,
@@ -175,43 +184,6 @@ class Design:
             **posterior,
             "n_runs": len(self.runs),
         }
-
-
-def derive_seeds(base_seed: int, replications: int) -> list[int]:
-    """Return one seed per replication from ``SeedSequence(base_seed).spawn``.
-
-    The seeds are distinct 63-bit integers; the same base seed always gives the
-    same list, and a longer list starts with the shorter one.
-    """
-    seeds = [_seed(child) for child in np.random.SeedSequence(base_seed).spawn(replications)]
-    if len(set(seeds)) != len(seeds):  # astronomically unlikely; never silently repeat a seed
-        raise ValueError("seed derivation produced a repeated seed; choose another base_seed")
-    return seeds
-
-
-def derive_draw_seeds(base_seed: int, draws: int, replications: int) -> list[list[int]]:
-    """Return ``replications`` seeds for each of ``draws`` posterior draws: ``SeedSequence`` grandchildren.
-
-    Draw ``k`` takes the children of ``SeedSequence(base_seed).spawn(draws)[k]``, so every draw
-    has seeds of its own (the seed noise of one draw is independent of another's, and the
-    per-draw means that :mod:`sim.analysis.compare` tests are independent), while every arm and
-    sweep point shares them (common random numbers). More draws or more replications keep the
-    earlier seeds. All seeds are distinct.
-    """
-    seeds = [
-        [_seed(grandchild) for grandchild in child.spawn(replications)]
-        for child in np.random.SeedSequence(base_seed).spawn(draws)
-    ]
-    flat = [seed for row in seeds for seed in row]
-    if len(set(flat)) != len(flat):  # astronomically unlikely; never silently repeat a seed
-        raise ValueError("seed derivation produced a repeated seed; choose another base_seed")
-    return seeds
-
-
-def _seed(sequence: np.random.SeedSequence) -> int:
-    """A distinct 63-bit integer from a seed sequence (the one rule of every derived seed)."""
-    low, high = (int(word) for word in sequence.generate_state(2, dtype=np.uint32))
-    return (low | (high << 32)) >> 1
 
 
 def scenario_digest(scenario: Scenario) -> str:
@@ -291,7 +263,10 @@ def resolve(experiment: Experiment, path: Path, file_hash: str = "") -> Design:
         check_sensitivity(experiment, where)
     points = sweep_points(experiment, where)
     posterior = check_posterior(experiment, path, points) if experiment.posterior is not None else None
-    return _expand(experiment, path, file_hash, claims, points, posterior)
+    weights = None
+    if experiment.perturb_weights is not None:
+        weights = check_perturb_weights(experiment, where, len(points))
+    return _expand(experiment, path, file_hash, claims, points, posterior, weights)
 
 
 def _expand(
@@ -301,12 +276,14 @@ def _expand(
     claims: list[ParsedClaim],
     points: list[dict[str, float]],
     posterior: PosteriorDraws | None = None,
+    weights: WeightDraws | None = None,
 ) -> Design:
     where = str(path)
     seeds: list[Any] = derive_seeds(experiment.base_seed, experiment.replications)
+    draws = Draws(posterior, weights)
     draw_seeds = None
-    if posterior is not None:
-        draw_seeds = derive_draw_seeds(experiment.base_seed, len(posterior.draws), experiment.replications)
+    if draws.ids:
+        draw_seeds = derive_draw_seeds(experiment.base_seed, len(draws.ids), experiment.replications)
     cells: list[Cell] = []
     for arm_name, arm in experiment.arms.items():
         scenario_path = real_path(path.parent / arm.scenario)
@@ -322,16 +299,39 @@ def _expand(
             else:
                 scenario = shared(scenario, first)
             point_values = tuple(sorted(values.items()))
-            if posterior is None:
+            if not draws.ids:
                 cells.append(Cell(arm_name, p, scenario, scenario_digest(scenario), point_values))
                 continue
-            for k, draw in enumerate(posterior.draws):
-                drawn = drawn_scenario(
-                    scenario, scenario_path, overrides, posterior.values[k], where, arm_name
-                )
+            for k, draw in enumerate(draws.ids):
+                drawn = draws.scenario(k, scenario, scenario_path, overrides, where, arm_name)
                 cells.append(Cell(arm_name, p, drawn, scenario_digest(drawn), point_values, draw, k))
     runs = Runs(cells, seeds, draw_seeds)
-    return Design(experiment, path, file_hash, claims, points, draw_seeds or seeds, runs, posterior)
+    return Design(experiment, path, file_hash, claims, points, draw_seeds or seeds, runs, posterior, weights)
+
+
+@dataclass(frozen=True)
+class Draws:
+    """The draws of a design: posterior draws, weight perturbations, or both (draw k takes both k-th)."""
+
+    posterior: PosteriorDraws | None
+    weights: WeightDraws | None
+
+    @property
+    def ids(self) -> list[int]:
+        """The draws' ids in the tables: the posterior's draw numbers, else 0 to N - 1 (none: empty)."""
+        if self.posterior is not None:
+            return list(self.posterior.draws)
+        return list(range(self.weights.draws)) if self.weights is not None else []
+
+    def scenario(
+        self, k: int, scenario: Scenario, path: Path, overrides: dict[str, Any], where: str, arm: str
+    ) -> Scenario:
+        """Return an arm's scenario at the ``k``-th draw: the posterior's values, then perturbed weights."""
+        if self.posterior is not None:
+            scenario = drawn_scenario(scenario, path, overrides, self.posterior.values[k], where, arm)
+        if self.weights is not None:
+            scenario = perturbed_scenario(scenario, self.weights, k, where)
+        return scenario
 
 
 def _check_metrics(experiment: Experiment, scenario: Scenario, arm_name: str, where: str) -> None:
@@ -418,7 +418,8 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
     """Load an experiment file and resolve its ``[sensitivity]`` sample into runs.
 
     Every sample point is applied to every arm, with ``[sensitivity] replications`` seeds
-    (default: the file's ``replications``), shared by all arms and points.
+    (default: the file's ``replications``), shared by all arms and points. With ``posterior``,
+    its columns are drawn from their marginals (:mod:`sim.experiments.marginals`).
 
     Raises:
         ExperimentError: the file is invalid or has no ``[sensitivity]`` table.
@@ -431,9 +432,9 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
     parameters = free_parameters(experiment, where)
     effects = parse_effects(experiment, where)
     seed = settings.seed if settings.seed is not None else experiment.base_seed
-    sample = draw_sample(
-        settings.method, parameters, seed, settings.trajectories, settings.levels, settings.samples
-    )
+    marginals = read_marginals(settings.posterior, design.path) if settings.posterior is not None else None
+    sample = draw_sample(settings.method, parameters, seed, settings.trajectories, settings.levels,
+                         settings.samples, marginals)  # fmt: skip
     replications = settings.replications or experiment.replications
     experiment = experiment.model_copy(update={"replications": replications})
     base = _expand(experiment, design.path, design.file_hash + "-sensitivity", design.claims,
@@ -447,10 +448,7 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
             if settings.method == "morris"
             else {"samples": settings.samples}
         ),
-        "parameters": [
-            {"name": p.name, "key": p.key, "low": p.low, "high": p.high, "integer": p.integer}
-            for p in parameters
-        ],
+        "parameters": [_parameter_record(p) for p in parameters],
         "effects": [
             {
                 "name": e.name,
@@ -463,8 +461,18 @@ def load_sensitivity(path: str | Path) -> SensitivityDesign:
             }
             for e in effects
         ],
+        **({"posterior": marginals.describe()} if marginals is not None else {}),
         "sample": sample.tolist(),
     }
     return SensitivityDesign(
         **vars(base), parameters=parameters, effects=effects, sample=sample, sensitivity=sensitivity
     )
+
+
+def _parameter_record(p: FreeParameter) -> dict[str, Any]:
+    """A free parameter as the manifest keeps it (``distribution`` only when it is not uniform)."""
+    record: dict[str, Any] = {"name": p.name, "key": p.key, "low": p.low, "high": p.high}
+    record["integer"] = p.integer
+    if p.distribution != "uniform":
+        record["distribution"] = p.distribution
+    return record

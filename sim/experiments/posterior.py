@@ -107,7 +107,8 @@ def check_posterior(experiment: Experiment, path: Path, points: list[dict[str, f
         raise ExperimentError(
             where,
             "an experiment has either a [posterior] or a [sensitivity] table, not both (a sensitivity "
-            "analysis samples its parameters from ranges)",
+            "analysis samples its own parameters: to draw them from a posterior's marginals, give "
+            'posterior = "FILE" inside [sensitivity], with method = "sobol")',
             key="posterior",
         )
     check_size(where, len(experiment.arms), len(points) * settings.draws, experiment.replications,

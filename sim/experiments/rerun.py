@@ -33,7 +33,8 @@ class RerunReport:
     code_changed: bool
     differing: list[str]
     result: RunResult = field(repr=False)
-    draw: int | None = None  # the posterior draw of a run of a [posterior] batch
+    draw: int | None = None  # the draw of a run of a [posterior] or [perturb_weights] batch
+    draw_kind: str = "posterior draw"  # "draw" when the draws perturb the interest weights
 
     @property
     def identical(self) -> bool:
@@ -48,7 +49,7 @@ class RerunReport:
                 f"note: the code version differs from the one that stored {self.run_id}; results may differ"
             )
         out += [f"  {name}: DIFFERS from the stored table" for name in self.differing]
-        at = f"posterior draw {self.draw}, " if self.draw is not None else ""
+        at = f"{self.draw_kind} {self.draw}, " if self.draw is not None else ""
         out.append(
             f"run {self.run_id}: arm {self.arm}, point {self.point}, "
             f"{at}replication {self.replication}, seed {self.seed}"
@@ -95,6 +96,7 @@ def rerun(run: str, folder: str | Path) -> RerunReport:
         seed=seed,
         code_changed=content_id(scenario, seed, str(row["arm"]), int(row["point"]), draw=draw) != run,
         draw=draw,
+        draw_kind="draw" if "perturb_weights" in results.manifest.get("experiment", {}) else "posterior draw",
         differing=differing,
         result=RunResult(scenario=scenario, seed=seed, until=model.end_year, tables=tables),
     )

@@ -86,7 +86,11 @@ class Sensitivity(_Frozen):
     samples: Annotated[int, Field(ge=2, le=MAX_SAMPLES)] = 64
     seed: Seed | None = None
     replications: Replications | None = None
-    parameters: dict[str, tuple[Value, Value]]
+    # a posterior sample (CSV, relative to the experiment file): each of its columns is a parameter
+    # drawn from its marginal (method = "sobol" only; sim.experiments.marginals)
+    posterior: Annotated[str, StringConstraints(min_length=1)] | None = None
+    # parameters with uniform ranges; may be empty when a posterior gives the parameters
+    parameters: dict[str, tuple[Value, Value]] = Field(default_factory=dict)
     # an effect is written as its difference alone, or as a table with an expected sign and a label
     effects: dict[
         str, Annotated[Effect, BeforeValidator(lambda v: {"difference": v} if isinstance(v, str) else v)]
@@ -105,6 +109,20 @@ class Posterior(_Frozen):
     file: Annotated[str, StringConstraints(min_length=1)]
     draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)]
     select: Literal["sample", "first"] = "sample"
+    seed: Seed | None = None
+
+
+class PerturbWeights(_Frozen):
+    """Run every arm at ``draws`` perturbations of every state's interest weights (sim.experiments.weights).
+
+    Draw ``d`` multiplies each state's four weights by factors drawn uniformly in
+    ``[1 - spread, 1 + spread]`` from ``(seed, d, state code)`` alone, and rescales them to their
+    original sum. With a ``[posterior]`` table, draw ``d`` is also posterior draw ``d`` (``draws``
+    may then be left out, and if given must equal ``posterior.draws``).
+    """
+
+    draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)] | None = None
+    spread: Annotated[float, Field(ge=0.0, lt=1.0)]
     seed: Seed | None = None
 
 
@@ -152,6 +170,7 @@ class Experiment(_Frozen):
     sweep: Sweep | None = None
     sensitivity: Sensitivity | None = None
     posterior: Posterior | None = None
+    perturb_weights: PerturbWeights | None = None
     metrics: dict[str, Metric]
     claims: list[Claim] = Field(default_factory=list)
     charts: list[str] = Field(default_factory=lambda: list(CHARTS))

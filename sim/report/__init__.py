@@ -121,7 +121,7 @@ def render_report(
     parts = [
         ("reading", "How to read this report", sections.reading_section(tested, experiment, parameters)),
         ("experiment", "Experiment", sections.experiment_section(experiment)),
-        ("verdicts", "Verdicts", sections.verdicts_section(claims, labels, pooled)),
+        ("verdicts", "Verdicts", sections.verdicts_section(claims, labels, pooled, _weights(experiment))),
         ("metrics", "Metrics by arm", sections.metrics_section(metrics, labels, metric_labels)),
     ]
     if sweep:
@@ -213,3 +213,10 @@ def select_charts(charts: Sequence[str | os.PathLike[str]]) -> list[tuple[str, P
         if current is None or (suffix == ".svg" and current.suffix.lower() != ".svg"):
             chosen[file.stem] = file
     return list(chosen.items())
+
+
+def _weights(experiment: Mapping[str, Any]) -> str:
+    """What a batch's interest-weight perturbations are: "" (none), "only", or "also" (with a posterior)."""
+    if not isinstance(experiment.get("perturb_weights"), Mapping):
+        return ""
+    return "also" if isinstance(experiment.get("posterior"), Mapping) else "only"

@@ -47,6 +47,19 @@ DRAWS = (
     "as the noise of the seeds. The last column is the share of draws whose mean difference has the "
     "claimed sign. A verdict describes the model\u2019s runs over the posterior, not the SCO."
 )
+WEIGHT_DRAWS = (
+    " Each draw also perturbs every state's interest weights (Experiment section): the same weights for a "
+    "state in every arm of a draw, so the interval carries the uncertainty of the hand-set weights too."
+)
+WEIGHTS_ONLY = (
+    "Paired by draw and seed: every arm ran at perturbations of every state's interest weights (Experiment "
+    "section), each draw with seeds of its own and a state's weights the same in every arm of a draw; the "
+    "mean difference is the mean over draws of each draw's mean difference, and its t interval, at each "
+    "claim's Holm-adjusted level across the {tested} tested claims, is taken over those per-draw means, so "
+    "it carries the uncertainty of the hand-set weights as well as the noise of the seeds. The last column "
+    "is the share of draws whose mean difference has the claimed sign. A verdict describes the model\u2019s "
+    "runs over the perturbed weights, not the SCO."
+)
 READING: tuple[tuple[str, str], ...] = (
     (
         "paired runs",
@@ -177,6 +190,13 @@ def experiment_section(experiment: Mapping[str, Any]) -> str:
         sha = f"<code>{e(text(posterior.get('sha256')))}</code>"
         source = f"<code>{e(text(posterior.get('file')))}</code> (SHA-256 {sha})"
         settings.append(("posterior", f"{e(drawn)} of {source}, each with seeds of its own"))
+    weights = experiment.get("perturb_weights")
+    if isinstance(weights, Mapping):  # a batch over perturbations of the interest weights
+        spread, seed = text(weights.get("spread")), text(weights.get("seed"))
+        settings.append(("interest weights", e(
+            f"perturbed at each of {text(weights.get('draws'))} draws: every state's four weights x factors "
+            f"uniform in [1 - {spread}, 1 + {spread}], rescaled to their sum (seed {seed})"
+        )))  # fmt: skip
     parts.append(meta_list(settings))
     arms = list(experiment.get("arms") or [])
     parts.append("<h3>Arms</h3>")
@@ -267,8 +287,14 @@ def _claim_row(row: Mapping[str, Any], labels: Mapping[str, str], draws: bool = 
     ]
 
 
-def verdicts_section(claims: pd.DataFrame, labels: Mapping[str, str], pooled: int = 1) -> str:
-    """Return the count of verdicts, a pointer to the rule, and one row per claim."""
+def verdicts_section(
+    claims: pd.DataFrame, labels: Mapping[str, str], pooled: int = 1, weights: str = ""
+) -> str:
+    """Return the count of verdicts, a pointer to the rule, and one row per claim.
+
+    ``weights`` says what the draws of a batch over draws were: ``""`` (posterior draws alone),
+    ``"only"`` (interest-weight perturbations) or ``"also"`` (both).
+    """
     rows = records(claims)
     draws = any(given(row.get("share_claimed_sign")) for row in rows)  # a batch over posterior draws
     parts = []
@@ -294,7 +320,8 @@ def verdicts_section(claims: pd.DataFrame, labels: Mapping[str, str], pooled: in
             "A verdict describes the model\u2019s runs at the calibrated parameters, not the SCO."
         )
         if draws:
-            intro = DRAWS.format(tested=tested)
+            intro = WEIGHTS_ONLY.format(tested=tested) if weights == "only" else DRAWS.format(tested=tested)
+            intro += WEIGHT_DRAWS if weights == "also" else ""
         if pooled > 1:
             intro += f" These verdicts pool the pairs of all {pooled} sweep points (each: Sweep section)."
         parts.append(f'<p class="small">{e(intro)}</p>')

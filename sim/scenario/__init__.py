@@ -23,6 +23,7 @@ from sim.scenario.schema import (
     Rules,
     Scenario,
     State,
+    Weights,
     interest_weights,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "Rules",
     "Scenario",
     "State",
+    "Weights",
     "describe_error",
     "dotted",
     "first_error",
