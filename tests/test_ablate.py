@@ -270,6 +270,9 @@ def test_the_reading_of_a_claim():
     assert rests == ["trust"]
     assert "rests on trust (inconclusive without it)" in text and RULES_ALONE in text
     assert "contradicted under the veto-player rule" in text
+    rests, text = reading({**everything, "no_trust": "equivalent"}, {"shipped": -0.1, "no_mechanisms": -0.04})
+    assert rests == ["trust"] and RULES_ALONE not in text
+    assert "yet it holds with every mechanism off (mean difference -0.04 against -0.1 as shipped)" in text
     rests, text = reading({**everything, "no_mechanisms": "equivalent"})
     assert rests == [] and "supported with each mechanism switched off in turn" in text
     assert "equivalent with every mechanism off" in text and RULES_ALONE not in text

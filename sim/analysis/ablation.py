@@ -37,8 +37,9 @@ COLUMNS: tuple[str, ...] = (
 DRAW_COLUMNS = ("n_draws", "share_claimed_sign")
 SUPPORTED = "supported"
 #: the phrase for a claim that holds with every mechanism off (printed, and in ``reading``)
+HOLDS = "holds with every mechanism off"
 RULES_ALONE = (
-    "holds with every mechanism off: a property of the rules and arms (the decision rule, and the arms' "
+    f"{HOLDS}: a property of the rules and arms (the decision rule, and the arms' "
     "membership and inputs, which the ablation leaves as they are), not of the mechanisms"
 )
 
@@ -104,7 +105,8 @@ def readings(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for claim, group in table.groupby("claim", sort=False):
         verdicts = dict(zip(group["configuration"], group["verdict"], strict=True))
-        rests, text = reading(verdicts)
+        diffs = dict(zip(group["configuration"], group["mean_diff"].astype(float), strict=True))
+        rests, text = reading(verdicts, diffs)
         rows.append(
             {
                 "claim": claim,
@@ -116,8 +118,12 @@ def readings(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["claim", "shipped", "rests_on", "reading"])
 
 
-def reading(verdicts: Mapping[str, str]) -> tuple[list[str], str]:
-    """Return the mechanisms a claim rests on and the sentence that reads its verdicts by configuration."""
+def reading(verdicts: Mapping[str, str], diffs: Mapping[str, float] | None = None) -> tuple[list[str], str]:
+    """Return the mechanisms a claim rests on and the sentence that reads its verdicts by configuration.
+
+    ``diffs`` (the mean difference by configuration) is quoted where a claim both rests on a
+    mechanism and holds with every mechanism off, so the reader sees how much of it remains.
+    """
     shipped = verdicts.get(SHIPPED)
     if shipped is None:
         return [], "the shipped configuration was not run: no reading"
@@ -139,9 +145,7 @@ def reading(verdicts: Mapping[str, str]) -> tuple[list[str], str]:
     if missing:
         parts.append(f"not run: {', '.join(missing)}")
     if ALL_OFF in verdicts:
-        parts.append(
-            RULES_ALONE if verdicts[ALL_OFF] == SUPPORTED else f"{verdicts[ALL_OFF]} with every mechanism off"
-        )
+        parts.append(_all_off(verdicts[ALL_OFF], bool(rests), diffs or {}))
     if VETO in verdicts:
         parts.append(
             "also supported under the veto-player rule"
@@ -149,6 +153,21 @@ def reading(verdicts: Mapping[str, str]) -> tuple[list[str], str]:
             else f"{verdicts[VETO]} under the veto-player rule: it needs the decision rule as shipped"
         )
     return rests, "supported as shipped; " + "; ".join(parts)
+
+
+def _all_off(verdict: str, rests: bool, diffs: Mapping[str, float]) -> str:
+    """Read a supported claim's verdict with every mechanism off."""
+    if verdict != SUPPORTED:
+        return f"{verdict} with every mechanism off"
+    if not rests:
+        return RULES_ALONE
+    sizes = ""
+    if ALL_OFF in diffs and SHIPPED in diffs:
+        sizes = f" (mean difference {diffs[ALL_OFF]:+.3g} against {diffs[SHIPPED]:+.3g} as shipped)"
+    return (
+        f"yet it {HOLDS}{sizes}: the rules and arms alone give a difference on the claimed side, which "
+        "switching off one of those mechanisms while the others stay on removes (the mechanisms interact)"
+    )
 
 
 __all__ = ["COLUMNS", "RULES_ALONE", "ablation_table", "reading", "readings"]

@@ -148,6 +148,14 @@ def ablation_lines(table: Any, incomplete: list[str] | None = None) -> list[str]
             initial_indent="  ",
             subsequent_indent="    ",
         )
+    lines += textwrap.wrap(
+        "caution: each configuration's verdicts carry their own run-to-run noise, so a verdict whose interval "
+        "lies near 0 or the band can change between configurations by chance alone; compare the mean "
+        "differences, not only the letters",
+        width=100,
+        initial_indent="  ",
+        subsequent_indent="    ",
+    )
     if incomplete:
         lines.append(
             f"  left out (their batch did not finish; --resume completes it): {', '.join(incomplete)}"
