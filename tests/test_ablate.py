@@ -268,8 +268,16 @@ def test_the_reading_of_a_claim():
     everything = dict.fromkeys(NAMES, "supported")
     rests, text = reading({**everything, "no_trust": "inconclusive", "veto_players": "contradicted"})
     assert rests == ["trust"]
-    assert "rests on trust (inconclusive without it)" in text and RULES_ALONE in text
-    assert "contradicted under the veto-player rule" in text
+    assert (
+        "rests on trust (inconclusive without it)" in text
+        and "contradicted under the veto-player rule" in text
+    )
+    # resting on a mechanism and holding with every one off: said so, not called a property of the rules
+    assert (
+        "yet it holds with every mechanism off: the rules and arms alone" in text and RULES_ALONE not in text
+    )
+    rests, text = reading(everything)
+    assert rests == [] and RULES_ALONE in text and "also supported under the veto-player rule" in text
     rests, text = reading({**everything, "no_trust": "equivalent"}, {"shipped": -0.1, "no_mechanisms": -0.04})
     assert rests == ["trust"] and RULES_ALONE not in text
     assert "yet it holds with every mechanism off (mean difference -0.04 against -0.1 as shipped)" in text
