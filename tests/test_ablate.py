@@ -288,3 +288,26 @@ def test_the_reading_of_a_claim():
     assert rests == [] and text.startswith("inconclusive as shipped: not a finding")
     assert text.endswith("supported only under no_spillover")
     assert reading({"no_trust": "supported"}) == ([], "the shipped configuration was not run: no reading")
+
+
+def test_an_experiment_without_claims_runs_and_says_there_is_nothing_to_compare(tmp_path):
+    for name in ("tiny.toml", "tiny_practice.toml"):
+        (tmp_path / name).write_text((DATA / name).read_text())
+    text = EXPERIMENT.read_text()
+    (tmp_path / "e.toml").write_text(text[: text.index("[[claims]]")])
+    out = tmp_path / "out"
+    argv = (
+        "ablate",
+        tmp_path / "e.toml",
+        "--out",
+        out,
+        "--sequential",
+        "--no-progress",
+        "--only",
+        "no_trust",
+    )
+    status, printed = run_cli(*argv)
+    assert status == 0, printed
+    assert "the experiment has no claims: nothing to compare across configurations" in printed
+    assert len(summaries(out / "no_trust")) == 12 and not (out / "shipped").exists()
+    assert pd.read_csv(out / "ablation.csv").empty and not (out / "ablation.png").exists()

@@ -121,6 +121,9 @@ def ablation_lines(table: Any, incomplete: list[str] | None = None) -> list[str]
     """Return the printed ablation: a table claim x configuration, then each claim's reading."""
     from sim.analysis.ablation import RULES_ALONE, readings
 
+    if not len(table):
+        return ["", "the experiment has no claims: nothing to compare across configurations (each "
+                "configuration's metrics.csv describes its metrics by arm)"]  # fmt: skip
     configs = list(dict.fromkeys(table["configuration"]))
     lines = [
         "",
@@ -149,9 +152,9 @@ def ablation_lines(table: Any, incomplete: list[str] | None = None) -> list[str]
             subsequent_indent="    ",
         )
     lines += textwrap.wrap(
-        "caution: each configuration's verdicts carry their own run-to-run noise, so a verdict whose interval "
-        "lies near 0 or the band can change between configurations by chance alone; compare the mean "
-        "differences, not only the letters",
+        "caution: each configuration's verdicts carry their own run-to-run noise, so a verdict whose "
+        "interval lies near 0 or the band can change between configurations by chance alone; compare the "
+        "mean differences, not only the letters",
         width=100,
         initial_indent="  ",
         subsequent_indent="    ",
