@@ -311,3 +311,17 @@ def test_an_experiment_without_claims_runs_and_says_there_is_nothing_to_compare(
     assert "the experiment has no claims: nothing to compare across configurations" in printed
     assert len(summaries(out / "no_trust")) == 12 and not (out / "shipped").exists()
     assert pd.read_csv(out / "ablation.csv").empty and not (out / "ablation.png").exists()
+
+
+def test_an_ablation_over_posterior_draws_keeps_the_draws_and_their_share(tmp_path):
+    out = tmp_path / "post"
+    argv = ("ablate", DATA / "mini_posterior.toml", "--out", out, "--sequential", "--no-progress")
+    status, printed = run_cli(*argv, "--only", "shipped", "no_trust")
+    assert status == 0, printed
+    assert "posterior: 3 draws of posterior.csv" in printed
+    shipped, off = summaries(out / "shipped"), summaries(out / "no_trust")
+    assert shipped[["arm", "draw", "replication", "seed"]].equals(off[["arm", "draw", "replication", "seed"]])
+    table = pd.read_csv(out / "ablation.csv")
+    assert (
+        len(table) == 4 and (table["n_draws"] == 3).all() and table["share_claimed_sign"].between(0, 1).all()
+    )

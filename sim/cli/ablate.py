@@ -77,6 +77,9 @@ def ablate_command(args: argparse.Namespace) -> int:
     runs = sum(len(d.runs) for d in designs)
     print(f"{design.experiment.name}: ablation in {len(designs)} configuration(s) x {len(designs[0].runs)} "
           f"runs = {runs} runs, the same seeds in every configuration, on {where} -> {out}/")  # fmt: skip
+    if design.posterior is not None:
+        print(f"  posterior: {len(design.posterior.draws)} draws of {design.posterior.file}, each with its "
+              "own seeds: the same draws and seeds in every configuration")  # fmt: skip
     started = time.perf_counter()
     for config, derived in zip(configs, designs, strict=True):
         status = _run_configuration(args, out, config, derived, choice)
