@@ -285,8 +285,15 @@ def test_the_reading_of_a_claim():
     assert rests == [] and "supported with each mechanism switched off in turn" in text
     assert "equivalent with every mechanism off" in text and RULES_ALONE not in text
     rests, text = reading({**dict.fromkeys(NAMES, "inconclusive"), "no_spillover": "supported"})
-    assert rests == [] and text.startswith("inconclusive as shipped: not a finding")
+    assert rests == [] and text.startswith(
+        "inconclusive as shipped: not supported, so it rests on no mechanism"
+    )
     assert text.endswith("supported only under no_spillover")
+    rests, text = reading({**dict.fromkeys(NAMES, "contradicted"), "no_trust": "equivalent"})
+    assert rests == [] and "(the difference runs the other way)" in text
+    assert text.endswith("not contradicted under no_trust")
+    _, text = reading(dict.fromkeys(NAMES, "contradicted"))
+    assert text.endswith("contradicted in every configuration")
     assert reading({"no_trust": "supported"}) == ([], "the shipped configuration was not run: no reading")
 
 

@@ -13,8 +13,9 @@ claim, what its verdict as shipped rests on:
 - under ``veto_players`` the decision rule of the arms that take their scenario's rule is
   replaced by the veto-player baseline: a supported claim that loses support there needs the
   rule as shipped;
-- a claim *not* supported as shipped is no finding, and nothing rests on a mechanism; the
-  reading names any configuration where it becomes supported.
+- a claim *not* supported as shipped rests on no mechanism; the reading names any
+  configuration where it becomes supported, and for a claim *contradicted* as shipped (a
+  difference the other way) the configurations where it is no longer contradicted.
 
 A verdict that changes between configurations may also change through chance alone when the
 shipped interval lies near 0 or the band: read the mean differences beside the verdicts.
@@ -128,11 +129,7 @@ def reading(verdicts: Mapping[str, str], diffs: Mapping[str, float] | None = Non
     if shipped is None:
         return [], "the shipped configuration was not run: no reading"
     if shipped != SUPPORTED:
-        gained = [name for name, v in verdicts.items() if name != SHIPPED and v == SUPPORTED]
-        text = f"{shipped} as shipped: not a finding, so it rests on no mechanism"
-        if gained:
-            text += f"; supported only under {', '.join(gained)}"
-        return [], text
+        return [], _unsupported(shipped, verdicts)
     singles = {c.mechanism: c.name for c in CONFIGURATIONS if c.mechanism}
     rests = [m for m in MECHANISMS if singles[m] in verdicts and verdicts[singles[m]] != SUPPORTED]
     parts = []
@@ -153,6 +150,23 @@ def reading(verdicts: Mapping[str, str], diffs: Mapping[str, float] | None = Non
             else f"{verdicts[VETO]} under the veto-player rule: it needs the decision rule as shipped"
         )
     return rests, "supported as shipped; " + "; ".join(parts)
+
+
+def _unsupported(shipped: str, verdicts: Mapping[str, str]) -> str:
+    """Read a claim not supported as shipped: nothing rests on a mechanism; where it changes."""
+    others = {name: v for name, v in verdicts.items() if name != SHIPPED}
+    text = f"{shipped} as shipped: not supported, so it rests on no mechanism"
+    if shipped == "contradicted":  # a difference the other way: say whether the switches move it
+        kept = [name for name, v in others.items() if v != "contradicted"]
+        text = (
+            "contradicted as shipped (the difference runs the other way): not supported, so it rests on no "
+            "mechanism; "
+            + (f"not contradicted under {', '.join(kept)}" if kept else "contradicted in every configuration")
+        )
+    gained = [name for name, v in others.items() if v == SUPPORTED]
+    if gained:
+        text += f"; supported only under {', '.join(gained)}"
+    return text
 
 
 def _all_off(verdict: str, rests: bool, diffs: Mapping[str, float]) -> str:
