@@ -128,15 +128,16 @@ def ablation_lines(table: Any, incomplete: list[str] | None = None) -> list[str]
         return ["", "the experiment has no claims: nothing to compare across configurations (each "
                 "configuration's metrics.csv describes its metrics by arm)"]  # fmt: skip
     configs = list(dict.fromkeys(table["configuration"]))
+    width = min(40, max(22, *(len(str(c)) for c in table["claim"])))
     lines = [
         "",
         "claims by configuration (mean difference a - b, Holm-adjusted within each configuration; "
         "S supported, C contradicted, E equivalent, I inconclusive, N no variation, - insufficient data):",
-        f"  {'claim':<24}" + "".join(f"{SHORT.get(c, c)[:11]:>12}" for c in configs),
+        f"  {'claim':<{width}}" + "".join(f"{SHORT.get(c, c)[:11]:>12}" for c in configs),
     ]
     for claim, group in table.groupby("claim", sort=False):
         cells = {row.configuration: _cell(row) for row in group.itertuples(index=False)}
-        lines.append(f"  {str(claim)[:24]:<24}" + "".join(f"{cells.get(c, ''):>12}" for c in configs))
+        lines.append(f"  {str(claim)[:width]:<{width}}" + "".join(f"{cells.get(c, ''):>12}" for c in configs))
     key = ", ".join(f"{SHORT.get(c, c)} = {c}" for c in configs if SHORT.get(c, c) != c)
     lines += textwrap.wrap(f"columns: {key}", width=100, initial_indent="  ", subsequent_indent="    ")
     lines.append("")
