@@ -288,12 +288,17 @@ def test_the_reading_of_a_claim():
     assert rests == [] and text.startswith(
         "inconclusive as shipped: not supported, so it rests on no mechanism"
     )
-    assert text.endswith("supported only under no_spillover")
-    rests, text = reading({**dict.fromkeys(NAMES, "contradicted"), "no_trust": "equivalent"})
-    assert rests == [] and "(the difference runs the other way)" in text
-    assert text.endswith("not contradicted under no_trust")
+    assert text.endswith("; supported under no_spillover")
+    rests, text = reading(
+        {**dict.fromkeys(NAMES, "contradicted"), "no_trust": "equivalent", "veto_players": "supported"}
+    )
+    assert rests == [] and text.startswith("contradicted as shipped (the difference runs the other way)")
+    assert "the reversal rests on trust (equivalent without it)" in text
+    assert "the reversal holds with every mechanism off" in text and text.endswith(
+        "supported under the veto-player rule"
+    )
     _, text = reading(dict.fromkeys(NAMES, "contradicted"))
-    assert text.endswith("contradicted in every configuration")
+    assert "the reversal survives each mechanism switched off in turn" in text
     assert reading({"no_trust": "supported"}) == ([], "the shipped configuration was not run: no reading")
 
 

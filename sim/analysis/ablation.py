@@ -14,8 +14,9 @@ claim, what its verdict as shipped rests on:
   replaced by the veto-player baseline: a supported claim that loses support there needs the
   rule as shipped;
 - a claim *not* supported as shipped rests on no mechanism; the reading names any
-  configuration where it becomes supported, and for a claim *contradicted* as shipped (a
-  difference the other way) the configurations where it is no longer contradicted.
+  configuration where it becomes supported. A claim *contradicted* as shipped (a difference
+  the other way) is read like a supported one: what the reversal rests on, whether it holds
+  with every mechanism off and under the veto-player rule.
 
 A verdict that changes between configurations may also change through chance alone when the
 shipped interval lies near 0 or the band: read the mean differences beside the verdicts.
@@ -131,11 +132,10 @@ def reading(verdicts: Mapping[str, str], diffs: Mapping[str, float] | None = Non
     if shipped != SUPPORTED:
         return [], _unsupported(shipped, verdicts)
     singles = {c.mechanism: c.name for c in CONFIGURATIONS if c.mechanism}
-    rests = [m for m in MECHANISMS if singles[m] in verdicts and verdicts[singles[m]] != SUPPORTED]
+    rests = _lost(verdicts, SUPPORTED)
     parts = []
     if rests:
-        lost = ", ".join(f"{m} ({verdicts[singles[m]]} without it)" for m in rests)
-        parts.append(f"rests on {lost}")
+        parts.append(f"rests on {_without(verdicts, rests)}")
     elif any(singles[m] in verdicts for m in MECHANISMS):
         parts.append("supported with each mechanism switched off in turn")
     missing = [singles[m] for m in MECHANISMS if singles[m] not in verdicts]
@@ -152,21 +152,36 @@ def reading(verdicts: Mapping[str, str], diffs: Mapping[str, float] | None = Non
     return rests, "supported as shipped; " + "; ".join(parts)
 
 
+def _lost(verdicts: Mapping[str, str], verdict: str) -> list[str]:
+    """Return the mechanisms whose removal alone (a ``no_<mechanism>`` that was run) changes ``verdict``."""
+    singles = {c.mechanism: c.name for c in CONFIGURATIONS if c.mechanism}
+    return [m for m in MECHANISMS if singles[m] in verdicts and verdicts[singles[m]] != verdict]
+
+
+def _without(verdicts: Mapping[str, str], mechanisms: list[str]) -> str:
+    """Name each mechanism with the verdict its removal gives: ``trust (inconclusive without it)``."""
+    return ", ".join(f"{m} ({verdicts[f'no_{m}']} without it)" for m in mechanisms)
+
+
 def _unsupported(shipped: str, verdicts: Mapping[str, str]) -> str:
-    """Read a claim not supported as shipped: nothing rests on a mechanism; where it changes."""
-    others = {name: v for name, v in verdicts.items() if name != SHIPPED}
+    """Read a claim not supported as shipped: it rests on no mechanism; a reversal is read like a claim."""
+    if shipped == "contradicted":  # a difference the other way: what the reversal rests on
+        lost = _lost(verdicts, shipped)
+        parts = [
+            "contradicted as shipped (the difference runs the other way), so it rests on no mechanism",
+            f"the reversal rests on {_without(verdicts, lost)}"
+            if lost
+            else "the reversal survives each mechanism switched off in turn",
+        ]
+        if ALL_OFF in verdicts:
+            off = verdicts[ALL_OFF]
+            parts.append(f"{'the reversal holds' if off == shipped else off} with every mechanism off")
+        if VETO in verdicts:
+            parts.append(f"{verdicts[VETO]} under the veto-player rule")
+        return "; ".join(parts)
     text = f"{shipped} as shipped: not supported, so it rests on no mechanism"
-    if shipped == "contradicted":  # a difference the other way: say whether the switches move it
-        kept = [name for name, v in others.items() if v != "contradicted"]
-        text = (
-            "contradicted as shipped (the difference runs the other way): not supported, so it rests on no "
-            "mechanism; "
-            + (f"not contradicted under {', '.join(kept)}" if kept else "contradicted in every configuration")
-        )
-    gained = [name for name, v in others.items() if v == SUPPORTED]
-    if gained:
-        text += f"; supported only under {', '.join(gained)}"
-    return text
+    gained = [name for name, v in verdicts.items() if name != SHIPPED and v == SUPPORTED]
+    return text + (f"; supported under {', '.join(gained)}" if gained else "")
 
 
 def _all_off(verdict: str, rests: bool, diffs: Mapping[str, float]) -> str:
