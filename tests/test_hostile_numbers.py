@@ -262,7 +262,7 @@ def test_the_limits_admit_every_shipped_scenario_and_experiment():
     for path in sorted((root / "scenarios").glob("*.toml")):
         load_scenario(path)
     for path in sorted((root / "experiments").glob("*.toml")):
-        if path.name != "calibrate_history.toml":
+        if not path.name.startswith("calibrate_"):  # calibration files: their own schema, tested above
             load_experiment(path)
 
 

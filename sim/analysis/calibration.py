@@ -53,7 +53,7 @@ LHS_KEYS = ("samples", "seeds", "accept", "refine_top", "refine_seeds")
 class AbcSettings(BaseModel):
     """The ``[abc]`` table of an ABC-SMC calibration file (docs/calibration.md)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     population_size: Annotated[int, Field(ge=10, le=MAX_SAMPLES)] = 1000
     max_simulations: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 100_000
@@ -69,7 +69,7 @@ class AbcSettings(BaseModel):
 class RecoverySettings(BaseModel):
     """The ``[recovery]`` table: the parameter-recovery study (``sco-sim calibrate --recovery``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     truths: Annotated[int, Field(ge=1, le=MAX_TRUTHS)] = 10
     population_size: Annotated[int, Field(ge=10, le=MAX_SAMPLES)] = 200
