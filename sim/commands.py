@@ -15,13 +15,16 @@ import pandas as pd
 
 from sim import report, report_discover
 from sim.analysis import compare, pairs, points
+from sim.analysis.ablation import ablation_table
 from sim.analysis.sensitivity import SensitivityAnalysis
 from sim.analysis.validation import Validation, date_chart_data, write_tables
 from sim.charts import batch as batchplots
+from sim.charts.ablation import write_ablation_chart
 from sim.charts.captions import describe
 from sim.charts.sensitivity import write_sensitivity_charts
 from sim.charts.validation import write_date_chart
 from sim.errors import InputError
+from sim.experiments.ablation import stored
 from sim.experiments.store import Results, load_results
 
 # fixed, so the intervals of the metrics table are reproducible; the same as bootstrap_ci's default
@@ -207,6 +210,41 @@ def make_report(results: Results, out: Path | None = None) -> Path:
 def load(folder: str | Path) -> Results:
     """Load a results folder (re-exported for the command line)."""
     return load_results(folder)
+
+
+@dataclass
+class AblationAnalysis:
+    """An ablation's claims by configuration (``ablation.csv``) and what was analysed and written."""
+
+    table: pd.DataFrame
+    configurations: list[str]  # the configurations analysed, in the canonical order
+    incomplete: list[str]  # stored, but their batch did not finish: left out
+    files: list[Path]
+
+
+def analyse_ablation(out: str | Path, chart: bool = True) -> AblationAnalysis:
+    """Compare every finished configuration of an ablation folder and write ``ablation.csv`` (and its chart).
+
+    Each configuration is compared as ``sco-sim compare`` compares a batch (its claims judged
+    together, with Holm's adjustment within the configuration), and its ``claims.csv`` and
+    ``metrics.csv`` are written into its own folder.
+    """
+    out = Path(out)
+    claims: dict[str, pd.DataFrame] = {}
+    incomplete: list[str] = []
+    for name in stored(out):
+        results = load_results(out / name)
+        if results.manifest.get("status") != "complete":
+            incomplete.append(name)
+            continue
+        analysis = analyse(results)
+        write_analysis(results, analysis)
+        claims[name] = analysis.claims
+    table = ablation_table(claims)
+    path = out / "ablation.csv"
+    table.to_csv(path, index=False, lineterminator="\n")
+    files = [path, *(write_ablation_chart(table, out) if chart else [])]
+    return AblationAnalysis(table, list(claims), incomplete, files)
 
 
 def write_sensitivity(folder: str | Path, analysis: SensitivityAnalysis, charts: bool = True) -> list[Path]:

@@ -31,6 +31,7 @@ print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
         "run",
         "batch",
         "sensitivity",
+        "ablate",
         "bench",
         "validate",
         "calibrate",
@@ -54,7 +55,7 @@ def test_every_command_is_in_the_table_once_and_parses_to_its_handler():
     from sim.cli import COMMANDS, build_parser
 
     names = [command.name for command in COMMANDS]
-    assert len(names) == len(set(names)) == 18
+    assert len(names) == len(set(names)) == 19
     assert build_parser().parse_args(["rules"]).handler is COMMANDS[names.index("rules")].handler
     args = build_parser().parse_args(["compare", "somewhere"])
     assert args.results == "somewhere" and args.handler is COMMANDS[names.index("compare")].handler

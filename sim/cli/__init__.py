@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from contextlib import redirect_stdout
 from typing import TextIO
 
-from sim.cli import dashboard, discover, experiment, export, history, narrate, sensitivity, single
+from sim.cli import ablate, dashboard, discover, experiment, export, history, narrate, sensitivity, single
 from sim.cli.options import EXIT_INPUT, Command, Parser
 from sim.errors import InputError, WorkerLost, printable
 from sim.version import __version__
@@ -32,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     single.BARGAIN_BENCH,
     experiment.BATCH,
     sensitivity.SENSITIVITY,
+    ablate.ABLATE,
     discover.DISCOVER,
     experiment.COMPARE,
     experiment.PLOT,

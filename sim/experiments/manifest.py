@@ -104,6 +104,10 @@ def resume_command(folder: str | Path, manifest: dict[str, Any] | None) -> str:
     file = experiment.get("file") or "EXPERIMENT"
     tail = str(experiment.get("hash", "")).rsplit("-r", 1)
     again = f" --replications {tail[1]}" if len(tail) == 2 and tail[1].isdigit() else ""
+    ablation = experiment.get("ablation")
+    if isinstance(ablation, dict):  # one configuration of `sco-sim ablate`, in a folder of the ablation's
+        only = f" --only {ablation.get('configuration')}"
+        return f"sco-sim ablate {file} --out {Path(folder).parent}{again}{only} --resume"
     return f"sco-sim {command} {file} --out {folder}{again} --resume"
 
 
