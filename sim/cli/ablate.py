@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.cli.experiment import executor, run_and_report, writing_into
-from sim.cli.options import Command, positive, workers
+from sim.cli.experiment import executor, run_and_report, with_budget, writing_into
+from sim.cli.options import Command, integer_in, positive, workers
+from sim.limits import MAX_DRAWS
 
 #: short column heads of the printed table, by configuration
 SHORT = {
@@ -53,6 +54,8 @@ def ablate_arguments(cmd: argparse.ArgumentParser) -> None:
                      help="complete an ablation in --out, or add configurations to it")  # fmt: skip
     cmd.add_argument("--replications", type=positive, default=None,
                      help="override the file's replications in every configuration")  # fmt: skip
+    cmd.add_argument("--draws", type=integer_in(1, MAX_DRAWS, "positive"), default=None,
+                     help="override the [posterior] table's draws in every configuration")  # fmt: skip
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
     cmd.add_argument("--only", nargs="+", metavar="CONFIG", default=None,
                      help="run only these configurations (shipped, no_spillover, no_balancing, "
@@ -68,7 +71,7 @@ def ablate_command(args: argparse.Namespace) -> int:
     from sim.experiments.design import load_experiment
 
     configs = choose(args.only)
-    design = load_experiment(args.experiment)
+    design = with_budget(load_experiment(args.experiment), None, args.draws)
     # every configuration is resolved (and so checked) before anything is written
     designs = [ablation_design(design, c.name, args.replications) for c in configs]
     out = Path(args.out) if args.out else default_folder(design.experiment.name)
@@ -109,6 +112,7 @@ def _run_configuration(args: argparse.Namespace, out: Path, config: Any, design:
         print(f"  note: {', '.join(design.kept_rule)} set their own decision rule and keep it; the claims "
               "comparing them with the other arms compare their rule with the veto-player rule")  # fmt: skip
     again = f" --replications {args.replications}" if args.replications else ""
+    again += f" --draws {args.draws}" if args.draws else ""
     only = f" --only {' '.join(args.only)}" if args.only else ""
     resume = f"sco-sim ablate {args.experiment} --out {out}{again}{only} --resume"
     return run_and_report(design, store, choice, folder, not args.no_progress, resume)
