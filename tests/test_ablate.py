@@ -337,3 +337,22 @@ def test_an_ablation_over_posterior_draws_keeps_the_draws_and_their_share(tmp_pa
     assert (
         len(table) == 4 and (table["n_draws"] == 3).all() and table["share_claimed_sign"].between(0, 1).all()
     )
+
+
+def test_draws_shrinks_the_posterior_in_every_configuration_and_is_part_of_the_design(tmp_path, capsys):
+    out = tmp_path / "two"
+    argv = ("ablate", DATA / "mini_posterior.toml", "--out", out, "--sequential", "--no-progress")
+    status, printed = run_cli(*argv, "--only", "shipped", "no_trust", "--draws", "2")
+    assert status == 0, printed
+    assert "posterior: 2 draws of posterior.csv" in printed
+    for config in ("shipped", "no_trust"):
+        assert sorted(summaries(out / config)["draw"].unique()) == sorted(
+            summaries(out / "shipped")["draw"].unique()
+        )
+        assert summaries(out / config)["draw"].nunique() == 2
+    assert (pd.read_csv(out / "ablation.csv")["n_draws"] == 2).all()
+    # another number of draws is another design: resuming the folder with it is refused
+    capsys.readouterr()
+    status, _ = run_cli(*argv, "--only", "shipped", "--draws", "3", "--resume")
+    err = capsys.readouterr().err
+    assert status == 2 and "another design" in err and "--draws" in err and len(err.strip().splitlines()) == 1

@@ -232,8 +232,8 @@ def _check_record(where: str, stored: Any, record: dict[str, Any], resume: bool)
     if stored.get("hash") != record["hash"]:
         raise StoreError(
             where,
-            "holds an ablation of another design (the experiment file, or --replications, changed since it "
-            "started); resume with the same file and options, or choose another --out",
+            "holds an ablation of another design (the experiment file, --replications or --draws, changed "
+            "since it started); resume with the same file and options, or choose another --out",
         )
     if not resume:
         raise StoreError(
