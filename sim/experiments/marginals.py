@@ -68,7 +68,7 @@ class Marginals:
             "columns": list(self.columns),
             "quantile": QUANTILE_METHOD,
             "correlations": r.tolist(),
-            "max_abs_correlation": float(off.max()) if off.size else 0.0,
+            "max_abs_correlation": float(np.max(off)) if off.size else 0.0,
         }
 
 
