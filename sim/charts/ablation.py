@@ -19,20 +19,14 @@ from matplotlib.figure import Figure
 
 from sim.charts import layout, style
 from sim.charts.style import VERDICT_COLOURS, require
+from sim.charts.sweep import INITIALS
 
 NAME = "ablation"
 ROW = 0.2  # inches per configuration row of a panel
 TITLE_WIDTH = {1: 95, 2: 40}  # characters of a panel's title, by number of columns (beside the row names)
 NEEDS = ("claim", "statement", "configuration", "mean_diff", "ci_low", "ci_high", "band", "verdict")
 #: the letter written at the right end of each row, so the verdict does not rest on colour alone
-LETTER = {
-    "supported": "S",
-    "contradicted": "C",
-    "equivalent": "E",
-    "inconclusive": "I",
-    "no variation": "N",
-    "insufficient data": "-",
-}
+LETTER = INITIALS
 
 
 def _panel(ax: Axes, rows: pd.DataFrame, names: bool) -> None:

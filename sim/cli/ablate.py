@@ -31,15 +31,6 @@ SHORT = {
     "no_mechanisms": "-all",
     "veto_players": "veto",
 }
-#: one letter per verdict in the printed table
-LETTER = {
-    "supported": "S",
-    "contradicted": "C",
-    "equivalent": "E",
-    "inconclusive": "I",
-    "no variation": "N",
-    "insufficient data": "-",
-}
 
 
 def ablate_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -120,8 +111,10 @@ def _run_configuration(args: argparse.Namespace, out: Path, config: Any, design:
 
 def _cell(row: Any) -> str:
     """Return a claim's mean difference and verdict letter in one configuration, e.g. ``-1.07 S``."""
+    from sim.charts.sweep import INITIALS  # the letters of the sweep charts; matplotlib only when printing
+
     diff = "" if math.isnan(row.mean_diff) else f"{row.mean_diff:+.3g}"
-    return f"{diff} {LETTER.get(row.verdict, '?')}"
+    return f"{diff} {INITIALS.get(row.verdict, '?')}"
 
 
 def ablation_lines(table: Any, incomplete: list[str] | None = None) -> list[str]:
