@@ -27,10 +27,11 @@ import numpy as np
 from sim.model import participation
 from sim.model.items import Agenda, Item
 from sim.model.state import ModelState
+from sim.rules.base import count_true
 
-# ufunc reductions without the Python wrappers of ndarray.sum/.any (typed Any: numpy's stubs
+# ufunc reductions without the Python wrappers of ndarray.max (typed Any: numpy's stubs
 # for ufunc.reduce differ between versions)
-_any: Any = np.logical_or.reduce
+_max: Any = np.maximum.reduce
 
 
 if TYPE_CHECKING:
@@ -59,21 +60,45 @@ def readiness(model: ModelState, wanted: np.ndarray | None = None) -> np.ndarray
     exceeds the depth reached, :func:`demand`), plus the shocks of recent events.
     ``wanted`` is this year's :func:`demand` if the caller has it already.
     """
+    wanted_list = _wanted(model) if wanted is None else wanted.tolist()
+    return np.array(_ready(model, wanted_list), dtype=float)
+
+
+def _ready(model: ModelState, wanted: list[float]) -> list[float]:
+    """:func:`readiness` as a list (a handful of areas: plain floats cost less than array calls)."""
+    p = model.params
     if model.sco_scenario.mechanisms.spillover:
         parent_depth = model.parent_weights @ model.depth  # mean depth of the parents
-        progress = _clip(parent_depth / model.params.spillover_depth, 0.0, 1.0)
-        gate = progress**model.params.spillover_shape
+        progress = _clip(parent_depth / p.spillover_depth, 0.0, 1.0)
+        gate: list[float] = (progress**p.spillover_shape).tolist()
         for area in model.areas_without_parents:
             gate[area] = 1.0
     else:
-        gate = np.ones(len(model.areas))
-    if wanted is None:
-        wanted = demand(model)
-    pull = np.minimum(model.params.demand_weight * wanted, 1.0)
-    ready = np.maximum(model.base_salience * gate * pull + model.shock, 0.0)
+        gate = [1.0] * len(model.areas)
+    weight = p.demand_weight
+    ready = []
+    for base, open_, want, shock in zip(
+        model.base_salience.tolist(), gate, wanted, model.shock.tolist(), strict=True
+    ):
+        pull = weight * want
+        value = base * open_ * (pull if pull < 1.0 else 1.0) + shock  # base x gate x min(pull, 1) + shock
+        ready.append(value if value > 0.0 else 0.0)
     for area in model.areas_off_agenda:
         ready[area] = 0.0
     return ready
+
+
+def _desire(model: ModelState, attitude: np.ndarray | None, boost: np.ndarray | None) -> np.ndarray:
+    """Return each state's desire for each area before clipping (states x areas, about 0-1)."""
+    p = model.params
+    if attitude is None:
+        attitude = pole_attitude(model)
+    toward = attitude.take(model.favours_or_first, axis=1)  # states x areas
+    toward *= model.has_favour
+    desire = model.base_desire + p.pole_weight * toward  # base_desire: position_base + position_scale x stake
+    if p.spillover_ambition > 0:
+        desire += p.spillover_ambition * (spillover_boost(model) if boost is None else boost)
+    return desire
 
 
 def ideal_depth(
@@ -86,26 +111,34 @@ def ideal_depth(
     ``boost`` are this year's :func:`pole_attitude` and :func:`spillover_boost` if the
     caller has them already.
     """
-    p = model.params
-    if attitude is None:
-        attitude = pole_attitude(model)
-    toward = attitude.take(model.favours_or_first, axis=1)  # states x areas
-    toward *= model.has_favour
-    desire = model.base_desire + p.pole_weight * toward  # base_desire: position_base + position_scale x stake
-    if p.spillover_ambition > 0:
-        desire += p.spillover_ambition * (spillover_boost(model) if boost is None else boost)
-    return 100.0 * _clip(desire, 0.0, 1.0)
+    return 100.0 * _clip(_desire(model, attitude, boost), 0.0, 1.0)
 
 
 def demand(
     model: ModelState, attitude: np.ndarray | None = None, boost: np.ndarray | None = None
 ) -> np.ndarray:
     """Return how far the most eager member wants each area to go beyond its depth (0-1)."""
+    return np.array(_wanted(model, attitude, boost), dtype=float)
+
+
+def _wanted(
+    model: ModelState, attitude: np.ndarray | None = None, boost: np.ndarray | None = None
+) -> list[float]:
+    """:func:`demand` as a list.
+
+    The most eager member's ideal depth is taken as 100 x clip(its desire): clipping and
+    scaling never reorder values, so the largest ideal depth is that of the largest desire.
+    """
     members = model.members
-    if not _any(members):
-        return np.zeros(len(model.areas))
-    gap = ideal_depth(model, attitude, boost)[members].max(axis=0) - model.depth
-    return np.maximum(gap, 0.0) / 100.0
+    if not count_true(members):
+        return [0.0] * len(model.areas)
+    rows = members.nonzero()[0]
+    top = _max(_desire(model, attitude, boost).take(rows, axis=0), 0).tolist()
+    wanted = []
+    for desire, depth in zip(top, model.depth.tolist(), strict=True):
+        gap = 100.0 * ((desire if desire < 1.0 else 1.0) if desire > 0.0 else 0.0) - depth
+        wanted.append((gap if gap > 0.0 else 0.0) / 100.0)
+    return wanted
 
 
 def spillover_boost(model: ModelState) -> np.ndarray:
@@ -146,7 +179,7 @@ def pole_attitude(model: ModelState) -> np.ndarray:
 def form_agenda(model: ModelState, year: int, events: list[Event]) -> Agenda:  # noqa: ARG001 - year: for callers and tests
     """Step 3: assemble this year's items and compute positions and saliences."""
     members = model.members
-    if not _any(members):
+    if not count_true(members):
         return Agenda.empty(len(model.codes))
     drafts: list[Item] = []
     taken: set[int] = set()  # the areas of ``drafts``: one item per area and year
@@ -213,24 +246,27 @@ def _draw_new_items(
     """Fill the free places with new items from the ready areas, drawn in proportion to readiness."""
     p = model.params
     free = p.agenda_size - len(drafts)
-    wanted = demand(model, attitude, boost)
-    ready = readiness(model, wanted)
-    for area in taken:
-        ready[area] = 0.0
-    # A slot is not spent on a saturated area: somebody must want a real step more.
-    ready[wanted < model.rules.min_increment / 100.0] = 0.0
-    ready_enough = ready >= p.min_readiness
-    if p.min_readiness <= 0:  # (a positive threshold already excludes areas with no readiness)
-        ready_enough &= ready > 0
-    eligible = ready_enough.nonzero()[0]
-    if free > 0 and len(eligible) > 0:
+    wanted = _wanted(model, attitude, boost)
+    ready = _ready(model, wanted)
+    # A slot is not spent on a saturated area (somebody must want a real step more), nor on an
+    # area that has an item already; a positive threshold already excludes areas with no readiness.
+    saturated = model.rules.min_increment / 100.0
+    lowest = p.min_readiness
+    eligible = [
+        area
+        for area, (value, want) in enumerate(zip(ready, wanted, strict=True))
+        if not (area in taken or want < saturated) and value >= lowest and (lowest > 0 or value > 0)
+    ]
+    if free > 0 and eligible:
         k = min(free, len(eligible))
         # Weighted sampling without replacement (Efraimidis & Spirakis 2006): keep the k
         # largest u ** (1 / w); equivalent to drawing areas one by one in proportion to readiness.
-        # (compared as log(u) / w, which keeps tiny weights from rounding to 0).
-        keys = np.log(model.rng.random(len(eligible))) / ready.take(eligible)
-        drawn = eligible.take((-keys).argsort(kind="stable")[:k])
-        for area in sorted(drawn.tolist()):
+        # (compared as log(u) / w, which keeps tiny weights from rounding to 0; the first
+        # of equal keys wins, as in a stable sort).
+        logs = np.log(model.rng.random(len(eligible))).tolist()
+        minus_keys = [-(u / ready[area]) for u, area in zip(logs, eligible, strict=True)]
+        order = sorted(range(len(eligible)), key=minus_keys.__getitem__)
+        for area in sorted(eligible[j] for j in order[:k]):
             _add(drafts, taken, Item(area, None, model.area_titles[area], None, None, {}, {}, "agenda"))
 
 
@@ -253,7 +289,7 @@ def _positions(
     for k, initiator in enumerate(initiators):
         if initiator < 0:
             rivalry[k] = 0.0
-    if _any(rivalry, axis=None):  # (without a rival at the table the positions stand as they are)
+    if count_true(rivalry):  # (without a rival at the table the positions stand as they are)
         positions = _clip(positions - 100.0 * model.params.rivalry_weight * rivalry, 0.0, 100.0)
     for k, draft in enumerate(drafts):
         if draft.positions or draft.saliences:

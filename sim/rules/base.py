@@ -22,8 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+try:  # numpy 2
+    from numpy._core.multiarray import count_nonzero as _c_count_nonzero
+except ImportError:  # numpy 1.26
+    from numpy.core.multiarray import count_nonzero as _c_count_nonzero  # type: ignore[no-redef]
+
+# The number of true (non-zero) elements of an array, counted in C: without the Python
+# wrapper of np.count_nonzero, and a few times cheaper than np.any or a ufunc reduction on
+# the tiny arrays of one year (its truth value is the array's any()).
+count_true: Any = _c_count_nonzero
 
 OUTCOMES: tuple[str, ...] = ("adopted", "adopted_opt_out", "diluted", "blocked", "deferred")
 ADOPTED, OPT_OUT, DILUTED, BLOCKED, DEFERRED = range(5)
