@@ -36,12 +36,12 @@ from sim.model.arrays import (
 from sim.model.items import Agenda, Item
 from sim.model.recorder import Recorder
 from sim.rules import BLOCKED, DEFERRED, BargainInput, Decision, RuleSettings, get_rule
+from sim.rules.base import count_true
 from sim.scenario import Event, Scenario
 
-# ufunc reductions without the Python wrappers of ndarray.sum/.any (typed Any: numpy's stubs
+# a ufunc reduction without the Python wrapper of ndarray.sum (typed Any: numpy's stubs
 # for ufunc.reduce differ between versions)
 _sum: Any = np.add.reduce
-_any: Any = np.logical_or.reduce
 
 
 class SCOModel(mesa.Model):
@@ -273,9 +273,7 @@ class SCOModel(mesa.Model):
             proposal=items.proposal,
             tolerance=self.summit_tolerance,
             voters=self.members,
-            participation=participation
-            if participation is not None and _any(participation, axis=None)
-            else None,
+            participation=participation if participation is not None and count_true(participation) else None,
             project=items.project if mechanisms.stand_aside else None,
         )
         return self.rule(inputs, self.rule_settings)
@@ -324,7 +322,7 @@ class SCOModel(mesa.Model):
         agreed = (joined & adopted[:, None]).astype(float)
         together = (agreed.T @ agreed).astype(np.intp)  # items adopted together, per pair
         self.trust = 1.0 - (1.0 - self.trust) * self.trust_kept.take(together)
-        if _any(decision.objectors, axis=None):
+        if count_true(decision.objectors):
             objections: np.ndarray = _sum(decision.objectors, axis=0)
             self.trust = self.trust * self.trust_lost.take(objections)[None, :]
         self.trust.flat[:: len(self.codes) + 1] = 1.0  # the diagonal: a state trusts itself

@@ -21,6 +21,7 @@ from sim.rules.base import (
     BargainInput,
     Decision,
     RuleSettings,
+    count_true,
     losses,
     rule,
     tolerance_of,
@@ -181,7 +182,7 @@ def _policy_and_total(inputs: BargainInput, candidates: np.ndarray) -> tuple[np.
         return policy, policy
     # The cost of taking part comes with any text that changes the status quo (a round
     # that is not allowed changes nothing); redrafting does not reduce it.
-    if inputs.dilutable is None and _all(inputs.proposal != inputs.status_quo):
+    if inputs.dilutable is None and not count_true(inputs.proposal == inputs.status_quo):
         return policy, policy + inputs.participation[:, None, :]  # every text changes it
     changes = filled != inputs.status_quo[:, None]
     return policy, policy + changes[:, :, None] * inputs.participation[:, None, :]
@@ -294,24 +295,27 @@ def sco_practice(inputs: BargainInput, settings: RuleSettings) -> Decision:
     voters = inputs.voter_mask()[:, None, :]
     objecting = voters & (loss > tolerance)
     standing_aside = None
-    if inputs.project is not None and inputs.participation is not None and _any(inputs.project, None):
+    if inputs.project is not None and inputs.participation is not None and count_true(inputs.project):
         project = np.asarray(inputs.project, dtype=bool)[:, None, None]
         standing_aside = objecting & project & (policy <= tolerance)
     passes: np.ndarray
-    if standing_aside is None or not _any(standing_aside, None):  # nobody would stand aside: plain consensus
-        passes = np.logical_not(_any(objecting, 2))
+    if standing_aside is None or not count_true(standing_aside):  # nobody would stand aside: plain consensus
+        passes = ~_any(objecting, 2)
         standing_aside = None
     else:
-        hard = objecting & ~standing_aside
+        # Those standing aside are objectors (a subset): objecting ^ standing_aside is
+        # objecting & ~standing_aside, the hard objections.
+        hard = objecting ^ standing_aside
         # Members who join: the voters less those standing aside (who are all voters).
         n_voters = _sum(voters, 2)
         joining = n_voters - _sum(standing_aside, 2)
         enough = joining >= np.ceil(settings.opt_out_min_share * n_voters)
         passes = ~_any(hard, 2) & enough
-        objecting = np.where(passes[:, :, None], hard, objecting)
+        # Where a text passes, those standing aside do not object; elsewhere everyone objecting does.
         standing_aside &= passes[:, :, None]
+        objecting = objecting ^ standing_aside
     if len(voters) == 1:
-        if not _any(voters, None):
+        if not count_true(voters):
             passes[...] = False
     else:
         passes &= _any(voters, 2)
