@@ -30,21 +30,39 @@ def pole_weights(model: ModelState) -> np.ndarray:
     The weight is the capability share of the members weighted by their alignment
     with the pole, plus the influence the pole has gained from adopted items.
     """
+    return np.array(_weights(model), dtype=float)
+
+
+def _weights(model: ModelState) -> list[float]:
+    """:func:`pole_weights` as a list: a handful of poles, in plain floats (cheaper than array calls)."""
     cap = model.capability * model.member_weight
-    total = _sum(cap)
-    coalition = (cap @ model.alignment) / total if total > 0 else np.zeros(len(model.poles))
-    weights = coalition + model.influence_gain
-    for pole, state in enumerate(model.pole_index.tolist()):
-        if not model.members[state]:
+    total = float(_sum(cap))
+    weights = (cap @ model.alignment).tolist()  # the coalition, before the division by the total
+    gains = model.influence_gain.tolist()
+    members = model.members
+    for pole, state in enumerate(model.pole_list):
+        if not members[state]:
             weights[pole] = 0.0
+        elif total > 0:
+            weights[pole] = weights[pole] / total + gains[pole]
+        else:
+            weights[pole] = 0.0 + gains[pole]
     return weights
 
 
 def pole_shares(model: ModelState) -> np.ndarray:
     """Return the poles' weights as shares summing to 1 (zeros if no pole is present)."""
-    weight = pole_weights(model)
-    total = _sum(weight)
-    return weight / total if total > 0 else weight
+    weights = _weights(model)
+    if len(weights) < 8:  # numpy sums fewer than 8 numbers from left to right: so do we
+        total = 0.0
+        for k, weight in enumerate(weights):
+            total = weight if k == 0 else total + weight
+    else:
+        total = float(_sum(np.array(weights, dtype=float)))
+    if total > 0:
+        for k, weight in enumerate(weights):
+            weights[k] = weight / total
+    return np.array(weights, dtype=float)
 
 
 def update_alignment(model: ModelState) -> None:
@@ -70,8 +88,7 @@ def update_alignment(model: ModelState) -> None:
         w = model.weights
         response = w[:, 3:4] * model.regime_stake[:, None] - w[:, 2:3]  # < 0: balancing, > 0: bandwagoning
         drift += p.balancing_rate * (relative * response + p.tie_pull * w[:, 0:1] * model.ties)
-    for state in model.pole_list:  # the poles do not move
-        drift[state] = 0.0
+    drift[model.pole_index] = 0.0  # the poles do not move
     model.alignment = np.minimum(np.maximum(model.alignment + drift, 0.0), 1.0)  # (clip, without its wrapper)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from sim.model.state import ModelState
+from sim.rules.base import count_true
 
 # ufunc reductions without the Python wrappers of ndarray.sum/.any (typed Any: numpy's stubs
 # for ufunc.reduce differ between versions)
@@ -43,11 +44,26 @@ PARTS: tuple[str, ...] = ("sovereignty", "rivalry", "relative_gains")
 
 def pole_strength(model: ModelState) -> np.ndarray:
     """Return how much stronger than an even split each pole is: n x capability share - 1, >= 0."""
-    cap = model.capability.take(model.pole_index)
-    total = _sum(cap)
-    if total <= 0 or len(cap) < 2:
-        return np.zeros(len(cap))
-    return np.maximum(len(cap) * cap / total - 1.0, 0.0)
+    return np.array(_strength(model), dtype=float)
+
+
+def _strength(model: ModelState) -> list[float]:
+    """:func:`pole_strength` as a list (a handful of poles: plain floats cost less than array calls)."""
+    cap: list[float] = model.capability.take(model.pole_index).tolist()
+    n = len(cap)
+    if n >= 8:  # (numpy's pairwise summation)
+        total = float(_sum(np.array(cap, dtype=float)))
+    else:  # numpy sums fewer than 8 numbers from left to right: so do we
+        total = 0.0
+        for k, value in enumerate(cap):
+            total = value if k == 0 else total + value
+    if total <= 0 or n < 2:
+        return [0.0] * n
+    strength = []
+    for value in cap:
+        above = n * value / total - 1.0
+        strength.append(above if above > 0.0 else 0.0)
+    return strength
 
 
 def costs(
@@ -59,37 +75,49 @@ def costs(
     project: np.ndarray,
     saliences: np.ndarray,
 ) -> np.ndarray:
-    """Return each state's participation cost of each item, by part (items x states x 3)."""
+    """Return each state's participation cost of each item, by part (items x states x 3).
+
+    The parts are computed one after the other for all the items (parts x items x states,
+    returned as a transposed view: the values of items x states x 3).
+    """
     p = model.params
     n_items, n_states = saliences.shape
-    parts = np.zeros((n_items, n_states, len(PARTS)))
     if not model.sco_scenario.mechanisms.participation_cost or n_items == 0:
-        return parts
+        return np.zeros((n_items, n_states, len(PARTS)))
+    layers = np.zeros((len(PARTS), n_items, n_states))
     # Claims and rivalries are symmetric (states x states): row j is every state's tie to j.
-    # A handful of items a year: their beneficiaries are looked up one by one.
-    claims, rivalry = model.claims, model.rivalry
-    any_claim = _any(claims, axis=None)
-    threat_gain = (model.weights[:, 2:3] * model.threat * pole_strength(model)).T  # poles x states
-    project_list = project.tolist()
-    for k in range(n_items):
-        state, starter, pole = beneficiary_states[k], initiators[k], beneficiary_poles[k]
-        row = parts[k]
-        if state >= 0:
-            if any_claim:
-                row[:, 0] = claims[state]
-            row[:, 1] = rivalry[state]
-        if any_claim and project_list[k] and starter >= 0:
-            np.maximum(row[:, 0], claims[starter], out=row[:, 0])
-        if pole >= 0:
-            row[:, 2] = threat_gain[pole]
-    parts *= np.array([p.claim_cost, p.rivalry_cost, p.gains_cost])
+    claims = model.claims
+    if count_true(claims):
+        claim = _rows(claims, beneficiary_states)
+        # On a project item, a claim against the initiator counts as well (the larger of the two).
+        in_project = project.tolist()
+        starters = [i if in_project[k] else -1 for k, i in enumerate(initiators)]
+        if max(starters) >= 0:
+            np.maximum(claim, _rows(claims, starters), out=claim)
+        np.multiply(claim, p.claim_cost, out=layers[0])
+    np.multiply(_rows(model.rivalry, beneficiary_states), p.rivalry_cost, out=layers[1])
+    threat_gain = (model.weights[:, 2:3] * model.threat * _strength(model)).T  # poles x states
+    np.multiply(_rows(threat_gain, beneficiary_poles), p.gains_cost, out=layers[2])
     if any(sovereignty):
         stake = p.claim_cost * (model.scaled_weights[:, 0] + model.scaled_weights[:, 3])
         for k, touches in enumerate(sovereignty):
             if touches:
-                parts[k, :, 0] += stake
-    for k, starter in enumerate(initiators):
-        if starter >= 0:
-            parts[k, starter] = 0.0  # the initiator bears none of it
-    parts *= saliences[:, :, None]
-    return parts
+                layers[0, k] += stake
+    weight = saliences
+    if max(initiators) >= 0:
+        weight = saliences.copy()
+        for k, starter in enumerate(initiators):
+            if starter >= 0:
+                weight[k, starter] = 0.0  # the initiator bears none of it (every part is >= 0)
+    layers *= weight
+    return layers.transpose(1, 2, 0)
+
+
+def _rows(table: np.ndarray, index: list[int]) -> np.ndarray:
+    """Return the rows of ``table`` at ``index``, zeros where the index is -1 (no such state or pole)."""
+    rows = table.take(index, axis=0)
+    if min(index) < 0:
+        for k, j in enumerate(index):
+            if j < 0:
+                rows[k] = 0.0
+    return rows
