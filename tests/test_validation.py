@@ -130,6 +130,33 @@ def test_p1_needs_the_economy_inside_its_window():
     assert facts["P1"] is False and facts["first_economy"] == 2009
 
 
+def test_a_diluted_economic_text_is_reported_but_does_not_pass_p1():
+    scenario = load_scenario(HISTORY)
+    # The first economic text is diluted (2001); the first substantive one comes in 2009.
+    decisions = record_like_decisions().replace({"year": {2003: 2009, 2007: 2012}})
+    decisions = pd.concat([decisions, pd.DataFrame([decision(2001, "trade", "diluted")])], ignore_index=True)
+    states = states_table(*STEADY, ind_member_from=2017)
+    facts = validation.judge(scenario, {"decisions": decisions, "states": states}, {"states": states})
+    assert facts["P1"] is False and facts["first_economy"] == 2009 and facts["first_economy_text"] == 2001
+    runs = pd.DataFrame([{**facts, "seed": 0}, {**facts, "seed": 1, "first_economy_text": 2010}])
+    result = validation.Validation(scenario=str(HISTORY), seeds=[0, 1], runs=runs)
+    line = [row for row in validation.format_table(result).splitlines() if "any form" in row]
+    assert line == [
+        "reported, not judged: an economic text in any form (diluted included) first adopted in "
+        "2000-2004 in 50% of seeds; substantively (P1) in 0%"
+    ]
+
+
+def test_economy_texts_script_breaks_down_the_window(monkeypatch, capsys):
+    import runpy
+
+    monkeypatch.setattr("sys.argv", ["economy_texts.py", str(HISTORY), "--seeds", "2"])
+    runpy.run_path(str(ROOT / "scripts" / "economy_texts.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    count = int(out.splitlines()[0].rsplit(":", 1)[1])
+    assert count > 0 and "share tabled by each initiator" in out and "diluted texts:" in out
+
+
 def test_p3_needs_members_to_admit_india_and_pakistan_in_2017_only():
     scenario = load_scenario(HISTORY)
     history = {"decisions": record_like_decisions(), "states": states_table(*STEADY, ind_member_from=2017)}

@@ -118,6 +118,10 @@ def judge(scenario: Scenario, history: pd.DataFrame | dict, endogenous: dict | N
     p4 = _georgia(scenario, decisions, facts)
     p5 = _kazakhstan(states, facts)
     texts = decisions[decisions["outcome"].isin(TEXTS)]
+    # Reported, not judged: the first economic text in any form, a diluted one included (P1
+    # counts substantive adoptions only; docs/validation.md, "What P1's failures are made of").
+    economic = texts[texts["area"].isin(ECONOMY_AREAS)]
+    facts["first_economy_text"] = int(economic["year"].min()) if len(economic) else NEVER
     silent = sorted(set(range(scenario.start_year, scenario.end_year + 1)) - set(texts["year"].astype(int)))
     facts["years_without_text"] = len(silent)
     p6 = not silent
@@ -413,6 +417,14 @@ def format_table(validation: Validation) -> str:
             f"reported, not judged: a Development Bank item (tabled 2010 on) adopted in "
             f"{runs['development_bank_established'].mean():.0%} of seeds; any finance item in "
             f"{runs['finance_adopted'].mean():.0%}"
+        )
+    if "first_economy_text" in runs:
+        lo, hi = WINDOWS["economy"]
+        in_window = runs["first_economy_text"].between(lo, hi).mean()
+        lines.append(
+            f"reported, not judged: an economic text in any form (diluted included) first adopted in "
+            f"{lo}-{hi} in {in_window:.0%} of seeds; substantively (P1) in "
+            f"{runs['first_economy'].between(lo, hi).mean():.0%}"
         )
     return "\n".join(lines)
 
