@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import calibration, validation
+from sim.analysis import calibration, validation, verdicts
 from sim.analysis.calibration import CalibrationError, load_calibration
 from sim.cli import main
 from sim.scenario import load_scenario
@@ -240,6 +241,25 @@ def test_pattern_table_passes_at_half_the_seeds():
     assert table.loc["P4", "seeds"] == 1  # a pattern not judged in a seed is not counted
 
 
+@pytest.mark.parametrize("successes,n", [(48, 100), (0, 100), (100, 100), (1, 2), (57, 100), (3, 7)])
+def test_pattern_intervals_are_wilson_score_intervals(successes, n):
+    from scipy.stats import binomtest
+
+    low, high = verdicts.wilson_interval(successes, n)
+    expected = binomtest(successes, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert low == pytest.approx(expected.low, abs=1e-12) and high == pytest.approx(expected.high, abs=1e-12)
+    assert low <= successes / n <= high
+
+
+def test_pattern_table_reports_the_interval_beside_the_share():
+    runs = pd.DataFrame({p: [True] * 48 + [False] * 52 for p in validation.PATTERNS})
+    row = validation.pattern_table(runs).set_index("pattern").loc["P1"]
+    assert row["share"] == 0.48 and not row["passes"]  # the pass rule is on the share alone
+    assert round(row["low"], 2) == 0.38 and round(row["high"], 2) == 0.58
+    empty = validation.pattern_table(pd.DataFrame({"P1": [None, None]})).set_index("pattern").loc["P1"]
+    assert empty["seeds"] == 0 and np.isnan(empty["low"]) and np.isnan(empty["high"])
+
+
 def test_validate_command_prints_the_pattern_table(tmp_path, capsys):
     out = tmp_path / "v"
     assert main(["validate", str(HISTORY), "--seeds", "2", "--workers", "1", "--out", str(out),
@@ -249,8 +269,9 @@ def test_validate_command_prints_the_pattern_table(tmp_path, capsys):
     rows = [line for line in lines if line.split()[:1] and line.split()[0] in validation.PATTERNS]
     assert len(rows) == 7
     for row in rows:
-        share, result = row.split()[1:3]
-        assert 0.0 <= float(share) <= 1.0 and result in ("pass", "FAIL")
+        share, result, band = row.split()[1:4]
+        low, high = (float(x) for x in band.split("-"))
+        assert 0.0 <= low <= float(share) <= high <= 1.0 and result in ("pass", "FAIL")
     assert any("of 5 patterns (P1-P5) pass" in line and "P6" in line and "P7" in line for line in lines)
     seeds = pd.read_csv(out / "validation_seeds.csv")
     assert len(seeds) == 2 and set(validation.PATTERNS) <= set(seeds.columns)

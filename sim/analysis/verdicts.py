@@ -4,7 +4,8 @@ A claim says that a metric is lower (``"<"``) or higher (``">"``) in arm ``a`` t
 and names its band: the smallest difference that matters, in the metric's units. The functions
 here take numbers (paired differences, p-values, an interval); :mod:`sim.analysis.compare`
 pairs the runs and applies them to the claims of an experiment. The rule in words is
-:func:`rule_text`, which the command line and the report print.
+:func:`rule_text`, which the command line and the report print. :func:`wilson_interval`
+bounds a share of seeds (the validation patterns' intervals).
 """
 
 from __future__ import annotations
@@ -159,3 +160,19 @@ def share_text(claim: Mapping[str, Any]) -> str:
     if share is None or n_draws is None or not np.isfinite(float(share)):
         return ""
     return f"{float(share):.0%} of {int(n_draws)}"
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Return the Wilson score interval of a share (95% by default); NaNs when ``n`` is 0.
+
+    Unlike share +- z x standard error it stays inside [0, 1] and does not shrink to a
+    point at a share of 0 or 1 (Wilson 1927; Brown, Cai & DasGupta 2001).
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low = 0.0 if successes <= 0 else max(0.0, float(centre - half))  # (exact at the ends)
+    high = 1.0 if successes >= n else min(1.0, float(centre + half))
+    return low, high
