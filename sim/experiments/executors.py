@@ -78,15 +78,37 @@ class Pool:
             return value
         return self.client.scatter(value, broadcast=True)
 
+    def lost_worker(self) -> bool:
+        """Whether a worker process of a local pool has died while the pool is open."""
+        processes = getattr(self.executor, "_processes", None) or {}  # ProcessPoolExecutor's, by pid
+        return any(p.exitcode is not None for p in list(processes.values()))
+
     def close(self, cancel: bool = False) -> None:
         """Stop the workers; ``cancel`` drops tasks not yet started."""
         if self.client is None:
+            if cancel and self.lost_worker():
+                self.unstick()
             self.executor.shutdown(wait=True, cancel_futures=cancel)
             return
         self.executor.shutdown(wait=not cancel)
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+    def unstick(self) -> None:
+        """Free a process pool whose worker died half-way through sending a result.
+
+        The pool's manager thread then waits, forever, for the rest of a message that will
+        not come (``kill -9`` during a large result; seen about once in six on Python 3.11), and
+        neither the pool nor the interpreter can shut down. With every worker stopped and this
+        process's own end of the result pipe closed, that read ends (end of file), the pool
+        marks itself broken and shuts down as after any other death.
+        """
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+            process.kill()
+        results = getattr(self.executor, "_result_queue", None)
+        if results is not None:
+            results._writer.close()
 
 
 def open_pool(choice: ExecutorChoice) -> Pool:
@@ -140,6 +162,12 @@ def check_scheduler(address: str) -> None:
     _open_dask(address, None).close()
 
 
+# How often a wait for results checks that the local workers are alive. A pool notices a
+# worker's death by itself, except when the worker died in the middle of sending a result.
+_WATCH_SECONDS = 1.0
+_BREAK_SECONDS = 30.0  # the time a freed pool gets to break before it is given up
+
+
 def completed(
     pool: Pool, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], in_flight: int | None = None
 ) -> Iterator[tuple[int, Any]]:
@@ -161,7 +189,12 @@ def completed(
     try:
         submit(in_flight or pool.in_flight)
         while running:
-            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            done, _ = cf.wait(running, timeout=_WATCH_SECONDS, return_when=cf.FIRST_COMPLETED)
+            if not done and pool.lost_worker():  # a death the pool itself may not notice
+                pool.unstick()  # the pool then breaks, and its futures with it
+                done, _ = cf.wait(running, timeout=_BREAK_SECONDS, return_when=cf.FIRST_COMPLETED)
+                if not done:
+                    raise cf.BrokenExecutor
             for future in done:
                 k = running.pop(future)
                 yield k, future.result()
