@@ -78,10 +78,13 @@ class Pool:
             return value
         return self.client.scatter(value, broadcast=True)
 
+    def _workers(self) -> list[Any]:
+        """The worker processes of a local process pool (none for other executors, or once shut down)."""
+        return list((getattr(self.executor, "_processes", None) or {}).values())  # by pid
+
     def lost_worker(self) -> bool:
         """Whether a worker process of a local pool has died while the pool is open."""
-        processes = getattr(self.executor, "_processes", None) or {}  # ProcessPoolExecutor's, by pid
-        return any(p.exitcode is not None for p in list(processes.values()))
+        return any(process.exitcode is not None for process in self._workers())
 
     def close(self, cancel: bool = False) -> None:
         """Stop the workers; ``cancel`` drops tasks not yet started."""
@@ -104,7 +107,7 @@ class Pool:
         process's own end of the result pipe closed, that read ends (end of file), the pool
         marks itself broken and shuts down as after any other death.
         """
-        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+        for process in self._workers():
             process.kill()
         results = getattr(self.executor, "_result_queue", None)
         if results is not None:
